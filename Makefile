@@ -1,0 +1,74 @@
+# Acordo — the two front-door commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+RASA_VENV := .venv-rasa
+PY        := $(VENV)/bin/python
+RASA      := $(RASA_VENV)/bin/rasa
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+# A fake action endpoint for offline Rasa commands (training, data validation, story tests).
+export ACORDO_ACTION_ENDPOINT_URL ?= http://127.0.0.1:8000/actions/webhook
+export ACORDO_ACTION_TOKEN ?= offline
+
+.PHONY: help venv rasa-venv model run test lint typecheck rasa-validate rasa-stories pytest bench nlu-eval compose-config clean
+
+help:
+	@echo "make run    - set everything up and start Rasa + the app on SQLite with the demo data"
+	@echo "make test   - lint, type-check, validate dialogs, train if needed and run every test"
+	@echo "make bench  - benchmarks (see bench/)"
+
+$(VENV)/.installed: pyproject.toml
+	@py=$$(scripts/find-python 3.11) || exit 1; \
+	  [ -x $(PY) ] || $$py -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(RASA_VENV)/.installed: dialogs/requirements.txt
+	@py=$$(scripts/find-python 3.10) || exit 1; \
+	  [ -x $(RASA_VENV)/bin/python ] || $$py -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install -q --upgrade pip 'setuptools<70' wheel
+	$(RASA_VENV)/bin/python -m pip install -q -r dialogs/requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+rasa-venv: $(RASA_VENV)/.installed
+
+model: venv rasa-venv
+	$(PY) -m bot model ensure
+
+run: model
+	$(PY) -m bot dev
+
+lint: venv
+	$(VENV)/bin/ruff check bot tests bench
+	
+typecheck: venv
+	$(VENV)/bin/mypy bot
+
+rasa-validate: rasa-venv
+	cd dialogs && ../$(RASA) data validate --fail-on-warnings --debug 2>&1 | grep -E "WARNING|ERROR|error" || true
+	cd dialogs && ../$(RASA) data validate --fail-on-warnings > /dev/null
+
+rasa-stories: model
+	cd dialogs && ../$(RASA) test core --model models/acordo.tar.gz --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results/core
+
+pytest: model
+	$(PY) -m pytest -q
+
+test: lint typecheck rasa-validate rasa-stories pytest
+
+nlu-eval: model
+	$(PY) -m bench.nlu_eval
+
+bench: model
+	$(PY) -m bench.turns
+
+compose-config:
+	docker compose --env-file docker/.env.example -f docker/compose.yaml config -q
+
+clean:
+	rm -rf var dialogs/models dialogs/results .pytest_cache .mypy_cache .ruff_cache

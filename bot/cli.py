@@ -1,0 +1,235 @@
+"""The ``acordo`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.api.schemas import ImportReport, RejectedRow
+from bot.config import Settings
+from bot.devtools.stack import Child
+from bot.policies import PolicyError, load_policies
+
+app = typer.Typer(help="Acordo: conversational negotiation for B2B credit recovery.",
+                  no_args_is_help=True)
+policies_app = typer.Typer(help="Creditor policy files.", no_args_is_help=True)
+payments_app = typer.Typer(help="Payments received.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo creditor and portfolio.", no_args_is_help=True)
+model_app = typer.Typer(help="The Rasa model.", no_args_is_help=True)
+app.add_typer(policies_app, name="policies")
+app.add_typer(payments_app, name="payments")
+app.add_typer(demo_app, name="demo")
+app.add_typer(model_app, name="model")
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Container
+
+T = TypeVar("T")
+out = Console()
+err = Console(stderr=True)
+
+
+def main() -> None:
+    app()
+
+
+@policies_app.command("check")
+def policies_check(directory: Annotated[Path | None, typer.Argument()] = None) -> None:
+    """Validate policy files: exit 1 with one line per problem."""
+    folder = directory or Settings().policies_dir
+    try:
+        book = load_policies(folder)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    for creditor_id, policy in book.items():
+        out.print(f"{creditor_id}: ok ({policy.creditor.name}, {len(policy.segments)} segments)",
+                  markup=False, highlight=False)
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option()] = None,
+          port: Annotated[int | None, typer.Option()] = None) -> None:
+    """Serve the ASGI app (channels, admin API, action webhook, chat page)."""
+    import uvicorn
+
+    from bot.app import create_app
+
+    settings = Settings()
+    try:
+        load_policies(settings.policies_dir)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    for channel, status in settings.channel_status().items():
+        out.print(f"channel {channel}: {status}", markup=False, highlight=False)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level="warning", access_log=False)
+
+
+def _run_with_container(work: Callable[[Container], Awaitable[T]]) -> T:
+    from bot.bootstrap import build_container
+
+    async def runner() -> T:
+        async with build_container(Settings()) as container:
+            return await work(container)
+
+    return asyncio.run(runner())
+
+
+def _print_report(report: ImportReport) -> None:
+    out.print(f"creditor {report.creditor}: {report.debtors} debtors, {report.contacts} contacts, "
+              f"{report.debts} debts stored; {len(report.rejected)} rejected", markup=False)
+    if report.rejected:
+        table = Table("row", "field", "reason", title="Rejected rows")
+        for row in report.rejected:
+            table.add_row(str(row.row), row.field, row.reason)
+        err.print(table)
+
+
+@app.command("import")
+def import_portfolio(file: Path,
+                     creditor: Annotated[str | None, typer.Option(help="creditor id")] = None) -> None:
+    """Import a CSV or JSON portfolio (JSON = the body of POST /api/v1/portfolio)."""
+    from bot.api.schemas import PortfolioIn
+    from bot.services.portfolio import UnknownCreditor
+    from bot.services.portfolio_files import read_portfolio
+
+    try:
+        creditor_id, parsed = read_portfolio(file, creditor)
+    except (OSError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+
+    async def work(container: Container) -> ImportReport:
+        body = PortfolioIn(creditor=creditor_id, debtors=[d for _, d in parsed.items])
+        report = await container.portfolio.import_portfolio(body)
+        lines = [line for line, _ in parsed.items]
+        for rejected in report.rejected:
+            rejected.row = lines[rejected.row] if rejected.row < len(lines) else rejected.row
+        report.rejected = parsed.rejected + report.rejected
+        return report
+
+    try:
+        report = _run_with_container(work)
+    except UnknownCreditor as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    _print_report(report)
+
+
+@payments_app.command("import")
+def import_payments(file: Path) -> None:
+    """Import payments from CSV (debt_external_id, amount, paid_at, reference) or JSON."""
+    from bot.services.portfolio import UnknownDebt
+    from bot.services.portfolio_files import read_payments
+
+    try:
+        parsed = read_payments(file)
+    except (OSError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+
+    async def work(container: Container) -> tuple[int, list[RejectedRow]]:
+        stored, failures = 0, list(parsed.rejected)
+        for line, payment in parsed.items:
+            try:
+                await container.portfolio.record_payment(payment)
+                stored += 1
+            except UnknownDebt as exc:
+                failures.append(RejectedRow(row=line, field="debt_external_id", reason=str(exc)))
+        return stored, failures
+
+    stored, failures = _run_with_container(work)
+    out.print(f"{stored} payments stored; {len(failures)} rejected", markup=False)
+    for row in failures:
+        err.print(f"row {row.row}: {row.field}: {row.reason}", markup=False)
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load (or refresh) the demo portfolio for creditor `demo`."""
+    from bot.demo import demo_portfolio
+
+    async def work(container: Container) -> ImportReport:
+        return await container.portfolio.import_portfolio(
+            demo_portfolio(container.clock.now().date()))
+
+    _print_report(_run_with_container(work))
+
+
+@model_app.command("ensure")
+def model_ensure(force: Annotated[bool, typer.Option(help="train even if current")] = False) -> None:
+    """Train the Rasa model if dialogs/ changed since the last training."""
+    from bot.devtools.model import ensure_model
+
+    root = Path.cwd()
+    trained = ensure_model(root / "dialogs", root / ".venv-rasa" / "bin" / "rasa", force=force)
+    out.print("model trained" if trained else "model is current", markup=False)
+
+
+@app.command()
+def dev(port: Annotated[int, typer.Option()] = 8000,
+        rasa_port: Annotated[int, typer.Option()] = 5005) -> None:
+    """Run the local stack: Rasa, the app with the action webhook, SQLite and the demo data."""
+    from bot.devtools.model import ensure_model
+    from bot.devtools.stack import dev_secrets, start_app, start_rasa
+
+    root = Path.cwd()
+    var = root / "var"
+    tokens = dev_secrets(var)
+    if ensure_model(root / "dialogs", root / ".venv-rasa" / "bin" / "rasa"):
+        out.print("Rasa model trained.", markup=False)
+    action_url = f"http://127.0.0.1:{port}/actions/webhook"
+    env = {
+        "ACORDO_ADMIN_TOKEN": tokens["admin"], "ACORDO_RASA_TOKEN": tokens["rasa"],
+        "ACORDO_ACTION_TOKEN": tokens["action"], "ACORDO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "ACORDO_DEMO": "1",
+    }
+    children: list[Child] = []
+
+    def stop(*_: object) -> None:
+        for child in reversed(children):
+            child.stop()
+        out.print("Stopped.", markup=False)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        out.print("Starting the app and Rasa (logs in var/*.log)…", markup=False)
+        children.append(start_app(root, port=port, env=env, log=var / "app.log"))
+        os.environ.update(env)
+        children.append(start_rasa(root, port=rasa_port, token=tokens["rasa"],
+                                   action_url=action_url, action_token=tokens["action"],
+                                   log=var / "rasa.log"))
+        subprocess.run([sys.executable, "-m", "bot", "demo", "load"], check=True,
+                       env={**os.environ, **env})
+        out.print(f"""
+Acordo is running.
+  Chat page:    http://127.0.0.1:{port}/chat
+  Admin API:    http://127.0.0.1:{port}/api/v1/  (Authorization: Bearer {tokens["admin"]})
+  API docs:     http://127.0.0.1:{port}/docs
+  Rasa server:  http://127.0.0.1:{rasa_port}  (token {tokens["rasa"]})
+Press Ctrl-C to stop.""", markup=False, highlight=False)
+        while all(child.process.poll() is None for child in children):
+            time.sleep(1.0)
+        dead = [c.name for c in children if c.process.poll() is not None]
+        err.print(f"{', '.join(dead)} stopped unexpectedly; see var/*.log", markup=False)
+        for child in children:
+            child.stop()
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        stop()

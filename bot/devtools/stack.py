@@ -1,0 +1,101 @@
+"""Start the local stack: the Rasa server and the Acordo app, as child processes.
+
+Used by ``make run`` (through ``acordo dev``), by the end-to-end tests and by
+the benchmarks, so that all three run the same processes the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def _spawn(name: str, args: list[str], cwd: Path, env: dict[str, str], log: Path) -> Child:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    handle = log.open("ab")
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    handle.close()
+    return Child(name, process, log)
+
+
+def wait_until(check_url: str, child: Child, timeout: float, params: dict[str, str] | None = None,
+               expect_key: str | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            tail = child.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{child.name} exited with {child.process.returncode}:\n{tail}")
+        try:
+            response = httpx.get(check_url, params=params, timeout=2.0)
+            if response.status_code == 200 and (expect_key is None
+                                                or response.json().get(expect_key)):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{child.name} not ready at {check_url} after {timeout:.0f}s (log: {child.log})")
+
+
+def start_rasa(root: Path, *, port: int, token: str, action_url: str, action_token: str,
+               log: Path, timeout: float = 180.0) -> Child:
+    dialogs = root / "dialogs"
+    rasa = root / ".venv-rasa" / "bin" / "rasa"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "ACORDO_ACTION_ENDPOINT_URL": action_url,
+           "ACORDO_ACTION_TOKEN": action_token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    child = _spawn("rasa", [
+        str(rasa), "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
+        "-p", str(port), "--model", "models/acordo.tar.gz", "--endpoints", "endpoints.yml",
+        "--credentials", "credentials.yml",
+    ], dialogs, env, log)
+    wait_until(f"http://127.0.0.1:{port}/status", child, timeout, {"token": token}, "model_file")
+    return child
+
+
+def start_app(root: Path, *, port: int, env: dict[str, str], log: Path,
+              timeout: float = 60.0) -> Child:
+    args = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
+    child = _spawn("app", args, root, {**os.environ, **env}, log)
+    wait_until(f"http://127.0.0.1:{port}/healthz", child, timeout)
+    return child
+
+
+def dev_secrets(var: Path) -> dict[str, str]:
+    """Tokens for the local stack, generated once and kept in var/dev-secrets.json."""
+    path = var / "dev-secrets.json"
+    if path.is_file():
+        return dict(json.loads(path.read_text()))
+    var.mkdir(parents=True, exist_ok=True)
+    values = {name: secrets.token_urlsafe(24) for name in ("admin", "rasa", "action")}
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values

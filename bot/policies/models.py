@@ -1,0 +1,281 @@
+"""Creditor policy models (CONTRACT §3).
+
+A policy file is loaded once into these frozen, validated models. Every key
+beyond the contract's minimum schema is optional with a documented default
+(see docs/policies.md). Money is ``Decimal``; percentages are ``Decimal`` too.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from decimal import Decimal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from validate_docbr import CNPJ
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Name = Annotated[str, StringConstraints(min_length=1, pattern=r"^[a-z0-9_]+$")]
+
+
+def _reject_float(value: object) -> object:
+    """Money in files is a decimal string; a YAML float would lose cents."""
+    if isinstance(value, float):
+        raise ValueError("money must be a quoted decimal string such as \"500.00\", not a number")
+    return value
+
+
+class Creditor(_Frozen):
+    name: Annotated[str, StringConstraints(min_length=1)]
+    tax_id: str
+    timezone: str = "America/Sao_Paulo"
+    currency: Literal["BRL"] = "BRL"
+    pix_key: str | None = None
+    city: str = "SAO PAULO"
+
+    @field_validator("tax_id")
+    @classmethod
+    def _valid_cnpj(cls, value: str) -> str:
+        if not CNPJ().validate(value):
+            raise ValueError(f"{value!r} is not a valid CNPJ")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return validate_timezone(value)
+
+    @property
+    def tax_id_digits(self) -> str:
+        return re.sub(r"\D", "", self.tax_id)
+
+
+def validate_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+class DaysPastDue(_Frozen):
+    min: int | None = None
+    max: int | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DaysPastDue:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
+
+
+class AmountRange(_Frozen):
+    min: Money | None = None
+    max: Money | None = None
+
+    _floats = field_validator("min", "max", mode="before")(_reject_float)
+
+
+class SegmentCondition(_Frozen):
+    days_past_due: DaysPastDue | None = None
+    balance: AmountRange | None = None
+
+    def matches(self, days_past_due: int, balance: Decimal) -> bool:
+        dpd = self.days_past_due
+        if dpd is not None:
+            if dpd.min is not None and days_past_due < dpd.min:
+                return False
+            if dpd.max is not None and days_past_due > dpd.max:
+                return False
+        rng = self.balance
+        if rng is not None:
+            if rng.min is not None and balance < rng.min:
+                return False
+            if rng.max is not None and balance > rng.max:
+                return False
+        return True
+
+
+class Segment(_Frozen):
+    name: Name
+    when: SegmentCondition | None = None
+    negotiation: Name
+    cadence: Name
+
+
+class NegotiationProfile(_Frozen):
+    """Limits of one negotiation profile. All are hard limits."""
+
+    full_payment_discount_max_percent: Percent
+    installments_max: PositiveInt
+    installment_min_amount: Money
+    down_payment_min_percent: Percent
+    monthly_interest_percent: Percent
+    first_due_within_days: NonNegativeInt
+    max_rounds: PositiveInt
+    agreement_grace_days: NonNegativeInt = 5
+    promise_grace_days: NonNegativeInt = 2
+    # Optional extensions (documented defaults):
+    discount_step_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal("2.5")
+    installment_interval_days: PositiveInt = 30
+
+    _floats = field_validator("installment_min_amount", mode="before")(_reject_float)
+
+
+class LateCharges(_Frozen):
+    """How a debt's balance grows after its due date (Brazilian multa + juros de mora)."""
+
+    late_fee_percent: Percent = Decimal("2")
+    monthly_interest_percent: Percent = Decimal("1")
+
+
+class DunningStep(_Frozen):
+    day: int
+    template: Name
+    channels: tuple[Literal["web", "telegram", "whatsapp", "sms"], ...] = (
+        "whatsapp",
+        "sms",
+        "telegram",
+    )
+
+
+_HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ContactWindow(_Frozen):
+    start: time
+    end: time
+
+
+def _parse_hours(key: str, value: str) -> tuple[list[int], ContactWindow]:
+    if "-" in key:
+        first, last = key.split("-", 1)
+        if first not in _DAY_KEYS or last not in _DAY_KEYS:
+            raise ValueError(f"unknown day range {key!r} (use mon..sun, e.g. mon-fri)")
+        i, j = _DAY_KEYS.index(first), _DAY_KEYS.index(last)
+        if i > j:
+            raise ValueError(f"day range {key!r} runs backwards")
+        days = list(range(i, j + 1))
+    elif key in _DAY_KEYS:
+        days = [_DAY_KEYS.index(key)]
+    else:
+        raise ValueError(f"unknown day {key!r} (use mon..sun, e.g. mon-fri)")
+    match = _HOURS_RE.match(value.strip())
+    if not match:
+        raise ValueError(f"hours for {key!r} must look like \"08:00-20:00\", got {value!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        window = ContactWindow(start=time(h1, m1), end=time(h2, m2))
+    except ValueError as exc:
+        raise ValueError(f"hours for {key!r}: {exc}") from exc
+    if window.start >= window.end:
+        raise ValueError(f"hours for {key!r} end before they start")
+    return days, window
+
+
+class MaxContacts(_Frozen):
+    per_day: NonNegativeInt = 1
+    per_7_days: NonNegativeInt = 3
+
+
+class ContactRules(_Frozen):
+    hours: dict[str, str] = Field(
+        default_factory=lambda: {"mon-fri": "08:00-20:00", "sat": "08:00-14:00"}
+    )
+    holidays: Literal["BR"] | None = "BR"
+    max_contacts: MaxContacts = MaxContacts()
+    closed_dates: tuple[str, ...] = ()
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: set[int] = set()
+        for key, hours in value.items():
+            days, _ = _parse_hours(key, hours)
+            if seen.intersection(days):
+                raise ValueError(f"day {key!r} is listed twice")
+            seen.update(days)
+        return value
+
+    def windows(self) -> dict[int, ContactWindow]:
+        """Allowed window per weekday (0 = Monday); days absent are closed."""
+        result: dict[int, ContactWindow] = {}
+        for key, hours in self.hours.items():
+            days, window = _parse_hours(key, hours)
+            for day in days:
+                result[day] = window
+        return result
+
+
+class AgentLimits(_Frozen):
+    full_payment_discount_max_percent: Percent = Decimal("0")
+    installments_max: PositiveInt = 1
+
+
+class Handoff(_Frozen):
+    on_intents: tuple[str, ...] = ("request_human", "dispute_debt", "complain")
+    after_fallbacks: PositiveInt = 2
+    balance_above: Money | None = None
+    agent_limits: AgentLimits = AgentLimits()
+
+    _floats = field_validator("balance_above", mode="before")(_reject_float)
+
+
+class Policy(_Frozen):
+    version: Literal[1]
+    creditor: Creditor
+    segments: tuple[Segment, ...] = Field(min_length=1)
+    negotiation: dict[Name, NegotiationProfile] = Field(min_length=1)
+    cadence: dict[Name, tuple[DunningStep, ...]] = Field(default_factory=dict)
+    contact_rules: ContactRules = ContactRules()
+    handoff: Handoff = Handoff()
+    charges: LateCharges = LateCharges()
+    # Set by the loader from the file name; not written in the file.
+    id: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Policy:
+        for index, segment in enumerate(self.segments):
+            if segment.negotiation not in self.negotiation:
+                raise ValueError(
+                    f"segments.{index}.negotiation: profile {segment.negotiation!r} "
+                    f"is not defined under negotiation"
+                )
+            if self.cadence and segment.cadence not in self.cadence:
+                raise ValueError(
+                    f"segments.{index}.cadence: cadence {segment.cadence!r} "
+                    f"is not defined under cadence"
+                )
+            if segment.when is None and index != len(self.segments) - 1:
+                raise ValueError(
+                    f"segments.{index}.when: only the last segment may omit 'when'"
+                )
+        return self
+
+    def segment_for(self, days_past_due: int, balance: Decimal) -> Segment:
+        """First matching segment wins; falls back to the last one."""
+        for segment in self.segments:
+            if segment.when is None or segment.when.matches(days_past_due, balance):
+                return segment
+        return self.segments[-1]
+
+    def profile_for(self, days_past_due: int, balance: Decimal) -> NegotiationProfile:
+        return self.negotiation[self.segment_for(days_past_due, balance).negotiation]

@@ -1,0 +1,1 @@
+"""Rendering bot text: the sandboxed template renderer."""

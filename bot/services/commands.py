@@ -1,0 +1,98 @@
+"""Typed commands the custom actions hand to the service layer (imperative names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base: every command carries the debtor's latest text (for value parsing)."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Greet(Command): ...
+
+
+@dataclass(frozen=True)
+class SayGoodbye(Command): ...
+
+
+@dataclass(frozen=True)
+class ShowDebtDetails(Command): ...
+
+
+@dataclass(frozen=True)
+class OfferFullPayment(Command): ...
+
+
+@dataclass(frozen=True)
+class OfferDiscount(Command): ...
+
+
+@dataclass(frozen=True)
+class OfferInstallments(Command): ...
+
+
+@dataclass(frozen=True)
+class EvaluateProposal(Command): ...
+
+
+@dataclass(frozen=True)
+class AcceptOffer(Command): ...
+
+
+@dataclass(frozen=True)
+class RefuseOffer(Command): ...
+
+
+@dataclass(frozen=True)
+class Acknowledge(Command):
+    intent: str = ""
+
+
+@dataclass(frozen=True)
+class RecordPromise(Command): ...
+
+
+@dataclass(frozen=True)
+class RecordAlreadyPaid(Command): ...
+
+
+@dataclass(frozen=True)
+class ReportHardship(Command): ...
+
+
+@dataclass(frozen=True)
+class HandOffToAgent(Command):
+    intent: str = ""
+
+
+@dataclass(frozen=True)
+class OptOut(Command): ...
+
+
+@dataclass(frozen=True)
+class MarkWrongPerson(Command): ...
+
+
+@dataclass(frozen=True)
+class ExplainPaymentMethod(Command): ...
+
+
+@dataclass(frozen=True)
+class ScheduleCallback(Command): ...
+
+
+@dataclass(frozen=True)
+class DisclaimIdentity(Command): ...
+
+
+@dataclass(frozen=True)
+class DeclineOutOfScope(Command): ...
+
+
+@dataclass(frozen=True)
+class Clarify(Command): ...

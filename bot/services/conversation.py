@@ -1,0 +1,124 @@
+"""The inbound pipeline shared by every channel.
+
+Store the message first, then ask the dialogue engine, then render and store
+the replies. A failure of the engine never loses the inbound message: the
+debtor gets a short apology and the conversation is marked for a human.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
+from bot.rendering.renderer import TemplateRenderer
+from bot.services.audit_kinds import AuditKind
+from bot.services.outcome import Reply
+from bot.services.plain_values import encode
+from bot.storage import models as db
+from bot.storage.repositories import AuditLog, ConversationRepository, PortfolioRepository
+
+logger = logging.getLogger(__name__)
+
+# Control characters other than tab and newline are dropped (PostgreSQL refuses NUL).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+MAX_STORED_CHARS = 10_000
+MAX_UNDERSTOOD_CHARS = 1_000
+
+
+@dataclass(frozen=True)
+class RenderedReply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+def clean_text(text: str) -> str:
+    return _CONTROL.sub("", text)[:MAX_STORED_CHARS]
+
+
+class ConversationService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], engine: DialogueEngine,
+                 renderer: TemplateRenderer, default_locale: str = "pt-BR") -> None:
+        self._sessions = sessions
+        self._engine = engine
+        self._renderer = renderer
+        self._default_locale = default_locale
+
+    async def handle_inbound(self, channel: str, address: str, text: str,
+                             provider_id: str | None = None) -> list[RenderedReply]:
+        cleaned = clean_text(text)
+        async with self._sessions() as session:
+            contact = await PortfolioRepository(session).find_contact(channel, address)
+            if contact is None:
+                return await self._unknown_sender(session, channel, address, cleaned)
+            conversations = ConversationRepository(session)
+            conversation = await conversations.get_or_create(contact)
+            key = f"{channel}:{provider_id}" if provider_id else None
+            inbound = await conversations.add_message(
+                conversation, direction="in", author="debtor", text=cleaned, channel=channel,
+                status="received", idempotency_key=key, provider_id=provider_id,
+            )
+            conversation.last_inbound_at = inbound.created_at
+            await session.commit()
+            locale = contact.locale or contact.debtor.locale or self._default_locale
+            replies = await self._replies_for(session, conversation, contact, cleaned)
+            rendered = [self._render(reply, locale) for reply in replies]
+            for reply, out in zip(replies, rendered, strict=True):
+                await conversations.add_message(
+                    conversation, direction="out", author="bot", text=out.text, channel=channel,
+                    template=reply.template, template_vars=encode(reply.variables),
+                    buttons=out.buttons or None, status="sent",
+                )
+            inbound.status = "processed"
+            await session.commit()
+            return rendered
+
+    async def _replies_for(self, session: AsyncSession, conversation: db.Conversation,
+                           contact: db.Contact, text: str) -> list[Reply]:
+        if contact.status == "wrong_person":
+            return [Reply("wrong_person_closed")]
+        if conversation.state == "human":
+            return []  # an agent owns the conversation: the message waits in the agent queue
+        if not text.strip():
+            return [Reply("empty_message")]
+        try:
+            replies = await self._engine.respond(
+                conversation.public_id, text[:MAX_UNDERSTOOD_CHARS],
+                {"channel": contact.channel},
+            )
+        except DialogueUnavailable as exc:
+            logger.warning("dialogue engine unavailable for %s: %s", conversation.public_id, exc)
+            await session.refresh(conversation)
+            await ConversationRepository(session).set_state(
+                conversation, "human", "dialogue_unavailable"
+            )
+            await AuditLog(session).record(
+                AuditKind.DIALOGUE_UNAVAILABLE, "system", debtor_id=contact.debtor_id,
+                conversation_id=conversation.id, data={"error": str(exc)[:500]},
+            )
+            return [Reply("dialogue_unavailable")]
+        # The custom actions committed their own changes in another session.
+        await session.refresh(conversation)
+        return replies
+
+    async def _unknown_sender(self, session: AsyncSession, channel: str, address: str,
+                              text: str) -> list[RenderedReply]:
+        await AuditLog(session).record(
+            AuditKind.INBOUND_UNKNOWN_SENDER, "system",
+            data={"channel": channel, "address": address[:200], "text": text[:2000]},
+        )
+        await session.commit()
+        return [self._render(Reply("unknown_sender"), self._default_locale)]
+
+    def _render(self, reply: Reply, locale: str) -> RenderedReply:
+        variables: dict[str, Any] = dict(reply.variables)
+        text = self._renderer.render(reply.template, locale, variables)
+        buttons = [
+            {"title": self._renderer.render(b.title_template, locale, {}), "payload": b.payload}
+            for b in reply.buttons
+        ]
+        return RenderedReply(text=text, buttons=buttons)

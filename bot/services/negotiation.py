@@ -1,0 +1,415 @@
+"""Carries out the debtor's commands: loads the facts, asks the pure core, stores the result.
+
+One command runs in one database transaction. Replies are template keys with
+plain variables; the app renders them for the debtor's locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.negotiation import machine
+from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
+from bot.negotiation.offers import Limits, Offer
+from bot.policies import PolicyBook
+from bot.policies.models import NegotiationProfile, Policy
+from bot.services import commands as cmd
+from bot.services.audit_kinds import AuditKind
+from bot.services.clock import Clock
+from bot.services.outcome import Button, Outcome, Reply
+from bot.storage import models as db
+from bot.storage.repositories import (
+    AgreementRepository,
+    AuditLog,
+    ConversationRepository,
+    PortfolioRepository,
+)
+from bot.understanding.values import parse_date, parse_installments, parse_proposal
+
+OFFER_BUTTONS = (Button("button_accept", "/affirm"), Button("button_refuse", "/deny"))
+MENU_BUTTONS = (
+    Button("button_debt_details", "/ask_debt_details"),
+    Button("button_pay_in_full", "/pay_in_full"),
+    Button("button_installments", "/request_installments"),
+)
+
+
+@dataclass
+class DebtorFile:
+    """Everything one command needs about the debtor behind a conversation."""
+
+    session: AsyncSession
+    conversation: db.Conversation
+    contact: db.Contact
+    debtor: db.Debtor
+    policy: Policy
+    today: date
+    debts: list[db.Debt]
+    balance: Decimal
+    profile: NegotiationProfile
+    state: machine.NegotiationState
+
+    @property
+    def common(self) -> dict[str, Any]:
+        return {
+            "creditor_name": self.policy.creditor.name,
+            "debtor_name": self.debtor.name,
+            "contact_name": (self.contact.name or "").split(" ")[0],
+        }
+
+
+def offer_variables(offer: Offer) -> dict[str, Any]:
+    return {
+        "kind": offer.kind,
+        "balance": offer.balance,
+        "total": offer.total,
+        "discount_percent": offer.discount_percent,
+        "discount_amount": offer.balance - offer.total if offer.total < offer.balance else Decimal(
+            "0.00"
+        ),
+        "monthly_interest_percent": offer.monthly_interest_percent,
+        "count": offer.count,
+        "installments": [
+            {"number": i.number, "due_date": i.due_date, "amount": i.amount}
+            for i in offer.installments
+        ],
+    }
+
+
+def hours_variables(policy: Policy) -> list[dict[str, str]]:
+    return [{"days": days, "window": window} for days, window in policy.contact_rules.hours.items()]
+
+
+class NegotiationService:
+    """Executes :mod:`bot.services.commands` for a conversation (by its public id)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
+                 clock: Clock) -> None:
+        self._sessions = sessions
+        self._policies = policies
+        self._clock = clock
+        self._handlers: dict[type[cmd.Command], Callable[[DebtorFile, Any], Awaitable[Outcome]]] = {
+            cmd.Greet: self._greet,
+            cmd.SayGoodbye: self._goodbye,
+            cmd.ShowDebtDetails: self._debt_details,
+            cmd.OfferFullPayment: self._negotiate,
+            cmd.OfferDiscount: self._negotiate,
+            cmd.OfferInstallments: self._negotiate,
+            cmd.EvaluateProposal: self._negotiate,
+            cmd.AcceptOffer: self._negotiate,
+            cmd.RefuseOffer: self._negotiate,
+            cmd.ReportHardship: self._negotiate,
+            cmd.Acknowledge: self._acknowledge,
+            cmd.RecordPromise: self._promise,
+            cmd.RecordAlreadyPaid: self._already_paid,
+            cmd.HandOffToAgent: self._handoff_requested,
+            cmd.OptOut: self._opt_out,
+            cmd.MarkWrongPerson: self._wrong_person,
+            cmd.ExplainPaymentMethod: self._payment_method,
+            cmd.ScheduleCallback: self._callback,
+            cmd.DisclaimIdentity: self._identity,
+            cmd.DeclineOutOfScope: self._out_of_scope,
+            cmd.Clarify: self._clarify,
+        }
+
+    async def execute(self, conversation_id: str, command: cmd.Command) -> Outcome:
+        async with self._sessions() as session:
+            file = await self._open(session, conversation_id)
+            if file is None:
+                return Outcome(replies=(Reply("unknown_sender"),))
+            if file.contact.status == "wrong_person":
+                return Outcome(replies=(Reply("wrong_person_closed"),), offer_pending=False)
+            if not isinstance(command, cmd.Clarify):
+                file.conversation.fallback_count = 0
+            outcome = await self._handlers[type(command)](file, command)
+            await session.commit()
+            return outcome
+
+    # -- loading ---------------------------------------------------------------------------
+
+    async def _open(self, session: AsyncSession, conversation_id: str) -> DebtorFile | None:
+        conversations = ConversationRepository(session)
+        conversation = await conversations.by_public_id(conversation_id)
+        if conversation is None:
+            return None
+        contact = conversation.contact
+        debtor = contact.debtor
+        policy = self._policies[debtor.creditor_id]
+        zone = ZoneInfo(contact.timezone or debtor.timezone or policy.creditor.timezone)
+        today = self._clock.now().astimezone(zone).date()
+        debts = await PortfolioRepository(session).debts_for(debtor.id, statuses=("open",))
+        positions = [
+            DebtPosition(external_id=d.external_id, principal=d.amount, due_date=d.due_date,
+                         paid=d.paid_amount)
+            for d in debts
+        ]
+        balance = sum((balance_on(p, today, policy.charges) for p in positions), Decimal("0.00"))
+        worst = max((days_past_due(p.due_date, today) for p in positions), default=0)
+        state = (
+            machine.NegotiationState.model_validate(conversation.negotiation)
+            if conversation.negotiation
+            else machine.NegotiationState()
+        )
+        return DebtorFile(session, conversation, contact, debtor, policy, today, debts, balance,
+                          policy.profile_for(worst, balance), state)
+
+    # -- negotiation -----------------------------------------------------------------------
+
+    def _event(self, file: DebtorFile, command: cmd.Command) -> machine.Event | None:
+        locale = self._locale(file)
+        match command:
+            case cmd.OfferFullPayment():
+                return machine.PayInFull()
+            case cmd.OfferDiscount():
+                return machine.AskDiscount()
+            case cmd.OfferInstallments():
+                return machine.AskInstallments(count=parse_installments(command.text))
+            case cmd.EvaluateProposal():
+                proposal = parse_proposal(command.text, file.today, locale)
+                return None if proposal.is_empty else machine.Propose(proposal=proposal)
+            case cmd.AcceptOffer():
+                return machine.Accept()
+            case cmd.RefuseOffer():
+                return machine.Refuse()
+            case cmd.ReportHardship():
+                return machine.Hardship()
+        raise TypeError(f"not a negotiation command: {command!r}")
+
+    async def _negotiate(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        if file.state.stage == machine.Stage.AGREED:
+            return await self._already_agreed(file)
+        if file.balance <= 0:
+            return Outcome(replies=(Reply("no_open_debt", file.common),), offer_pending=False)
+        threshold = file.policy.handoff.balance_above
+        if threshold is not None and file.balance > threshold:
+            return await self._handoff(file, "balance_above")
+        event = self._event(file, command)
+        if event is None:
+            return Outcome(replies=(Reply("proposal_not_understood", file.common),))
+        context = machine.NegotiationContext(
+            balance=file.balance, today=file.today, limits=Limits.for_bot(file.profile),
+            max_rounds=file.profile.max_rounds,
+        )
+        state, decisions = machine.decide(file.state, event, context)
+        file.conversation.negotiation = state.model_dump(mode="json")
+        file.state = state
+        replies: list[Reply] = []
+        if isinstance(command, cmd.ReportHardship):
+            replies.append(Reply("hardship_acknowledged", file.common))
+        offer_pending: bool | None = None
+        for decision in decisions:
+            outcome = await self._carry_out(file, decision)
+            if outcome.paused:
+                return Outcome(tuple(replies) + outcome.replies, False, True)
+            replies.extend(outcome.replies)
+            offer_pending = outcome.offer_pending
+        return Outcome(tuple(replies), offer_pending)
+
+    async def _carry_out(self, file: DebtorFile, decision: machine.Decision) -> Outcome:
+        agreements = AgreementRepository(file.session)
+        conversation = file.conversation
+        match decision:
+            case machine.OfferMade(offer=offer, reason=reason):
+                await self._store_offer(file, offer)
+                template = "offer_full_payment" if offer.kind == "full_payment" else "offer_installments"
+                variables = {**file.common, "offer": offer_variables(offer), "reason": reason}
+                return Outcome((Reply(template, variables, OFFER_BUTTONS),), offer_pending=True)
+            case machine.CounterOffered(offer=offer, reasons=reasons):
+                await self._store_offer(file, offer)
+                variables = {**file.common, "offer": offer_variables(offer),
+                             "reasons": list(reasons), "limits": self._limit_variables(file)}
+                return Outcome((Reply("counter_offer", variables, OFFER_BUTTONS),), True)
+            case machine.AgreementReached(offer=offer):
+                row = await agreements.latest_offer(conversation.id, status="proposed")
+                if row is None:
+                    row = await agreements.add_offer(conversation_id=conversation.id,
+                                                     debtor_id=file.debtor.id, offer=offer)
+                agreement = await agreements.create_agreement(
+                    file.debtor.id, row, file.debts, created_by=offer.created_by
+                )
+                await AuditLog(file.session).record(
+                    AuditKind.AGREEMENT_CREATED, "bot", debtor_id=file.debtor.id,
+                    conversation_id=conversation.id,
+                    data={"agreement_id": agreement.id, "kind": offer.kind,
+                          "total": str(offer.total), "count": offer.count},
+                )
+                variables = {**file.common, "offer": offer_variables(offer),
+                             "pix_key": file.policy.creditor.pix_key}
+                return Outcome((Reply("agreement_created", variables),), offer_pending=False)
+            case machine.HandedOff(reason=reason):
+                return await self._handoff(file, reason)
+            case machine.NothingToAccept():
+                return Outcome((Reply("nothing_to_accept", file.common, MENU_BUTTONS),), False)
+            case machine.AlreadyAgreed():
+                return await self._already_agreed(file)
+        raise TypeError(f"unknown decision {decision!r}")
+
+    async def _store_offer(self, file: DebtorFile, offer: Offer) -> None:
+        agreements = AgreementRepository(file.session)
+        await agreements.mark_offers(file.conversation.id, "proposed", "superseded")
+        await agreements.add_offer(
+            conversation_id=file.conversation.id, debtor_id=file.debtor.id, offer=offer
+        )
+        await AuditLog(file.session).record(
+            AuditKind.OFFER_MADE, offer.created_by, debtor_id=file.debtor.id,
+            conversation_id=file.conversation.id,
+            data={"kind": offer.kind, "total": str(offer.total), "count": offer.count,
+                  "discount_percent": str(offer.discount_percent)},
+        )
+
+    def _limit_variables(self, file: DebtorFile) -> dict[str, Any]:
+        profile = file.profile
+        return {
+            "installments_max": profile.installments_max,
+            "installment_min_amount": profile.installment_min_amount,
+            "discount_max_percent": profile.full_payment_discount_max_percent,
+            "down_payment_min_percent": profile.down_payment_min_percent,
+            "first_due_within_days": profile.first_due_within_days,
+        }
+
+    async def _already_agreed(self, file: DebtorFile) -> Outcome:
+        offer = file.state.current_offer
+        variables = {**file.common, "offer": offer_variables(offer) if offer else None,
+                     "pix_key": file.policy.creditor.pix_key}
+        return Outcome((Reply("already_agreed", variables),), offer_pending=False)
+
+    # -- handoff, contact status -----------------------------------------------------------
+
+    async def _handoff(self, file: DebtorFile, reason: str) -> Outcome:
+        conversations = ConversationRepository(file.session)
+        await conversations.set_state(file.conversation, "human", reason)
+        await AuditLog(file.session).record(
+            AuditKind.HANDOFF, "bot", debtor_id=file.debtor.id,
+            conversation_id=file.conversation.id, data={"reason": reason},
+        )
+        variables = {**file.common, "reason": reason, "hours": hours_variables(file.policy)}
+        return Outcome((Reply("handoff", variables),), offer_pending=False, paused=True)
+
+    async def _handoff_requested(self, file: DebtorFile, command: cmd.HandOffToAgent) -> Outcome:
+        if command.intent == "dispute_debt":
+            for debt in file.debts:
+                debt.status = "disputed"
+        if command.intent in file.policy.handoff.on_intents or command.intent == "request_human":
+            return await self._handoff(file, command.intent or "request_human")
+        template = "complaint_acknowledged" if command.intent == "complain" else "dispute_recorded"
+        return Outcome((Reply(template, file.common),))
+
+    async def _opt_out(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        file.contact.status = "opted_out"
+        await ConversationRepository(file.session).set_state(file.conversation, "opted_out")
+        await AuditLog(file.session).record(
+            AuditKind.OPTED_OUT, "bot", debtor_id=file.debtor.id,
+            conversation_id=file.conversation.id,
+            data={"channel": file.contact.channel, "text": command.text[:500]},
+        )
+        return Outcome((Reply("opt_out_confirmed", file.common),), offer_pending=False)
+
+    async def _wrong_person(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        file.contact.status = "wrong_person"
+        await AuditLog(file.session).record(
+            AuditKind.WRONG_PERSON, "bot", debtor_id=file.debtor.id,
+            conversation_id=file.conversation.id,
+            data={"channel": file.contact.channel, "text": command.text[:500]},
+        )
+        return Outcome((Reply("wrong_person", {}),), offer_pending=False)
+
+    # -- information and courtesy ----------------------------------------------------------
+
+    async def _greet(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        variables = {**file.common, "has_debt": file.balance > 0}
+        return Outcome((Reply("greet", variables, MENU_BUTTONS if file.balance > 0 else ()),))
+
+    async def _goodbye(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        return Outcome((Reply("goodbye", file.common),))
+
+    async def _debt_details(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        charges = file.policy.charges
+        debts = [
+            {
+                "external_id": d.external_id,
+                "description": d.description or "",
+                "amount": d.amount,
+                "due_date": d.due_date,
+                "days_past_due": days_past_due(d.due_date, file.today),
+                "balance": balance_on(
+                    DebtPosition(external_id=d.external_id, principal=d.amount,
+                                 due_date=d.due_date, paid=d.paid_amount),
+                    file.today, charges,
+                ),
+            }
+            for d in file.debts
+        ]
+        replies = [Reply("debt_details", {**file.common, "debts": debts, "total": file.balance,
+                                          "today": file.today})]
+        pending = file.state.stage == machine.Stage.OFFERED and file.state.current_offer
+        if pending and file.state.current_offer is not None:
+            replies.append(Reply("offer_reminder",
+                                 {**file.common, "offer": offer_variables(file.state.current_offer)},
+                                 OFFER_BUTTONS))
+        return Outcome(tuple(replies))
+
+    async def _acknowledge(self, file: DebtorFile, command: cmd.Acknowledge) -> Outcome:
+        variables = {**file.common, "intent": command.intent}
+        return Outcome((Reply("acknowledge", variables, MENU_BUTTONS),))
+
+    async def _promise(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        when = parse_date(command.text, file.today, self._locale(file))
+        if when is None:
+            return Outcome((Reply("promise_needs_date", file.common),))
+        if when < file.today:
+            return Outcome((Reply("promise_date_past", {**file.common, "date": when}),))
+        await AuditLog(file.session).record(
+            AuditKind.PROMISE_TO_PAY, "bot", debtor_id=file.debtor.id,
+            conversation_id=file.conversation.id,
+            data={"date": when.isoformat(), "balance": str(file.balance)},
+        )
+        variables = {**file.common, "date": when, "balance": file.balance,
+                     "pix_key": file.policy.creditor.pix_key}
+        return Outcome((Reply("promise_recorded", variables),))
+
+    async def _already_paid(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        await AuditLog(file.session).record(
+            AuditKind.ALREADY_PAID_REPORTED, "bot", debtor_id=file.debtor.id,
+            conversation_id=file.conversation.id, data={"text": command.text[:500]},
+        )
+        return Outcome((Reply("already_paid", file.common),))
+
+    async def _payment_method(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        variables = {**file.common, "pix_key": file.policy.creditor.pix_key,
+                     "agreed": file.state.stage == machine.Stage.AGREED,
+                     "offer": offer_variables(file.state.current_offer)
+                     if file.state.current_offer else None}
+        return Outcome((Reply("payment_method", variables),))
+
+    async def _callback(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        when = parse_date(command.text, file.today, self._locale(file))
+        await AuditLog(file.session).record(
+            AuditKind.CALLBACK_REQUESTED, "bot", debtor_id=file.debtor.id,
+            conversation_id=file.conversation.id,
+            data={"date": when.isoformat() if when else None},
+        )
+        return Outcome((Reply("callback_later", {**file.common, "date": when}),))
+
+    async def _identity(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        creditor = file.policy.creditor
+        variables = {**file.common, "creditor_tax_id": creditor.tax_id}
+        return Outcome((Reply("identity", variables),))
+
+    async def _out_of_scope(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        return Outcome((Reply("out_of_scope", file.common, MENU_BUTTONS),))
+
+    async def _clarify(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        file.conversation.fallback_count += 1
+        if file.conversation.fallback_count >= file.policy.handoff.after_fallbacks:
+            return await self._handoff(file, "fallbacks")
+        return Outcome((Reply("clarify", file.common, MENU_BUTTONS),))
+
+    def _locale(self, file: DebtorFile) -> str:
+        return file.contact.locale or file.debtor.locale or "pt-BR"

@@ -1,0 +1,52 @@
+"""Persistence: SQLAlchemy models, async engine and sessions, migrations, repositories.
+
+Importing this package creates no engine and opens no connection; the composition
+root calls :func:`create_engine`, :func:`session_factory` and :func:`migrate`.
+See ``docs/storage.md``.
+"""
+
+from bot.storage.db import (
+    alembic_config,
+    async_url,
+    create_engine,
+    current_revision,
+    downgrade,
+    head_revision,
+    migrate,
+    session_factory,
+)
+from bot.storage.repositories import (
+    AgreementRepository,
+    AmbiguousDebt,
+    AmbiguousDebtor,
+    AmbiguousReference,
+    AuditLog,
+    ContactConflict,
+    ConversationRepository,
+    DuplicateMessage,
+    PaymentRepository,
+    PortfolioRepository,
+    StorageError,
+)
+
+__all__ = [
+    "AgreementRepository",
+    "AmbiguousDebt",
+    "AmbiguousDebtor",
+    "AmbiguousReference",
+    "AuditLog",
+    "ContactConflict",
+    "ConversationRepository",
+    "DuplicateMessage",
+    "PaymentRepository",
+    "PortfolioRepository",
+    "StorageError",
+    "alembic_config",
+    "async_url",
+    "create_engine",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "migrate",
+    "session_factory",
+]

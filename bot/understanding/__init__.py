@@ -1,0 +1,1 @@
+"""Understanding debtors' chat text: values (amounts, counts, dates) and proposals."""
