@@ -44,7 +44,7 @@ run: model
 
 lint: venv
 	$(VENV)/bin/ruff check bot tests bench
-	
+
 typecheck: venv
 	$(VENV)/bin/mypy bot
 
@@ -59,7 +59,7 @@ rasa-stories: model
 pytest: model
 	$(PY) -m pytest -q
 
-test: lint typecheck rasa-validate rasa-stories pytest
+test: lint typecheck compose-config rasa-validate rasa-stories pytest
 
 nlu-eval: model
 	$(PY) -m bench.nlu_eval
@@ -68,7 +68,7 @@ bench: model
 	$(PY) -m bench.turns
 
 compose-config:
-	docker compose --env-file docker/.env.example -f docker/compose.yaml config -q
+	bash docker/check.sh
 
 clean:
 	rm -rf var dialogs/models dialogs/results .pytest_cache .mypy_cache .ruff_cache
