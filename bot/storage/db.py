@@ -118,8 +118,8 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def migrate(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (``alembic upgrade head``).
+async def migrate(url: str, revision: str = "heads") -> None:
+    """Bring the database at ``url`` up to ``revision`` (``alembic upgrade heads``: every branch).
 
     Safe to call at every start and from several processes at once: on PostgreSQL
     the upgrade holds an advisory lock, on SQLite an immediate (write) transaction,
