@@ -12,12 +12,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export ACORDO_ACTION_ENDPOINT_URL ?= http://127.0.0.1:8000/actions/webhook
 export ACORDO_ACTION_TOKEN ?= offline
 
-.PHONY: help venv rasa-venv model run test lint typecheck rasa-validate rasa-stories pytest bench nlu-eval compose-config clean
+.PHONY: help venv rasa-venv model run test lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
 
 help:
 	@echo "make run    - set everything up and start Rasa + the app on SQLite with the demo data"
 	@echo "make test   - lint, type-check, validate dialogs, train if needed and run every test"
 	@echo "make bench  - benchmarks (see bench/)"
+	@echo "make nlu-eval - held-out and 5-fold cross-validation NLU report"
 
 $(VENV)/.installed: pyproject.toml
 	@py=$$(scripts/find-python 3.11) || exit 1; \
@@ -59,10 +60,13 @@ rasa-stories: model
 pytest: model
 	$(PY) -m pytest -q
 
-test: lint typecheck compose-config rasa-validate rasa-stories pytest
+test: lint typecheck compose-config rasa-validate rasa-stories nlu-heldout pytest
 
 nlu-eval: model
-	$(PY) -m bench.nlu_eval
+	$(PY) -m bot.devtools.nlu_eval
+
+nlu-heldout: model
+	$(PY) -m bot.devtools.nlu_eval --check --no-cv
 
 bench: model
 	$(PY) -m bench.turns

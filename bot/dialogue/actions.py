@@ -52,6 +52,10 @@ def _text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
 
 
+def _confidence(tracker: Tracker) -> float:
+    return float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+
+
 def _intent(tracker: Tracker) -> str:
     return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
@@ -65,7 +69,7 @@ COMMANDS: dict[ActionName, Callable[[Tracker], cmd.Command]] = {
     ActionName.REQUEST_DISCOUNT: lambda t: cmd.OfferDiscount(_text(t)),
     ActionName.REQUEST_INSTALLMENTS: lambda t: cmd.OfferInstallments(_text(t)),
     ActionName.PROPOSE_TERMS: lambda t: cmd.EvaluateProposal(_text(t)),
-    ActionName.ACCEPT_OFFER: lambda t: cmd.AcceptOffer(_text(t)),
+    ActionName.ACCEPT_OFFER: lambda t: cmd.AcceptOffer(_text(t), confidence=_confidence(t)),
     ActionName.REFUSE_OFFER: lambda t: cmd.RefuseOffer(_text(t)),
     ActionName.ACKNOWLEDGE: lambda t: cmd.Acknowledge(_text(t), intent=_intent(t)),
     ActionName.PROMISE_TO_PAY: lambda t: cmd.RecordPromise(_text(t)),

@@ -49,6 +49,27 @@ class RasaDialogueEngine:
             raise DialogueUnavailable(f"unexpected answer from Rasa: {messages!r:.200}")
         return [reply for message in messages if (reply := _to_reply(message)) is not None]
 
+    async def resume(self, conversation_id: str, slots: dict[str, Any] | None = None) -> None:
+        """Un-pause the conversation after a human agent hands it back.
+
+        Appends ``resume`` (ConversationResumed), ``action_listen`` (so the next message
+        starts a fresh turn for the rules) and the given slot values to the tracker
+        through Rasa's HTTP API. Raises :class:`DialogueUnavailable` on failure.
+        """
+        events: list[dict[str, Any]] = [{"event": "resume"},
+                                        {"event": "action", "name": "action_listen"}]
+        events += [{"event": "slot", "name": name, "value": value}
+                   for name, value in (slots or {}).items()]
+        params = {"token": self._token} if self._token else {}
+        try:
+            response = await self._client.post(
+                f"{self._base}/conversations/{conversation_id}/tracker/events",
+                params=params, json=events, timeout=self._timeout,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise DialogueUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
     async def is_ready(self) -> bool:
         params = {"token": self._token} if self._token else {}
         try:

@@ -18,3 +18,5 @@ class AuditKind(StrEnum):
     DIALOGUE_UNAVAILABLE = "dialogue_unavailable"
     PORTFOLIO_IMPORTED = "portfolio_imported"
     PAYMENT_RECORDED = "payment_recorded"
+    CONTACT_UNREACHABLE = "contact_unreachable"
+    TELEGRAM_LINKED = "telegram_linked"

@@ -41,7 +41,10 @@ class EvaluateProposal(Command): ...
 
 
 @dataclass(frozen=True)
-class AcceptOffer(Command): ...
+class AcceptOffer(Command):
+    """``confidence`` is the NLU's for the affirmation; a shaky "yes" is confirmed first."""
+
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
+from bot.services.opt_out import is_opt_out_keyword, suppress_contact
 from bot.services.outcome import Reply
 from bot.services.plain_values import encode
 from bot.storage import models as db
-from bot.storage.repositories import AuditLog, ConversationRepository, PortfolioRepository
+from bot.storage.repositories import (
+    AuditLog,
+    ConversationRepository,
+    DuplicateMessage,
+    PortfolioRepository,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +40,8 @@ MAX_UNDERSTOOD_CHARS = 1_000
 class RenderedReply:
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
+    # The stored outbound message (None for replies that are not stored: unknown senders).
+    message_id: int | None = None
 
 
 def clean_text(text: str) -> str:
@@ -58,27 +66,40 @@ class ConversationService:
             conversations = ConversationRepository(session)
             conversation = await conversations.get_or_create(contact)
             key = f"{channel}:{provider_id}" if provider_id else None
-            inbound = await conversations.add_message(
-                conversation, direction="in", author="debtor", text=cleaned, channel=channel,
-                status="received", idempotency_key=key, provider_id=provider_id,
-            )
+            try:
+                inbound = await conversations.add_message(
+                    conversation, direction="in", author="debtor", text=cleaned, channel=channel,
+                    status="received", idempotency_key=key, provider_id=provider_id,
+                )
+            except DuplicateMessage as duplicate:
+                # A provider retry, or processing resumed after a crash.
+                if duplicate.existing.status != "received":
+                    return await self._stored_replies(conversations, duplicate.existing)
+                inbound = duplicate.existing
             conversation.last_inbound_at = inbound.created_at
             await session.commit()
             locale = contact.locale or contact.debtor.locale or self._default_locale
             replies = await self._replies_for(session, conversation, contact, cleaned)
             rendered = [self._render(reply, locale) for reply in replies]
-            for reply, out in zip(replies, rendered, strict=True):
-                await conversations.add_message(
+            # The web channel answers in its HTTP response; other channels send through the outbox.
+            out_status = "sent" if channel == "web" else "queued"
+            for index, (reply, out) in enumerate(zip(replies, rendered, strict=True)):
+                stored = await conversations.add_message(
                     conversation, direction="out", author="bot", text=out.text, channel=channel,
                     template=reply.template, template_vars=encode(reply.variables),
-                    buttons=out.buttons or None, status="sent",
+                    buttons=out.buttons or None, status=out_status,
                 )
+                rendered[index] = RenderedReply(out.text, out.buttons, stored.id)
             inbound.status = "processed"
             await session.commit()
             return rendered
 
     async def _replies_for(self, session: AsyncSession, conversation: db.Conversation,
                            contact: db.Contact, text: str) -> list[Reply]:
+        if is_opt_out_keyword(text):
+            newly = await suppress_contact(session, contact, actor="bot", text=text,
+                                           conversation_id=conversation.id)
+            return [Reply("opt_out_confirmed")] if newly else []
         if contact.status == "wrong_person":
             return [Reply("wrong_person_closed")]
         if conversation.state == "human":
@@ -103,6 +124,18 @@ class ConversationService:
             return [Reply("dialogue_unavailable")]
         # The custom actions committed their own changes in another session.
         await session.refresh(conversation)
+        return replies
+
+    async def _stored_replies(self, conversations: ConversationRepository,
+                              inbound: db.Message) -> list[RenderedReply]:
+        """The bot replies stored after ``inbound`` (up to the next inbound message)."""
+        replies: list[RenderedReply] = []
+        for message in await conversations.messages(inbound.conversation_id):
+            if message.id <= inbound.id or message.author == "agent":
+                continue
+            if message.direction == "in":
+                break
+            replies.append(RenderedReply(message.text, list(message.buttons or []), message.id))
         return replies
 
     async def _unknown_sender(self, session: AsyncSession, channel: str, address: str,

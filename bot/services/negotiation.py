@@ -23,6 +23,7 @@ from bot.policies.models import NegotiationProfile, Policy
 from bot.services import commands as cmd
 from bot.services.audit_kinds import AuditKind
 from bot.services.clock import Clock
+from bot.services.opt_out import suppress_contact
 from bot.services.outcome import Button, Outcome, Reply
 from bot.storage import models as db
 from bot.storage.repositories import (
@@ -34,6 +35,8 @@ from bot.storage.repositories import (
 from bot.understanding.values import parse_date, parse_installments, parse_proposal
 
 OFFER_BUTTONS = (Button("button_accept", "/affirm"), Button("button_refuse", "/deny"))
+# Below this NLU confidence an affirmation does not create an agreement: the bot asks again.
+ACCEPT_MIN_CONFIDENCE = 0.8
 MENU_BUTTONS = (
     Button("button_debt_details", "/ask_debt_details"),
     Button("button_pay_in_full", "/pay_in_full"),
@@ -134,6 +137,10 @@ class NegotiationService:
 
     # -- loading ---------------------------------------------------------------------------
 
+    async def debtor_file(self, session: AsyncSession, conversation_id: str) -> DebtorFile | None:
+        """Everything about the debtor behind a conversation (for the agent desk)."""
+        return await self._open(session, conversation_id)
+
     async def _open(self, session: AsyncSession, conversation_id: str) -> DebtorFile | None:
         conversations = ConversationRepository(session)
         conversation = await conversations.by_public_id(conversation_id)
@@ -190,11 +197,21 @@ class NegotiationService:
         threshold = file.policy.handoff.balance_above
         if threshold is not None and file.balance > threshold:
             return await self._handoff(file, "balance_above")
+        if isinstance(command, cmd.AcceptOffer) and command.confidence < ACCEPT_MIN_CONFIDENCE:
+            offer = file.state.current_offer
+            if file.state.stage == machine.Stage.OFFERED and offer is not None:
+                variables = {**file.common, "offer": offer_variables(offer)}
+                return Outcome((Reply("confirm_accept", variables, OFFER_BUTTONS),), True)
         event = self._event(file, command)
         if event is None:
             return Outcome(replies=(Reply("proposal_not_understood", file.common),))
+        limits = Limits.for_bot(file.profile)
+        current = file.state.current_offer
+        if isinstance(command, cmd.AcceptOffer) and current is not None and current.created_by == "agent":
+            # An offer a human agent made (up to the agent limits) stays acceptable after hand back.
+            limits = Limits.for_agent(file.profile, file.policy.handoff.agent_limits)
         context = machine.NegotiationContext(
-            balance=file.balance, today=file.today, limits=Limits.for_bot(file.profile),
+            balance=file.balance, today=file.today, limits=limits,
             max_rounds=file.profile.max_rounds,
         )
         state, decisions = machine.decide(file.state, event, context)
@@ -302,13 +319,9 @@ class NegotiationService:
         return Outcome((Reply(template, file.common),))
 
     async def _opt_out(self, file: DebtorFile, command: cmd.Command) -> Outcome:
-        file.contact.status = "opted_out"
-        await ConversationRepository(file.session).set_state(file.conversation, "opted_out")
-        await AuditLog(file.session).record(
-            AuditKind.OPTED_OUT, "bot", debtor_id=file.debtor.id,
-            conversation_id=file.conversation.id,
-            data={"channel": file.contact.channel, "text": command.text[:500]},
-        )
+        # Every channel of this contact at once, one audit event (bot/services/opt_out.py).
+        await suppress_contact(file.session, file.contact, actor="bot", text=command.text,
+                               conversation_id=file.conversation.id)
         return Outcome((Reply("opt_out_confirmed", file.common),), offer_pending=False)
 
     async def _wrong_person(self, file: DebtorFile, command: cmd.Command) -> Outcome:

@@ -1,0 +1,167 @@
+"""NLU evaluation: held-out sets per language (never trained on) and stratified k-fold CV.
+
+``python -m bot.devtools.nlu_eval`` (``make nlu-eval``) prints intent accuracy, macro F1
+per language, per-intent F1, the confusion pairs that matter and entity F1.
+``--check`` exits 1 when a target is missed (pt macro F1 >= 0.92, en >= 0.90, every
+intent >= 0.85 on the combined held-out set); ``make test`` runs ``--check --no-cv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DIALOGS = ROOT / "dialogs"
+HELDOUT = DIALOGS / "tests" / "heldout"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+TARGETS = {"pt": 0.92, "en": 0.90}
+INTENT_FLOOR = 0.85
+_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    language: str
+    blind: bool
+
+
+def plain(text: str) -> str:
+    return _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), text).strip()
+
+
+def load_examples() -> list[Example]:
+    examples = []
+    for path in sorted(HELDOUT.glob("*.yml")):
+        language = "en" if path.stem.endswith("en") else "pt"
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            for line in block["examples"].splitlines():
+                if line.strip().startswith("- "):
+                    examples.append(Example(plain(line.strip()[2:]), block["intent"], language,
+                                            path.stem.startswith("blind")))
+    return examples
+
+
+def rasa(*args: str) -> None:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.setdefault("ACORDO_ACTION_ENDPOINT_URL", "http://127.0.0.1:8000/actions/webhook")
+    env.setdefault("ACORDO_ACTION_TOKEN", "offline")
+    subprocess.run([str(RASA), *args], cwd=DIALOGS, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def f1_by_intent(pairs: list[tuple[str, str]]) -> dict[str, float]:
+    labels = {gold for gold, _ in pairs}
+    scores = {}
+    for label in sorted(labels):
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        fp = sum(1 for g, p in pairs if g != label and p == label)
+        fn = sum(1 for g, p in pairs if g == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        scores[label] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return scores
+
+
+def summary(name: str, pairs: list[tuple[str, str]]) -> tuple[float, dict[str, float]]:
+    scores = f1_by_intent(pairs)
+    macro = sum(scores.values()) / len(scores)
+    accuracy = sum(1 for g, p in pairs if g == p) / len(pairs)
+    print(f"{name:<22} n={len(pairs):>4}  accuracy {accuracy:.3f}  macro F1 {macro:.3f}")
+    return macro, scores
+
+
+def heldout(out: Path) -> bool:
+    rasa("test", "nlu", "--nlu", str(HELDOUT), "--model", "models/acordo.tar.gz",
+         "--out", str(out), "--successes")
+    predicted: dict[str, str] = {}
+    for name in ("intent_successes.json", "intent_errors.json"):
+        file = out / name
+        if file.is_file():
+            for row in json.loads(file.read_text()):
+                predicted[row["text"].strip()] = row["intent_prediction"]["name"] or "None"
+    examples = load_examples()
+    missing = [e.text for e in examples if e.text not in predicted]
+    if missing:
+        print(f"warning: {len(missing)} examples without a prediction, e.g. {missing[:3]}")
+    rows = [(e, predicted.get(e.text, "None")) for e in examples]
+    print("Held-out intent classification (never trained on):")
+    ok = True
+    all_macro, all_scores = summary("all", [(e.intent, p) for e, p in rows])
+    for language in ("pt", "en"):
+        macro, _ = summary(f"{language}", [(e.intent, p) for e, p in rows if e.language == language])
+        if macro < TARGETS[language]:
+            print(f"  MISSED: {language} macro F1 {macro:.3f} < {TARGETS[language]}")
+            ok = False
+        summary(f"{language} blind subset", [(e.intent, p) for e, p in rows
+                                             if e.language == language and e.blind])
+    print("Per-intent F1 (all held-out):")
+    for intent, score in sorted(all_scores.items(), key=lambda kv: kv[1]):
+        flag = "  <- below floor" if score < INTENT_FLOOR else ""
+        print(f"  {intent:<24} {score:.3f}{flag}")
+        ok = ok and score >= INTENT_FLOOR
+    confusions = Counter((e.intent, p) for e, p in rows if e.intent != p)
+    print("Confusion pairs (gold -> predicted, count):")
+    for (gold, guess), count in confusions.most_common(10):
+        print(f"  {gold} -> {guess}: {count}")
+    entity_report = out / "DIETClassifier_report.json"
+    if entity_report.is_file():
+        report = json.loads(entity_report.read_text())
+        for key in ("micro avg", "macro avg"):
+            if key in report:
+                print(f"Entity F1 ({key}): {report[key]['f1-score']:.3f}")
+        for entity in ("amount", "installments", "date", "percent"):
+            if entity in report:
+                print(f"  {entity:<13} F1 {report[entity]['f1-score']:.3f} "
+                      f"(support {report[entity]['support']})")
+    print(f"overall macro F1 {all_macro:.3f}")
+    return ok
+
+
+def cross_validation(out: Path, folds: int) -> None:
+    rasa("test", "nlu", "--nlu", "data/nlu", "--config", "config.yml", "--cross-validation",
+         "--folds", str(folds), "--out", str(out))
+    report = out / "intent_report.json"
+    if report.is_file():
+        data = json.loads(report.read_text())
+        print(f"{folds}-fold stratified cross-validation (test folds): accuracy "
+              f"{data['accuracy']:.3f}  macro F1 {data['macro avg']['f1-score']:.3f}")
+        worst = sorted(((k, v["f1-score"]) for k, v in data.items() if isinstance(v, dict)
+                        and k not in ("macro avg", "micro avg", "weighted avg")), key=lambda kv: kv[1])
+        print("  weakest intents: " + ", ".join(f"{k} {v:.3f}" for k, v in worst[:5]))
+    entities = out / "DIETClassifier_report.json"
+    if entities.is_file():
+        data = json.loads(entities.read_text())
+        if "micro avg" in data:
+            print(f"  entity F1 (micro, CV): {data['micro avg']['f1-score']:.3f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args()
+    out = DIALOGS / "results" / "eval"
+    ok = heldout(out / "heldout")
+    if not args.no_cv:
+        cross_validation(out / "cv", args.folds)
+    if args.check and not ok:
+        print("NLU targets missed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Inbound deliveries from providers: stored first, processed once, resumed after a crash.
+
+A webhook stores the raw update (``inbound_updates``, unique per channel and provider
+key) and commits before it answers 200; :class:`InboundProcessor` then processes it in
+the background. A duplicate delivery is recognised at storage and dropped. An update
+whose processing died with its process (lease expired) is picked up again at the next
+start or by the worker's sweep; the conversation's own idempotency key (the provider
+message id) and the outbox's (``reply:<channel>:<provider id>:<n>``) make the retry
+produce one stored message and one reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import InboundMessage
+from bot.rendering.renderer import TemplateRenderer
+from bot.services.clock import Clock
+from bot.services.conversation import ConversationService, RenderedReply
+from bot.services.outcome import Reply
+from bot.storage import models as db
+from bot.storage.channel_models import InboundStatus, InboundUpdate
+from bot.storage.channel_repositories import InboundUpdateRepository, OutboxRepository
+from bot.storage.repositories import PortfolioRepository
+
+logger = logging.getLogger(__name__)
+
+UpdateHandler = Callable[[Mapping[str, Any]], Awaitable[None]]
+
+
+class ChannelInbox:
+    """Hands a debtor message to the conversation pipeline and queues the replies."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], conversations: ConversationService,
+                 renderer: TemplateRenderer, default_locale: str,
+                 wake_outbox: Callable[[], None] = lambda: None) -> None:
+        self._sessions = sessions
+        self._conversations = conversations
+        self._renderer = renderer
+        self._default_locale = default_locale
+        self._wake_outbox = wake_outbox
+
+    async def receive(self, message: InboundMessage) -> list[RenderedReply]:
+        await self._reactivate(message.channel, message.address)
+        replies = await self._conversations.handle_inbound(
+            message.channel, message.address, message.text, message.provider_id)
+        await self.queue_replies(message, replies)
+        return replies
+
+    async def reply_with(self, message: InboundMessage, reply: Reply, locale: str | None) -> None:
+        """Queue one templated reply to ``message`` (outside the dialogue: deep links)."""
+        text = self._renderer.render(reply.template, locale or self._default_locale,
+                                     dict(reply.variables))
+        await self.queue_replies(message, [RenderedReply(text)])
+
+    async def queue_replies(self, message: InboundMessage, replies: list[RenderedReply]) -> None:
+        async with self._sessions() as session:
+            contact = await PortfolioRepository(session).find_contact(message.channel, message.address)
+            outbox = OutboxRepository(session)
+            for index, reply in enumerate(replies):
+                await outbox.enqueue(
+                    channel=message.channel, address=message.address, text=reply.text,
+                    buttons=reply.buttons or None, message_id=reply.message_id,
+                    contact_id=contact.id if contact else None,
+                    idempotency_key=f"reply:{message.channel}:{message.provider_id}:{index}",
+                )
+            await session.commit()
+        if replies:
+            self._wake_outbox()
+
+    async def _reactivate(self, channel: str, address: str) -> None:
+        """A contact marked unreachable that writes to us again is reachable again."""
+        async with self._sessions() as session:
+            await session.execute(
+                update(db.Contact)
+                .where(db.Contact.channel == channel, db.Contact.address == address,
+                       db.Contact.status == db.ContactStatus.UNREACHABLE.value)
+                .values(status=db.ContactStatus.ACTIVE.value)
+            )
+            await session.commit()
+
+
+class InboundProcessor:
+    """Stores inbound updates and processes them once, in the background or on resume."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], handlers: Mapping[str, UpdateHandler],
+                 clock: Clock, lease_seconds: float = 120.0) -> None:
+        self._sessions = sessions
+        self._handlers = dict(handlers)
+        self._clock = clock
+        self._lease = timedelta(seconds=lease_seconds)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def store(self, channel: str, provider_key: str, payload: Mapping[str, Any]) -> int | None:
+        """Store and commit; the new row's id, or ``None`` for a duplicate delivery."""
+        async with self._sessions() as session:
+            update_id = await InboundUpdateRepository(session).store(channel, provider_key, payload)
+            await session.commit()
+            return update_id
+
+    def process_later(self, update_id: int) -> None:
+        task = asyncio.create_task(self._process_one(update_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def wait_idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def resume(self) -> int:
+        """Process every waiting or abandoned update, oldest first; how many were processed."""
+        done = 0
+        while await self._process_one(None):
+            done += 1
+        return done
+
+    async def _process_one(self, update_id: int | None) -> bool:
+        now = self._clock.now()
+        async with self._sessions() as session:
+            row = await InboundUpdateRepository(session).claim(now, now + self._lease, update_id)
+            await session.commit()
+        if row is None:
+            return False
+        handler = self._handlers.get(row.channel)
+        status, error = InboundStatus.PROCESSED, None
+        try:
+            if handler is None:
+                raise LookupError(f"channel {row.channel} is off")
+            await handler(row.payload)
+        except Exception as exc:
+            logger.exception("inbound update %s (%s) failed", row.id, row.channel)
+            status, error = InboundStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
+        async with self._sessions() as session:
+            await session.execute(
+                update(InboundUpdate).where(InboundUpdate.id == row.id)
+                .values(status=status.value, processed_at=self._clock.now(), error=error,
+                        lease_until=None))
+            await session.commit()
+        return True

@@ -1,0 +1,399 @@
+"""The outbound queue: enqueue messages, dispatch them under rate limits, record their status.
+
+Every outbound message on Telegram, WhatsApp and SMS goes through the ``outbox`` table.
+:class:`OutboxDispatcher` (``acordo worker``, or inside the app) claims due rows that head
+their chat's queue, takes a slot of each rate limit that applies (provider global and per
+chat, in process or in Redis), sends through the channel and records the outcome:
+
+- accepted: ``sent`` (and the conversation message gets the provider id);
+- :class:`RetryLater`: back to ``pending`` after the provider's ``retry_after`` or an
+  exponential backoff with jitter; the idempotency key is the same on every attempt;
+- :class:`Refused` / :class:`Undeliverable`: ``failed``; an unreachable contact (blocked
+  the bot, opted out at the carrier) is marked so on that channel and audited.
+
+The queue is generic: the cadence (régua) enqueues bot-initiated reminders with
+``initiated_by="bot"``, which an opt-out cancels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import (
+    ButtonSpec,
+    Channel,
+    ChannelError,
+    DeliveryReport,
+    DeliveryState,
+    OutboundMessage,
+    Refused,
+    RetryLater,
+    SendReceipt,
+    Undeliverable,
+    is_forward,
+)
+from bot.channels.ratelimit import ChannelRates, RateLimiter
+from bot.services.audit_kinds import AuditKind
+from bot.services.clock import Clock
+from bot.storage import models as db
+from bot.storage.channel_models import Initiator, OutboxMessage, OutboxStatus
+from bot.storage.channel_repositories import OutboxRepository
+from bot.storage.repositories import AuditLog
+
+logger = logging.getLogger(__name__)
+
+_OUTBOX_STATE = {
+    OutboxStatus.PENDING: DeliveryState.QUEUED, OutboxStatus.SENDING: DeliveryState.QUEUED,
+    OutboxStatus.SENT: DeliveryState.SENT, OutboxStatus.FAILED: DeliveryState.FAILED,
+    OutboxStatus.DELIVERED: DeliveryState.DELIVERED, OutboxStatus.READ: DeliveryState.READ,
+}
+_STATE_OUTBOX = {DeliveryState.SENT: OutboxStatus.SENT, DeliveryState.FAILED: OutboxStatus.FAILED,
+                 DeliveryState.DELIVERED: OutboxStatus.DELIVERED, DeliveryState.READ: OutboxStatus.READ}
+
+
+class Outbox:
+    """Enqueue messages and apply provider status reports (forward only)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def enqueue(self, **fields: Any) -> int:
+        """Queue one message (see :meth:`OutboxRepository.enqueue`); its outbox id."""
+        async with self._sessions() as session:
+            row = await OutboxRepository(session).enqueue(**fields)
+            await session.commit()
+            return row.id
+
+    async def apply_report(self, report: DeliveryReport) -> bool:
+        """Move the message's status forward; ``False`` if unknown or not a step forward."""
+        async with self._sessions() as session:
+            row = await OutboxRepository(session).by_provider_id(report.provider_id)
+            if row is None:
+                return False
+            current = _OUTBOX_STATE[OutboxStatus(row.status)]
+            if not is_forward(current, report.state):
+                return False
+            row.status = _STATE_OUTBOX[report.state].value
+            if report.error_code:
+                row.last_error = f"provider error {report.error_code}"
+            if row.message_id is not None:
+                message = await session.get(db.Message, row.message_id)
+                if message is not None and is_forward(_message_state(message.status), report.state):
+                    message.status = report.state.value
+            if report.state == DeliveryState.FAILED and report.error_code in {"21610", "63024"}:
+                await mark_unreachable(session, row, f"provider error {report.error_code}")
+            await session.commit()
+            return True
+
+
+def _message_state(status: str) -> str:
+    return status if status in DeliveryState.__members__.values() else DeliveryState.QUEUED.value
+
+
+async def mark_unreachable(session: AsyncSession, row: OutboxMessage, reason: str) -> None:
+    """The contact cannot be reached on this channel: mark it (unless opted out) and audit."""
+    contact = await session.get(db.Contact, row.contact_id) if row.contact_id else None
+    if contact is None:
+        contact = await session.scalar(select(db.Contact).where(
+            db.Contact.channel == row.channel, db.Contact.address == row.address))
+    if contact is not None and contact.status == db.ContactStatus.ACTIVE:
+        contact.status = db.ContactStatus.UNREACHABLE.value
+        await AuditLog(session).record(
+            AuditKind.CONTACT_UNREACHABLE, "system", debtor_id=contact.debtor_id,
+            data={"channel": row.channel, "address": row.address, "reason": reason[:300]})
+    await OutboxRepository(session).fail_unfinished(row.channel, row.address, "unreachable", row.id)
+
+
+@dataclass
+class _Held:
+    row: OutboxMessage
+    message: OutboundMessage
+    ready_at: float = 0.0
+
+
+class OutboxDispatcher:
+    """Sends due outbox rows through their channels under the configured rate limits."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
+                 limiter: RateLimiter, rates: Mapping[str, ChannelRates], *, clock: Clock,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 worker_id: str | None = None, batch: int = 100, concurrency: int = 64,
+                 lease_seconds: float = 60.0, max_attempts: int = 8,
+                 backoff_base: float = 1.0, backoff_cap: float = 300.0,
+                 poll_interval: float = 0.25, rng: random.Random | None = None) -> None:
+        self._sessions = sessions
+        self._channels = dict(channels)
+        self._limiter = limiter
+        self._rates = dict(rates)
+        self._clock = clock
+        self._sleep = sleep
+        self.worker_id = worker_id or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self._batch = batch
+        self._slots = asyncio.Semaphore(concurrency)
+        self._lease = timedelta(seconds=lease_seconds)
+        self._max_attempts = max_attempts
+        self._backoff = (backoff_base, backoff_cap)
+        self._poll = poll_interval
+        self._rng = rng or random.Random()
+        self._held: dict[int, _Held] = {}
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self.stats = {"sent": 0, "retried": 0, "failed": 0, "cancelled": 0}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+    # -- main loop ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until ``stop`` is set; claimed rows still held are given back."""
+        last_claim = last_renew = float("-inf")
+        try:
+            while not stop.is_set():
+                now = self._now()
+                if len(self._held) < self._batch // 2 and now - last_claim >= self._poll:
+                    await self._claim()
+                    last_claim = now
+                if now - last_renew >= self._lease.total_seconds() / 3:
+                    await self._renew()
+                    last_renew = now
+                pause = await self._send_ready()
+                if pause > 0:
+                    await self._pause(min(pause, self._poll), stop)
+        finally:
+            await self._finish()
+
+    async def run_until_idle(self, max_rounds: int = 10_000) -> None:
+        """Dispatch until nothing is held, in flight or waiting (tests and one-off runs).
+
+        Sleeps (through the injected ``sleep``) until the next retry is due.
+        """
+        for _ in range(max_rounds):
+            await self._claim()
+            if not self._held and not self._in_flight:
+                due_in = await self._next_due_in()
+                if due_in is None:
+                    return
+                await self._sleep(max(due_in, 0.001))
+                continue
+            pause = await self._send_ready()
+            if self._in_flight:
+                await asyncio.wait(list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+            elif pause > 0:
+                await self._sleep(pause)
+        raise RuntimeError("outbox still busy after max_rounds")
+
+    async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait()),
+                   asyncio.ensure_future(self._sleep(seconds))]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _finish(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        if self._held:
+            async with self._sessions() as session:
+                await OutboxRepository(session).release(list(self._held), self.worker_id)
+                await session.commit()
+            self._held.clear()
+
+    async def _next_due_in(self) -> float | None:
+        """Seconds until the next unfinished row of our channels is due; ``None`` if there is none."""
+        async with self._sessions() as session:
+            rows = (await session.execute(
+                select(OutboxMessage.status, OutboxMessage.next_attempt_at, OutboxMessage.lease_until)
+                .where(OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),
+                       OutboxMessage.channel.in_(list(self._channels))))).tuples().all()
+        if not rows:
+            return None
+        now = self._clock.now()
+        moments = [lease if status == OutboxStatus.SENDING and lease else due
+                   for status, due, lease in rows]
+        return max(0.0, (min(moments) - now).total_seconds())
+
+    async def _claim(self) -> None:
+        room = self._batch - len(self._held) - len(self._in_flight)
+        if room <= 0:
+            return
+        now = self._clock.now()
+        async with self._sessions() as session:
+            rows = await OutboxRepository(session).claim(
+                self.worker_id, now, now + self._lease, room, list(self._channels))
+            rows = await self._drop_suppressed(session, rows)
+            contexts = await self._last_inbound(session, rows)
+            await session.commit()
+        for row in rows:
+            if row.id in self._in_flight:
+                continue
+            self._held[row.id] = _Held(row, _outbound(row, contexts.get(row.id)))
+
+    async def _drop_suppressed(self, session: AsyncSession, rows: list[OutboxMessage]
+                               ) -> list[OutboxMessage]:
+        """Bot-initiated messages to contacts that opted out or are unreachable are cancelled."""
+        bot_rows = [r for r in rows if r.initiated_by == Initiator.BOT and r.contact_id is not None]
+        if not bot_rows:
+            return rows
+        statuses = dict((await session.execute(
+            select(db.Contact.id, db.Contact.status).where(
+                db.Contact.id.in_([r.contact_id for r in bot_rows])))).tuples().all())
+        keep = []
+        for row in rows:
+            status = statuses.get(row.contact_id) if row.contact_id is not None else None
+            if row.initiated_by == Initiator.BOT and status not in (None, db.ContactStatus.ACTIVE):
+                row.status, row.last_error = OutboxStatus.CANCELLED.value, f"contact {status}"
+                self.stats["cancelled"] += 1
+            else:
+                keep.append(row)
+        return keep
+
+    async def _last_inbound(self, session: AsyncSession, rows: list[OutboxMessage]
+                            ) -> dict[int, datetime | None]:
+        """When each WhatsApp recipient last wrote to us (the 24-hour window)."""
+        wanted = [r for r in rows if r.channel == "whatsapp" and r.contact_id is not None]
+        if not wanted:
+            return {}
+        found = dict((await session.execute(
+            select(db.Conversation.contact_id, db.Conversation.last_inbound_at).where(
+                db.Conversation.contact_id.in_([r.contact_id for r in wanted])))).tuples().all())
+        return {r.id: found.get(r.contact_id) for r in wanted}
+
+    async def _renew(self) -> None:
+        ids = list(self._held) + list(self._in_flight)
+        if ids:
+            now = self._clock.now()
+            async with self._sessions() as session:
+                await OutboxRepository(session).renew(ids, self.worker_id, now + self._lease)
+                await session.commit()
+
+    async def _send_ready(self) -> float:
+        """Start every held message whose limits allow it now; how long until the next may go."""
+        now = self._now()
+        pause = self._poll
+        for held in sorted(self._held.values(), key=lambda h: (h.ready_at, h.row.id)):
+            if held.ready_at > now:
+                pause = min(pause, held.ready_at - now)
+                continue
+            rates = self._rates.get(held.row.channel)
+            if rates is not None:
+                verdict = await self._limiter.try_acquire(
+                    rates.limits(held.row.channel, held.row.address))
+                if not verdict.admitted:
+                    if verdict.blocked_by and ":chat:" in verdict.blocked_by:
+                        held.ready_at = now + verdict.wait
+                        pause = min(pause, verdict.wait)
+                        continue
+                    return min(pause, verdict.wait)  # the provider's global budget is spent
+            del self._held[held.row.id]
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(held))
+            self._in_flight[held.row.id] = task
+        return pause if self._held else self._poll
+
+    # -- one message -------------------------------------------------------------------------
+
+    async def _deliver(self, held: _Held) -> None:
+        try:
+            channel = self._channels[held.row.channel]
+            try:
+                receipt = await channel.send(held.message)
+            except RetryLater as exc:
+                await self._retry(held.row, exc)
+            except (Refused, Undeliverable) as exc:
+                await self._fail(held.row, exc)
+            except ChannelError as exc:  # pragma: no cover - a new kind: retry to be safe
+                await self._retry(held.row, RetryLater(str(exc)))
+            else:
+                await self._sent(held.row, receipt)
+        except Exception:
+            logger.exception("outbox row %s: unexpected error", held.row.id)
+        finally:
+            self._in_flight.pop(held.row.id, None)
+            self._slots.release()
+            self._wake.set()
+
+    async def _sent(self, row: OutboxMessage, receipt: SendReceipt) -> None:
+        async with self._sessions() as session:
+            now = self._clock.now()
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status=_STATE_OUTBOX.get(receipt.state, OutboxStatus.SENT).value,
+                    provider_id=receipt.provider_id or None, segments=receipt.segments,
+                    encoding=receipt.encoding, sent_at=now, lease_until=None,
+                    attempts=row.attempts + 1, updated_at=now,
+                ).execution_options(synchronize_session=False))
+            if row.message_id is not None:
+                message = await session.get(db.Message, row.message_id)
+                if message is not None:
+                    if is_forward(_message_state(message.status), receipt.state):
+                        message.status = receipt.state.value
+                    message.provider_id = receipt.provider_id or message.provider_id
+            await session.commit()
+        self.stats["sent"] += 1
+
+    async def _retry(self, row: OutboxMessage, exc: RetryLater) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self._max_attempts:
+            await self._fail(row, Undeliverable(f"gave up after {attempts} attempts: {exc.reason}"))
+            return
+        delay = exc.retry_after if exc.retry_after is not None else self._backoff_delay(attempts)
+        now = self._clock.now()
+        async with self._sessions() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status=OutboxStatus.PENDING.value, attempts=attempts,
+                    next_attempt_at=now + timedelta(seconds=delay), lease_until=None,
+                    claimed_by=None, last_error=exc.reason[:500], updated_at=now,
+                ).execution_options(synchronize_session=False))
+            await session.commit()
+        self.stats["retried"] += 1
+
+    def _backoff_delay(self, attempts: int) -> float:
+        base, cap = self._backoff
+        return min(cap, base * 2 ** (attempts - 1)) * self._rng.uniform(0.5, 1.5)
+
+    async def _fail(self, row: OutboxMessage, exc: ChannelError) -> None:
+        reason = str(exc)[:500]
+        now = self._clock.now()
+        async with self._sessions() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status=OutboxStatus.FAILED.value, attempts=row.attempts + 1, lease_until=None,
+                    last_error=reason, updated_at=now,
+                ).execution_options(synchronize_session=False))
+            if row.message_id is not None:
+                message = await session.get(db.Message, row.message_id)
+                if message is not None and message.status in ("queued", "sent"):
+                    message.status = "failed"
+            if isinstance(exc, Undeliverable) and exc.unreachable:
+                await mark_unreachable(session, row, reason)
+            await session.commit()
+        self.stats["failed"] += 1
+
+
+def _outbound(row: OutboxMessage, last_inbound_at: datetime | None) -> OutboundMessage:
+    buttons: Sequence[ButtonSpec] = tuple(
+        ButtonSpec(str(b.get("title", "")), str(b.get("payload", ""))) for b in row.buttons or ())
+    return OutboundMessage(
+        channel=row.channel, address=row.address, text=row.text,
+        idempotency_key=row.idempotency_key, buttons=buttons, template=row.template,
+        template_vars=dict(row.template_vars or {}), locale=row.locale,
+        last_inbound_at=last_inbound_at,
+    )
