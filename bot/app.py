@@ -6,8 +6,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.api import actions, channels_web, chat_page, health, portfolio
+from bot.api import (
+    actions,
+    agent_console,
+    channels_telegram,
+    channels_twilio,
+    channels_web,
+    channels_web_poll,
+    chat_page,
+    health,
+    portfolio,
+    results,
+    staff_auth,
+    telegram_links,
+    template_admin,
+)
+from bot.api.staff_deps import staff_error_pages
 from bot.bootstrap import build_container
 from bot.config import Settings
 from bot.dialogue.engine import DialogueEngine
@@ -22,10 +38,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with build_container(settings, clock=clock, dialogue=dialogue) as container:
             app.state.container = container
-            yield
+            async with container.channels.running():
+                yield
 
     app = FastAPI(title="Acordo", version="0.1.0", lifespan=lifespan,
                   description="Conversational negotiation bot for B2B credit recovery.")
     for module in (channels_web, portfolio, health, actions, chat_page):
         app.include_router(module.router)
+    for staff_module in (channels_web_poll, staff_auth, agent_console, template_admin):
+        app.include_router(staff_module.router)
+    app.add_exception_handler(StarletteHTTPException, staff_error_pages)
+    for channel_module in (channels_telegram, channels_twilio, telegram_links):
+        app.include_router(channel_module.router)
+    app.include_router(results.router)  # results dashboard, audit view (admins)
+    app.include_router(results.public)  # /metrics, payment webhook, PIX QR images
     return app

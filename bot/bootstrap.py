@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.runtime import ChannelRuntime, build_channel_runtime
 from bot.config import Settings
 from bot.dialogue.actions import build_actions
 from bot.dialogue.engine import DialogueEngine, RasaDialogueEngine
 from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
+from bot.services.agent_desk import AgentDesk, ConversationResumer
 from bot.services.clock import Clock, SystemClock
 from bot.services.conversation import ConversationService
+from bot.services.followup import FollowUpService
+from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics
 from bot.services.negotiation import NegotiationService
+from bot.services.outbox import ChannelOutbound
+from bot.services.payments import PaymentDesk, build_payment_desk
 from bot.services.portfolio import PortfolioService
+from bot.services.results import ResultsService
+from bot.services.staff_accounts import LoginLimits, StaffAccounts
+from bot.services.template_admin import TemplateAdmin
 from bot.storage.db import create_engine, migrate, session_factory
 
 
@@ -35,6 +47,14 @@ class Container:
     portfolio: PortfolioService
     action_executor: ActionExecutor
     clock: Clock
+    staff: StaffAccounts
+    agent_desk: AgentDesk
+    template_admin: TemplateAdmin
+    channels: ChannelRuntime
+    payments: PaymentDesk
+    followup: FollowUpService
+    results: ResultsService
+    metrics: OperationsMetrics
 
 
 @asynccontextmanager
@@ -52,20 +72,45 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
             token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
             dialogue = RasaDialogueEngine(client, settings.rasa_url, token,
                                           settings.rasa_timeout_seconds)
-        negotiation = NegotiationService(sessions, policies, clock)
+        metrics = OperationsMetrics(sessions, clock)
+        payments = build_payment_desk(settings, policies)
+        negotiation = NegotiationService(sessions, policies, clock, payments)
         executor = ActionExecutor()
         for action in build_actions(negotiation):
             executor.register_action(action)
+        conversations = MeasuredConversations(sessions, MeasuredDialogue(dialogue, metrics), renderer,
+                                              settings.default_locale)
+        conversations.metrics = metrics
+        channel_stack = contextlib.AsyncExitStack()
+        channels = await channel_stack.enter_async_context(
+            build_channel_runtime(settings, sessions, conversations, renderer, clock))
         container = Container(
             settings=settings, policies=policies, engine=engine, sessions=sessions,
             renderer=renderer, dialogue=dialogue, negotiation=negotiation,
-            conversations=ConversationService(sessions, dialogue, renderer,
-                                              settings.default_locale),
-            portfolio=PortfolioService(sessions, policies, clock),
+            conversations=conversations,
+            portfolio=PortfolioService(sessions, policies, clock, payments),
             action_executor=executor, clock=clock,
+            staff=StaffAccounts(sessions, clock, LoginLimits(
+                max_failures=settings.login_max_failures,
+                window=timedelta(seconds=settings.login_window_seconds))),
+            agent_desk=AgentDesk(sessions, policies, clock, negotiation, renderer, ChannelOutbound(),
+                                 dialogue if isinstance(dialogue, ConversationResumer) else None),
+            template_admin=TemplateAdmin(sessions, renderer, policies, clock, settings.policies_dir),
+            channels=channels,
+            payments=payments,
+            followup=FollowUpService(sessions, policies, renderer, clock, payments),
+            results=ResultsService(sessions, policies, settings.message_costs,
+                                   settings.agent_cost_per_hour, settings.agent_minutes_per_message),
+            metrics=metrics,
         )
         await container.portfolio.ensure_creditors()
+        await container.template_admin.load_into_renderer()
+        refresh = asyncio.create_task(container.template_admin.refresh_loop())
         try:
             yield container
         finally:
+            refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresh
+            await channel_stack.aclose()
             await engine.dispose()

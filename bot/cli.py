@@ -31,6 +31,10 @@ app.add_typer(policies_app, name="policies")
 app.add_typer(payments_app, name="payments")
 app.add_typer(demo_app, name="demo")
 app.add_typer(model_app, name="model")
+users_app = typer.Typer(help="Staff accounts (agents and admins).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+followup_app = typer.Typer(help="Follow-up of promises and installment plans.", no_args_is_help=True)
+app.add_typer(followup_app, name="followup")
 
 if TYPE_CHECKING:
     from bot.bootstrap import Container
@@ -143,18 +147,20 @@ def import_payments(file: Path) -> None:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc
 
-    async def work(container: Container) -> tuple[int, list[RejectedRow]]:
-        stored, failures = 0, list(parsed.rejected)
+    async def work(container: Container) -> tuple[int, int, list[RejectedRow]]:
+        stored, duplicates, failures = 0, 0, list(parsed.rejected)
         for line, payment in parsed.items:
             try:
-                await container.portfolio.record_payment(payment)
-                stored += 1
+                result = await container.portfolio.record_payment(payment)
+                duplicates += result.duplicate
+                stored += not result.duplicate
             except UnknownDebt as exc:
                 failures.append(RejectedRow(row=line, field="debt_external_id", reason=str(exc)))
-        return stored, failures
+        return stored, duplicates, failures
 
-    stored, failures = _run_with_container(work)
-    out.print(f"{stored} payments stored; {len(failures)} rejected", markup=False)
+    stored, duplicates, failures = _run_with_container(work)
+    out.print(f"{stored} payments stored; {duplicates} already recorded; {len(failures)} rejected",
+              markup=False)
     for row in failures:
         err.print(f"row {row.row}: {row.field}: {row.reason}", markup=False)
 
@@ -169,6 +175,59 @@ def demo_load() -> None:
             demo_portfolio(container.clock.now().date()))
 
     _print_report(_run_with_container(work))
+
+
+@users_app.command("add")
+def users_add(name: str,
+              role: Annotated[str, typer.Option(help="agent or admin")] = "agent") -> None:
+    """Create a staff user; the password comes from ACORDO_NEW_PASSWORD, else a prompt."""
+    from bot.services.staff_accounts import AccountError
+
+    password = os.environ.get("ACORDO_NEW_PASSWORD") or typer.prompt(
+        f"Password for {name}", hide_input=True, confirmation_prompt=True)
+
+    async def work(container: Container) -> int:
+        return await container.staff.add_user(name, role, password)
+
+    try:
+        _run_with_container(work)
+    except AccountError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    out.print(f"user {name.strip().lower()} ({role}) created", markup=False)
+
+
+@followup_app.command("run")
+def followup_run(day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; default today")] = None,
+                 dry_run: Annotated[bool, typer.Option("--dry-run", help="only report")] = False,
+                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Remind, follow up, keep or break promises and installments due on a day (schedule daily)."""
+    import json
+    from datetime import date
+
+    async def work(container: Container) -> object:
+        when = date.fromisoformat(day) if day else container.clock.now().date()
+        return await container.followup.run(when, dry_run=dry_run)
+
+    try:
+        report = _run_with_container(work)
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    from bot.services.followup import FollowUpReport
+
+    assert isinstance(report, FollowUpReport)
+    if as_json:
+        out.print_json(json.dumps({"date": report.day.isoformat(), "dry_run": report.dry_run,
+                                   "decisions": report.decisions, "messages": report.messages}))
+        return
+    table = Table("action", "debtor", "details", title=f"Follow-up {report.day.isoformat()}"
+                  + (" (dry run)" if report.dry_run else ""))
+    for row in report.decisions:
+        details = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("action", "debtor"))
+        table.add_row(row["action"], row["debtor"], details)
+    out.print(table)
+    out.print(f"{len(report.decisions)} decisions; {report.messages} messages queued", markup=False)
 
 
 @model_app.command("ensure")
@@ -233,3 +292,9 @@ Press Ctrl-C to stop.""", markup=False, highlight=False)
         raise typer.Exit(1)
     except KeyboardInterrupt:
         stop()
+
+
+# Channel commands: `acordo worker`, `acordo telegram poll`, `acordo telegram link-token`.
+from bot.channels.commands import register_channel_commands  # noqa: E402
+
+register_channel_commands(app)

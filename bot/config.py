@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp template: its Content SID and our variables for {{1}}, {{2}}, ..."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    sid: str
+    variables: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_sid(cls, value: Any) -> Any:
+        return {"sid": value} if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -27,6 +42,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     public_url: str | None = None
     default_locale: str = "pt-BR"
+    # Staff sign-in: failed logins allowed per name within the window (4x per client address).
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
     # Demo mode: /chat offers the demo portfolio's web contacts as suggestions.
     demo: bool = False
 
@@ -38,6 +56,35 @@ class Settings(BaseSettings):
     twilio_api_url: str = "https://api.twilio.com"
     twilio_sms_from: str | None = None
     twilio_whatsapp_from: str | None = None
+
+    # Channels (docs/channels.md). Telegram: "webhook" (needs the secret) or "polling".
+    telegram_mode: Literal["webhook", "polling"] = "webhook"
+    telegram_bot_username: str | None = None  # for deep links https://t.me/<name>?start=<token>
+    telegram_link_ttl_hours: float = Field(default=72, gt=0)
+    telegram_rate_per_second: float = Field(default=30, gt=0)
+    telegram_chat_rate_per_second: float = Field(default=1, gt=0)
+    twilio_sms_mps: float = Field(default=1, gt=0)  # the SMS sender's messages per second
+    twilio_whatsapp_mps: float = Field(default=80, gt=0)
+    twilio_chat_rate_per_second: float = Field(default=1, gt=0)
+    rate_limit_margin: float = Field(default=0.03, ge=0, lt=1)
+    # {"<template>": {"<locale>": "HX..." or {"sid": "HX...", "variables": ["contact_name", ...]}}}
+    whatsapp_templates: dict[str, dict[str, WhatsAppTemplate]] = Field(default_factory=dict)
+    sms_max_segments: int = Field(default=3, ge=1, le=10)
+    channel_send_timeout_seconds: float = Field(default=10, gt=0)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_in_app: bool = True  # the app dispatches the outbox too (besides `acordo worker`)
+
+    # Payments (docs/payments.md): "pix" = static PIX BR Code for policies with creditor.pix_key;
+    # "fake" = the fake provider (demos, tests). The webhook secret signs provider callbacks.
+    payment_provider: Literal["pix", "fake"] = "pix"
+    payment_webhook_secret: SecretStr | None = None
+    # Results dashboard (docs/dashboard.md): what one message sent costs per channel, in BRL,
+    # and what an agent's time costs (agent messages x minutes per message x hourly cost).
+    message_costs: dict[str, Decimal] = Field(default_factory=lambda: {
+        "web": Decimal("0.00"), "telegram": Decimal("0.00"), "whatsapp": Decimal("0.40"),
+        "sms": Decimal("0.10")})
+    agent_cost_per_hour: Decimal = Field(default=Decimal("40.00"), ge=0)
+    agent_minutes_per_message: Decimal = Field(default=Decimal("2"), ge=0)
 
     def channel_status(self) -> dict[str, str]:
         """One line per optional channel: on, or off and why."""

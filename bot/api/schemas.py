@@ -7,7 +7,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 from validate_docbr import CNPJ
 
 from bot.policies.models import validate_timezone
@@ -97,11 +105,21 @@ class ImportReport(BaseModel):
 
 
 class PaymentIn(_In):
-    debt_external_id: Annotated[str, Field(min_length=1)]
+    """A payment received. Matched to a debt by ``debt_external_id`` or, for a charge the bot
+    issued (PIX copia e cola, boleto, link), by its ``txid`` (docs/payments.md)."""
+
+    debt_external_id: Annotated[str, Field(min_length=1)] | None = None
     amount: MoneyIn
     paid_at: datetime
     creditor: str | None = None
     reference: str | None = None
+    txid: Annotated[str, Field(min_length=1, max_length=35)] | None = None
+
+    @model_validator(mode="after")
+    def _matched(self) -> PaymentIn:
+        if self.debt_external_id is None and self.txid is None:
+            raise ValueError("give debt_external_id or txid")
+        return self
 
     @field_validator("paid_at")
     @classmethod
@@ -118,12 +136,21 @@ class PaymentIn(_In):
         return value
 
 
+class AllocationOut(BaseModel):
+    number: int
+    amount: MoneyOut
+
+
 class PaymentOut(BaseModel):
     debt_external_id: str
     amount: MoneyOut
     paid_at: datetime
     debt_status: str
     debt_balance: MoneyOut
+    duplicate: bool = False
+    # Installments the payment went to (oldest first) and the agreement's status after it.
+    installments: list[AllocationOut] = Field(default_factory=list)
+    agreement_status: str | None = None
 
 
 class InstallmentOut(BaseModel):

@@ -41,6 +41,14 @@ class Entity(StrEnum):
 
 class Slot(StrEnum):
     OFFER_PENDING = "offer_pending"
+    # True after action_propose_terms found no concrete terms: activates proposal_form.
+    TERMS_MISSING = "terms_missing"
+    # The debtor's answer collected by proposal_form (whatever its intent).
+    PROPOSAL_TEXT = "proposal_text"
+
+
+class Form(StrEnum):
+    PROPOSAL = "proposal_form"
 
 
 class ActionName(StrEnum):
@@ -65,3 +73,6 @@ class ActionName(StrEnum):
     IDENTITY = "action_identity"
     OUT_OF_SCOPE = "action_out_of_scope"
     FALLBACK = "action_default_fallback"
+    # proposal_form: asks for the terms, and validates the answer.
+    ASK_PROPOSAL_TEXT = "action_ask_proposal_text"
+    VALIDATE_PROPOSAL_FORM = "validate_proposal_form"

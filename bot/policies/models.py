@@ -239,6 +239,42 @@ class Handoff(_Frozen):
     _floats = field_validator("balance_above", mode="before")(_reject_float)
 
 
+HOSTILE_WORDS_PT = (
+    "prisão", "preso", "cadeia", "processo criminal", "polícia", "nome sujo",
+    "sujar o seu nome", "sujar seu nome", "vamos expor", "expor a sua empresa",
+    "último aviso antes de", "ultimo aviso antes de", "vai se arrepender",
+)
+HOSTILE_WORDS_EN = (
+    "jail", "prison", "arrest", "criminal charges", "criminal case", "police",
+    "ruin your name", "dirty name", "we will expose", "we'll expose", "expose you",
+    "final warning before", "last warning before", "you will regret",
+)
+
+
+class TemplateRules(_Frozen):
+    """What the template admin checks before saving a message template (all optional).
+
+    ``identification_required`` / ``opt_out_required``: which templates must name the
+    creditor / carry an opt-out line: ``cadence`` (templates the bot sends first, named in
+    a ``cadence`` step), ``all`` or ``none``. ``opt_out_channels`` limits the opt-out rule
+    to those channels' versions (a template for every channel counts as all of them).
+    """
+
+    identification_required: Literal["cadence", "all", "none"] = "cadence"
+    opt_out_required: Literal["cadence", "all", "none"] = "cadence"
+    opt_out_channels: tuple[Literal["web", "telegram", "whatsapp", "sms"], ...] = (
+        "whatsapp", "sms", "telegram",
+    )
+    opt_out_markers: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {"pt-BR": ("SAIR", "PARAR"), "en": ("STOP", "UNSUBSCRIBE", "SAIR")}
+    )
+    hostile_words: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {"pt-BR": HOSTILE_WORDS_PT, "en": HOSTILE_WORDS_EN}
+    )
+    sms_max_chars: PositiveInt = 480
+    whatsapp_max_chars: PositiveInt = 1600
+
+
 class Policy(_Frozen):
     version: Literal[1]
     creditor: Creditor
@@ -248,6 +284,7 @@ class Policy(_Frozen):
     contact_rules: ContactRules = ContactRules()
     handoff: Handoff = Handoff()
     charges: LateCharges = LateCharges()
+    templates: TemplateRules = TemplateRules()
     # Set by the loader from the file name; not written in the file.
     id: str = Field(default="", exclude=True)
 

@@ -227,12 +227,50 @@ def compile_check(source: str, name: str = "<source>") -> None:
 
 
 class TemplateRenderer:
-    """Renders ``<locale>/<name>.j2`` from ``templates_dir`` for a debtor's locale."""
+    """Renders ``<locale>/<name>.j2`` from ``templates_dir`` for a debtor's locale.
+
+    Versions saved in the template admin are *stored* templates (``use_stored``): they win
+    over the files, per locale, and a channel-specific one wins over the one for every
+    channel. Stored sources compile in a loader-less sandbox (no ``include`` of files).
+    """
 
     def __init__(self, templates_dir: Path, *, default_locale: str = "pt-BR") -> None:
         self._templates_dir = Path(templates_dir)
         self._default_locale = closest_locale(default_locale)
         self._environment = build_environment(FileSystemLoader(str(self._templates_dir)))
+        self._stored_environment = build_environment()
+        self._stored: dict[tuple[str, str, str], Any] = {}
+
+    def use_stored(self, sources: Mapping[tuple[str, str, str], str]) -> None:
+        """Replace the stored templates: ``{(locale, name, channel): source}`` (channel
+        ``""`` = every channel). A source that does not compile is skipped (the file wins)."""
+        compiled: dict[tuple[str, str, str], Any] = {}
+        for key, source in sources.items():
+            try:
+                compiled[key] = self._stored_environment.from_string(source)
+            except TemplateError:
+                continue
+        self._stored = compiled
+
+    def set_stored(self, name: str, locale: str, source: str, channel: str = "") -> None:
+        """Add or replace one stored template (raises ``TemplateSourceError`` if it does not compile)."""
+        try:
+            template = self._stored_environment.from_string(source)
+        except TemplateSyntaxError as error:
+            raise TemplateSourceError(name, error.message or str(error), error.lineno) from error
+        self._stored = {**self._stored, (closest_locale(locale), name, channel): template}
+
+    def file_source(self, name: str, locale: str) -> str | None:
+        """The source of ``<locale>/<name>.j2`` on disk, if there is one (for the admin)."""
+        if not _TEMPLATE_NAME.fullmatch(name) or ".." in name:
+            return None
+        path = self._templates_dir / closest_locale(locale) / f"{name}.j2"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def file_names(self) -> dict[str, list[str]]:
+        """Template names on disk per supported locale."""
+        return {locale: sorted(p.stem for p in (self._templates_dir / locale).glob("*.j2"))
+                for locale in SUPPORTED_LOCALES}
 
     @property
     def default_locale(self) -> str:
@@ -244,14 +282,15 @@ class TemplateRenderer:
     def compile_check(self, source: str, name: str = "<source>") -> None:
         compile_check(source, name)
 
-    def render(self, name: str, locale: str, variables: Mapping[str, object]) -> str:
-        """The text of template ``name`` for ``locale``, stripped.
+    def render(self, name: str, locale: str, variables: Mapping[str, object], *,
+               channel: str = "") -> str:
+        """The text of template ``name`` for ``locale`` (and ``channel``), stripped.
 
         Falls back to the default locale when the locale has no such template.
         """
         check_plain_values(variables)
         resolved = self.resolve_locale(locale)
-        template = self._load(name, resolved, requested=locale)
+        template = self._load(name, resolved, requested=locale, channel=channel)
         token = _render_locale.set(resolved)
         try:
             return str(template.render(dict(variables))).strip()
@@ -262,11 +301,14 @@ class TemplateRenderer:
         finally:
             _render_locale.reset(token)
 
-    def _load(self, name: str, locale: str, *, requested: str) -> Any:
+    def _load(self, name: str, locale: str, *, requested: str, channel: str = "") -> Any:
         if not _TEMPLATE_NAME.fullmatch(name) or ".." in name:
             raise UnknownTemplate(name, requested)
         candidates = [locale] if locale == self._default_locale else [locale, self._default_locale]
         for candidate in candidates:
+            for key in ((candidate, name, channel), (candidate, name, "")):
+                if key in self._stored:
+                    return self._stored[key]
             try:
                 return self._environment.get_template(f"{candidate}/{name}.j2")
             except TemplateNotFound:

@@ -20,3 +20,12 @@ class AuditKind(StrEnum):
     PAYMENT_RECORDED = "payment_recorded"
     CONTACT_UNREACHABLE = "contact_unreachable"
     TELEGRAM_LINKED = "telegram_linked"
+    # Payments follow-up (issue 7)
+    PAYMENT_PROVIDER_ERROR = "payment_provider_error"
+    PAYMENT_INSTRUCTIONS_SENT = "payment_instructions_sent"
+    AGREEMENT_KEPT = "agreement_kept"
+    AGREEMENT_BROKEN = "agreement_broken"
+    PROMISE_KEPT = "promise_kept"
+    PROMISE_BROKEN = "promise_broken"
+    CADENCE_RESUMED = "cadence_resumed"
+    FOLLOWUP_SENT = "followup_sent"

@@ -37,7 +37,28 @@ class OfferInstallments(Command): ...
 
 
 @dataclass(frozen=True)
-class EvaluateProposal(Command): ...
+class EvaluateProposal(Command):
+    """``answer``: the debtor's reply after the bot asked for the terms (the proposal form).
+
+    When set it is evaluated instead of ``text`` and read as that answer: a bare
+    "4 de 3000" means 4 installments of 3000 (``parse_proposal_answer``).
+    """
+
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class AskProposalTerms(Command):
+    """Ask the debtor for concrete terms; ``retry`` when the last answer was not understood."""
+
+    retry: bool = False
+
+
+@dataclass(frozen=True)
+class ValidateProposalText(Command):
+    """Check the answer to the terms question; ``attempt`` counts answers (1 = the first)."""
+
+    attempt: int = 1
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class ConversationService:
             replies = await self._replies_for(session, conversation, contact, cleaned)
             rendered = [self._render(reply, locale) for reply in replies]
             # The web channel answers in its HTTP response; other channels send through the outbox.
-            out_status = "sent" if channel == "web" else "queued"
+            out_status = {"web": "sent"}.get(channel, "queued")
             for index, (reply, out) in enumerate(zip(replies, rendered, strict=True)):
                 stored = await conversations.add_message(
                     conversation, direction="out", author="bot", text=out.text, channel=channel,

@@ -96,7 +96,8 @@ class InboundProcessor:
         self._handlers = dict(handlers)
         self._clock = clock
         self._lease = timedelta(seconds=lease_seconds)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[bool]] = set()
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def store(self, channel: str, provider_key: str, payload: Mapping[str, Any]) -> int | None:
         """Store and commit; the new row's id, or ``None`` for a duplicate delivery."""
@@ -105,10 +106,17 @@ class InboundProcessor:
             await session.commit()
             return update_id
 
-    def process_later(self, update_id: int) -> None:
-        task = asyncio.create_task(self._process_one(update_id))
+    def process_later(self, update_id: int, channel: str = "", payload: Mapping[str, Any] | None = None
+                      ) -> None:
+        """Process in the background; updates of one chat are processed one at a time, in order."""
+        lock = self._locks.setdefault((channel, chat_of(payload or {})), asyncio.Lock())
+        task = asyncio.create_task(self._process_locked(lock, update_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _process_locked(self, lock: asyncio.Lock, update_id: int) -> bool:
+        async with lock:
+            return await self._process_one(update_id)
 
     async def wait_idle(self) -> None:
         while self._tasks:
@@ -144,3 +152,15 @@ class InboundProcessor:
                         lease_until=None))
             await session.commit()
         return True
+
+
+def chat_of(payload: Mapping[str, Any]) -> str:
+    """The chat an update belongs to (Telegram chat id, Twilio sender), for per-chat ordering."""
+    for kind in ("message", "edited_message", "channel_post", "my_chat_member"):
+        event = payload.get(kind)
+        if isinstance(event, dict) and isinstance(event.get("chat"), dict):
+            return str(event["chat"].get("id"))
+    query = payload.get("callback_query")
+    if isinstance(query, dict) and isinstance(query.get("message"), dict):
+        return str(query["message"].get("chat", {}).get("id"))
+    return str(payload.get("From", ""))

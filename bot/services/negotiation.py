@@ -7,7 +7,7 @@ plain variables; the app renders them for the debtor's locale.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.dialogue.names import Slot
 from bot.negotiation import machine
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.offers import Limits, Offer
+from bot.negotiation.proposals import Proposal
 from bot.policies import PolicyBook
 from bot.policies.models import NegotiationProfile, Policy
 from bot.services import commands as cmd
@@ -25,14 +27,22 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.clock import Clock
 from bot.services.opt_out import suppress_contact
 from bot.services.outcome import Button, Outcome, Reply
+from bot.services.payments import PaymentDesk
 from bot.storage import models as db
+from bot.storage.payment_repositories import PromiseRepository
 from bot.storage.repositories import (
     AgreementRepository,
     AuditLog,
     ConversationRepository,
     PortfolioRepository,
 )
-from bot.understanding.values import parse_date, parse_installments, parse_proposal
+from bot.understanding.values import (
+    parse_amount,
+    parse_date,
+    parse_installments,
+    parse_proposal,
+    parse_proposal_answer,
+)
 
 OFFER_BUTTONS = (Button("button_accept", "/affirm"), Button("button_refuse", "/deny"))
 # Below this NLU confidence an affirmation does not create an agreement: the bot asks again.
@@ -42,6 +52,8 @@ MENU_BUTTONS = (
     Button("button_pay_in_full", "/pay_in_full"),
     Button("button_installments", "/request_installments"),
 )
+# Answers to "which terms?" without concrete terms before a person takes over.
+MAX_PROPOSAL_ATTEMPTS = 2
 
 
 @dataclass
@@ -94,10 +106,11 @@ class NegotiationService:
     """Executes :mod:`bot.services.commands` for a conversation (by its public id)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
-                 clock: Clock) -> None:
+                 clock: Clock, payments: PaymentDesk | None = None) -> None:
         self._sessions = sessions
         self._policies = policies
         self._clock = clock
+        self._payments = payments
         self._handlers: dict[type[cmd.Command], Callable[[DebtorFile, Any], Awaitable[Outcome]]] = {
             cmd.Greet: self._greet,
             cmd.SayGoodbye: self._goodbye,
@@ -105,7 +118,9 @@ class NegotiationService:
             cmd.OfferFullPayment: self._negotiate,
             cmd.OfferDiscount: self._negotiate,
             cmd.OfferInstallments: self._negotiate,
-            cmd.EvaluateProposal: self._negotiate,
+            cmd.EvaluateProposal: self._evaluate_proposal,
+            cmd.AskProposalTerms: self._ask_proposal_terms,
+            cmd.ValidateProposalText: self._validate_proposal_text,
             cmd.AcceptOffer: self._negotiate,
             cmd.RefuseOffer: self._negotiate,
             cmd.ReportHardship: self._negotiate,
@@ -170,7 +185,6 @@ class NegotiationService:
     # -- negotiation -----------------------------------------------------------------------
 
     def _event(self, file: DebtorFile, command: cmd.Command) -> machine.Event | None:
-        locale = self._locale(file)
         match command:
             case cmd.OfferFullPayment():
                 return machine.PayInFull()
@@ -179,7 +193,7 @@ class NegotiationService:
             case cmd.OfferInstallments():
                 return machine.AskInstallments(count=parse_installments(command.text))
             case cmd.EvaluateProposal():
-                proposal = parse_proposal(command.text, file.today, locale)
+                proposal = self._proposal(file, command.answer, command.text)
                 return None if proposal.is_empty else machine.Propose(proposal=proposal)
             case cmd.AcceptOffer():
                 return machine.Accept()
@@ -203,8 +217,8 @@ class NegotiationService:
                 variables = {**file.common, "offer": offer_variables(offer)}
                 return Outcome((Reply("confirm_accept", variables, OFFER_BUTTONS),), True)
         event = self._event(file, command)
-        if event is None:
-            return Outcome(replies=(Reply("proposal_not_understood", file.common),))
+        if event is None:  # no concrete terms: the dialogue asks for them (proposal form)
+            return Outcome(slots={Slot.TERMS_MISSING.value: True})
         limits = Limits.for_bot(file.profile)
         current = file.state.current_offer
         if isinstance(command, cmd.AcceptOffer) and current is not None and current.created_by == "agent":
@@ -228,6 +242,37 @@ class NegotiationService:
             replies.extend(outcome.replies)
             offer_pending = outcome.offer_pending
         return Outcome(tuple(replies), offer_pending)
+
+    async def _evaluate_proposal(self, file: DebtorFile, command: cmd.EvaluateProposal) -> Outcome:
+        """Always says whether terms were missing and clears the form's answer."""
+        outcome = await self._negotiate(file, command)
+        slots = {Slot.TERMS_MISSING.value: False, Slot.PROPOSAL_TEXT.value: None, **outcome.slots}
+        return replace(outcome, slots=slots)
+
+    async def _ask_proposal_terms(self, file: DebtorFile, command: cmd.AskProposalTerms) -> Outcome:
+        template = "ask_proposal_terms" if command.retry else "proposal_not_understood"
+        return Outcome((Reply(template, file.common),))
+
+    async def _validate_proposal_text(self, file: DebtorFile,
+                                      command: cmd.ValidateProposalText) -> Outcome:
+        """Keep an answer that states terms; else ask again, up to MAX_PROPOSAL_ATTEMPTS
+        answers, then hand off to a person (the form ends with the paused conversation)."""
+        if self.terms_understood(file, command.text):
+            return Outcome(slots={Slot.PROPOSAL_TEXT.value: command.text})
+        if command.attempt < MAX_PROPOSAL_ATTEMPTS:
+            return Outcome(slots={Slot.PROPOSAL_TEXT.value: None})
+        outcome = await self._handoff(file, "proposal_not_understood")
+        return replace(outcome, slots={Slot.PROPOSAL_TEXT.value: None,
+                                       Slot.TERMS_MISSING.value: False})
+
+    def terms_understood(self, file: DebtorFile, answer: str) -> bool:
+        """Whether an answer to "which terms?" states any concrete term."""
+        return not self._proposal(file, answer, answer).is_empty
+
+    def _proposal(self, file: DebtorFile, answer: str | None, text: str) -> Proposal:
+        if answer is not None:
+            return parse_proposal_answer(answer, file.today, self._locale(file))
+        return parse_proposal(text, file.today, self._locale(file))
 
     async def _carry_out(self, file: DebtorFile, decision: machine.Decision) -> Outcome:
         agreements = AgreementRepository(file.session)
@@ -257,9 +302,12 @@ class NegotiationService:
                     data={"agreement_id": agreement.id, "kind": offer.kind,
                           "total": str(offer.total), "count": offer.count},
                 )
+                await PromiseRepository(file.session).cancel_pending(file.debtor.id)
                 variables = {**file.common, "offer": offer_variables(offer),
                              "pix_key": file.policy.creditor.pix_key}
-                return Outcome((Reply("agreement_created", variables),), offer_pending=False)
+                replies = [Reply("agreement_created", variables)]
+                replies += await self._instructions(file, agreement.installments)
+                return Outcome(tuple(replies), offer_pending=False)
             case machine.HandedOff(reason=reason):
                 return await self._handoff(file, reason)
             case machine.NothingToAccept():
@@ -378,14 +426,26 @@ class NegotiationService:
             return Outcome((Reply("promise_needs_date", file.common),))
         if when < file.today:
             return Outcome((Reply("promise_date_past", {**file.common, "date": when}),))
+        amount = parse_amount(command.text, self._locale(file))
+        if amount is not None and not 0 < amount <= file.balance:
+            amount = None  # a number that is not a plausible payment (or more than owed)
+        promise = await PromiseRepository(file.session).add(
+            debtor_id=file.debtor.id, promised_date=when, balance=file.balance, amount=amount,
+            conversation_id=file.conversation.id, at=self._clock.now())
         await AuditLog(file.session).record(
             AuditKind.PROMISE_TO_PAY, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id,
-            data={"date": when.isoformat(), "balance": str(file.balance)},
+            data={"date": when.isoformat(), "balance": str(file.balance), "promise_id": promise.id,
+                  "amount": str(amount) if amount is not None else None},
         )
-        variables = {**file.common, "date": when, "balance": file.balance,
+        variables = {**file.common, "date": when, "balance": promise.target,
                      "pix_key": file.policy.creditor.pix_key}
-        return Outcome((Reply("promise_recorded", variables),))
+        replies = [Reply("promise_recorded", variables)]
+        if self._payments is not None:
+            charge = await self._payments.for_promise(file.session, file.policy, file.debtor, promise)
+            if charge is not None:
+                replies.append(Reply("payment_instructions", {**file.common, "charges": [charge]}))
+        return Outcome(tuple(replies))
 
     async def _already_paid(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         await AuditLog(file.session).record(
@@ -395,11 +455,36 @@ class NegotiationService:
         return Outcome((Reply("already_paid", file.common),))
 
     async def _payment_method(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        """With an active agreement (or a pending promise): how to pay each open installment."""
+        agreements = await AgreementRepository(file.session).agreements_for(file.debtor.id)
+        active = [a for a in agreements if a.status == "active"]
+        if active:
+            replies = await self._instructions(file, active[-1].installments)
+            if replies:
+                return Outcome(tuple(replies))
+        promises = await PromiseRepository(file.session).pending(file.debtor.id)
+        if promises and self._payments is not None:
+            charge = await self._payments.for_promise(file.session, file.policy, file.debtor,
+                                                      promises[-1])
+            if charge is not None:
+                return Outcome((Reply("payment_instructions", {**file.common, "charges": [charge]}),))
         variables = {**file.common, "pix_key": file.policy.creditor.pix_key,
                      "agreed": file.state.stage == machine.Stage.AGREED,
                      "offer": offer_variables(file.state.current_offer)
                      if file.state.current_offer else None}
         return Outcome((Reply("payment_method", variables),))
+
+    async def _instructions(self, file: DebtorFile, installments: list[db.Installment]) -> list[Reply]:
+        if self._payments is None:
+            return []
+        charges = await self._payments.instructions(file.session, file.policy, file.debtor, installments)
+        if not charges:
+            return []
+        await AuditLog(file.session).record(
+            AuditKind.PAYMENT_INSTRUCTIONS_SENT, "bot", debtor_id=file.debtor.id,
+            conversation_id=file.conversation.id,
+            data={"txids": [c["txid"] for c in charges], "method": charges[0]["method"]})
+        return [Reply("payment_instructions", {**file.common, "charges": charges})]
 
     async def _callback(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         when = parse_date(command.text, file.today, self._locale(file))

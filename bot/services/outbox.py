@@ -45,6 +45,8 @@ from bot.channels.base import (
 from bot.channels.ratelimit import ChannelRates, RateLimiter
 from bot.services.audit_kinds import AuditKind
 from bot.services.clock import Clock
+from bot.services.outbound import OutboundMessage as StaffMessage
+from bot.services.outbound import StoredOutbound
 from bot.storage import models as db
 from bot.storage.channel_models import Initiator, OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository
@@ -221,13 +223,15 @@ class OutboxDispatcher:
             rows = (await session.execute(
                 select(OutboxMessage.status, OutboxMessage.next_attempt_at, OutboxMessage.lease_until)
                 .where(OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),
-                       OutboxMessage.channel.in_(list(self._channels))))).tuples().all()
+                       OutboxMessage.channel.in_(list(self._channels))))).all()
         if not rows:
             return None
         now = self._clock.now()
         moments = [lease if status == OutboxStatus.SENDING and lease else due
                    for status, due, lease in rows]
-        return max(0.0, (min(moments) - now).total_seconds())
+        # Rows already due but not claimable wait for an earlier row of their chat.
+        future = [moment for moment in moments if moment > now]
+        return (min(future) - now).total_seconds() if future else self._poll
 
     async def _claim(self) -> None:
         room = self._batch - len(self._held) - len(self._in_flight)
@@ -253,10 +257,10 @@ class OutboxDispatcher:
             return rows
         statuses = dict((await session.execute(
             select(db.Contact.id, db.Contact.status).where(
-                db.Contact.id.in_([r.contact_id for r in bot_rows])))).tuples().all())
+                db.Contact.id.in_([r.contact_id for r in bot_rows])))).all())
         keep = []
         for row in rows:
-            status = statuses.get(row.contact_id) if row.contact_id is not None else None
+            status = statuses.get(row.contact_id or 0)
             if row.initiated_by == Initiator.BOT and status not in (None, db.ContactStatus.ACTIVE):
                 row.status, row.last_error = OutboxStatus.CANCELLED.value, f"contact {status}"
                 self.stats["cancelled"] += 1
@@ -272,8 +276,8 @@ class OutboxDispatcher:
             return {}
         found = dict((await session.execute(
             select(db.Conversation.contact_id, db.Conversation.last_inbound_at).where(
-                db.Conversation.contact_id.in_([r.contact_id for r in wanted])))).tuples().all())
-        return {r.id: found.get(r.contact_id) for r in wanted}
+                db.Conversation.contact_id.in_([r.contact_id for r in wanted])))).all())
+        return {r.id: found.get(r.contact_id or 0) for r in wanted}
 
     async def _renew(self) -> None:
         ids = list(self._held) + list(self._in_flight)
@@ -367,7 +371,7 @@ class OutboxDispatcher:
 
     def _backoff_delay(self, attempts: int) -> float:
         base, cap = self._backoff
-        return min(cap, base * 2 ** (attempts - 1)) * self._rng.uniform(0.5, 1.5)
+        return float(min(cap, base * 2 ** (attempts - 1)) * self._rng.uniform(0.5, 1.5))
 
     async def _fail(self, row: OutboxMessage, exc: ChannelError) -> None:
         reason = str(exc)[:500]
@@ -397,3 +401,22 @@ def _outbound(row: OutboxMessage, last_inbound_at: datetime | None) -> OutboundM
         template_vars=dict(row.template_vars or {}), locale=row.locale,
         last_inbound_at=last_inbound_at,
     )
+
+
+class ChannelOutbound(StoredOutbound):
+    """Staff-initiated messages (agent desk): stored ``queued`` like :class:`StoredOutbound`,
+    and on Telegram, WhatsApp and SMS also queued in the outbox in the same transaction."""
+
+    async def send(self, session: AsyncSession, conversation: db.Conversation,
+                   message: StaffMessage) -> db.Message:
+        stored = await super().send(session, conversation, message)
+        if conversation.channel != "web":
+            contact = await session.get(db.Contact, conversation.contact_id)
+            await OutboxRepository(session).enqueue(
+                channel=conversation.channel, address=conversation.address, text=stored.text,
+                buttons=stored.buttons, message_id=stored.id, template=message.template,
+                template_vars=dict(message.variables) if message.template else None,
+                locale=(contact.locale if contact else None),
+                idempotency_key=f"message:{stored.id}",
+            )
+        return stored

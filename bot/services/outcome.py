@@ -42,6 +42,9 @@ class Reply:
 
 @dataclass(frozen=True)
 class Outcome:
+    """``slots``: further dialogue slot values to set (keys: ``bot.dialogue.names.Slot``)."""
+
     replies: tuple[Reply, ...] = ()
     offer_pending: bool | None = None
     paused: bool = False
+    slots: dict[str, Any] = field(default_factory=dict)

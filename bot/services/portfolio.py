@@ -13,6 +13,7 @@ from bot.negotiation.balance import DebtPosition, balance_on
 from bot.policies import PolicyBook
 from bot.services.audit_kinds import AuditKind
 from bot.services.clock import Clock
+from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
 from bot.storage import models as db
 from bot.storage.repositories import (
     AgreementRepository,
@@ -36,10 +37,11 @@ class UnknownDebt(LookupError):
 
 class PortfolioService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
-                 clock: Clock) -> None:
+                 clock: Clock, payments: PaymentDesk | None = None) -> None:
         self._sessions = sessions
         self._policies = policies
         self._clock = clock
+        self._payments = payments
 
     async def ensure_creditors(self) -> None:
         """Every loaded policy has its creditor row."""
@@ -91,21 +93,40 @@ class PortfolioService:
     async def record_payment(self, payment: schemas.PaymentIn) -> schemas.PaymentOut:
         async with self._sessions() as session:
             repo = PortfolioRepository(session)
-            debt = await repo.get_debt(payment.debt_external_id, payment.creditor)
+            if payment.txid is not None:
+                debt = await debt_for_txid(session, payment.txid)
+                if debt is None:
+                    raise UnknownDebt(f"no charge with txid {payment.txid!r}")
+            else:
+                debt = await repo.get_debt(payment.debt_external_id or "", payment.creditor)
             if debt is None:
                 raise UnknownDebt(f"no debt with external_id {payment.debt_external_id!r}")
-            await PaymentRepository(session).record(debt, payment.amount, payment.paid_at,
-                                                    payment.reference)
+            payments = PaymentRepository(session)
+            reference = payment.reference or payment.txid
+            duplicate = reference is not None and any(
+                p.reference == reference for p in await payments.for_debt(debt.id))
+            stored = await payments.record(debt, payment.amount, payment.paid_at, reference)
+            if duplicate:
+                return schemas.PaymentOut(
+                    debt_external_id=debt.external_id, amount=payment.amount,
+                    paid_at=payment.paid_at, debt_status=debt.status,
+                    debt_balance=self._balance(debt, self._today(debt)), duplicate=True)
             await AuditLog(session).record(
                 AuditKind.PAYMENT_RECORDED, "admin", debtor_id=debt.debtor_id,
                 data={"debt": debt.external_id, "amount": str(payment.amount),
-                      "paid_at": payment.paid_at.isoformat()},
+                      "paid_at": payment.paid_at.isoformat(), "txid": payment.txid},
             )
+            settled = (await self._payments.settle(session, debt, stored, self._clock.now())
+                       if self._payments is not None else None)
             await session.commit()
             balance = self._balance(debt, self._today(debt))
-            return schemas.PaymentOut(debt_external_id=debt.external_id, amount=payment.amount,
-                                      paid_at=payment.paid_at, debt_status=debt.status,
-                                      debt_balance=balance)
+            numbers = await installment_numbers(session, settled.allocated if settled else {})
+            return schemas.PaymentOut(
+                debt_external_id=debt.external_id, amount=payment.amount, paid_at=payment.paid_at,
+                debt_status=debt.status, debt_balance=balance,
+                installments=[schemas.AllocationOut(number=numbers[i], amount=a)
+                              for i, a in (settled.allocated.items() if settled else ())],
+                agreement_status=settled.agreement_status if settled else None)
 
     async def debtor_view(self, external_id: str,
                           creditor: str | None = None) -> schemas.DebtorOut | None:

@@ -70,12 +70,19 @@ class LoginLimits:
 
 class StaffAccounts:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 limits: LoginLimits | None = None) -> None:
+                 limits: LoginLimits | None = None, hasher: PasswordHasher | None = None) -> None:
         self._sessions = sessions
         self._clock = clock
         self._limits = limits or LoginLimits()
-        self._hasher = PasswordHasher()
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        self._hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+        self._dummy: str | None = None
+
+    @property
+    def _dummy_hash(self) -> str:
+        """Verified against when the name is unknown, so timing does not reveal names."""
+        if self._dummy is None:
+            self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy
 
     async def add_user(self, name: str, role: str, password: str) -> int:
         name = name.strip().lower()

@@ -5,6 +5,11 @@ root calls :func:`create_engine`, :func:`session_factory` and :func:`migrate`.
 See ``docs/storage.md``.
 """
 
+from bot.storage import (
+    channel_models,  # noqa: F401  (registers the channel tables on Base.metadata)
+    payment_models,  # noqa: F401  (registers the payments tables on Base.metadata)
+    staff_models,  # noqa: F401  (registers the staff tables on Base.metadata)
+)
 from bot.storage.db import (
     alembic_config,
     async_url,

@@ -172,9 +172,12 @@ async def current_revision(url: str) -> str | None:
 
 
 def _current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    # Several branches (one per feature) may be applied: their heads, sorted, comma-joined.
+    heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) if heads else None
 
 
 def head_revision() -> str | None:
-    """The newest revision the packaged migrations know."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision the packaged migrations know (several heads: sorted, comma-joined)."""
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    return ",".join(sorted(heads)) if heads else None

@@ -41,7 +41,7 @@ from bot.understanding.dates import find_dates
 from bot.understanding.installments import find_installments
 from bot.understanding.normalize import normalize
 
-__all__ = ["parse_proposal"]
+__all__ = ["parse_proposal", "parse_proposal_answer"]
 
 _CUR = r"(?:r\$|us\$|\$)?\s*"
 _INSTALLMENT_BEFORE = re.compile(
@@ -90,6 +90,8 @@ _DOWN_CUE = re.compile(
     r"\b(?:entrada|sinal|down\s*payment|upfront|agora|now|de\s+cara|na\s+hora|hoje|hj|today)\b"
 )
 _DOWN_WORD = re.compile(r"\b(?:entrada|sinal|down\s*payment)\b")
+# Between the two numbers of a bare "4 de 3000" / "4 of 3,000" / "4 x 3000".
+_PAIR_JOIN = re.compile(r"\s*(?:de|of|x)\s*" + _CUR + r"$")
 _SETTLEMENT = re.compile(r"\b(?:quit\w*|liquid\w*|settle\w*|pay\s+(?:it\s+)?off|payoff)\b")
 
 
@@ -183,3 +185,32 @@ def parse_proposal(text: str, today: date, locale: str = "pt-BR") -> Proposal:
         discount_percent=percents.get("discount_percent"),
         first_due_date=dates[0].value if dates else None,
     )
+
+
+def parse_proposal_answer(text: str, today: date, locale: str = "pt-BR") -> Proposal:
+    """Terms in the debtor's reply to "how many installments, and how much each?".
+
+    As :func:`parse_proposal`, except that when it finds neither a count nor an
+    installment amount, a bare pair of numbers "N de X" / "N of X" / "N x X" (N a whole
+    number from 1 to 99 written in digits, X a larger amount) reads as N installments of
+    X: "4 de 3000" -> 4 x 3000.00. Out of that context the pair is too ambiguous to guess.
+    """
+    proposal = parse_proposal(text, today, locale)
+    if proposal.installments is not None or proposal.installment_amount is not None:
+        return proposal
+    plain = normalize(text, locale).plain
+    found = find_amounts(text, locale)
+    for count, amount in zip(found, found[1:], strict=False):
+        written = plain[count.start : count.end]
+        if (
+            written.isdigit()
+            and 1 <= count.value <= 99
+            and amount.value > count.value
+            and _PAIR_JOIN.match(plain[count.end : amount.start])
+        ):
+            return proposal.model_copy(update={
+                "installments": int(count.value),
+                "installment_amount": amount.value,
+                "total": None if proposal.total in (count.value, amount.value) else proposal.total,
+            })
+    return proposal

@@ -19,7 +19,7 @@ from decimal import Decimal
 from bot.understanding.amounts import find_amounts, find_percents
 from bot.understanding.dates import find_dates
 from bot.understanding.installments import find_installments
-from bot.understanding.proposal_terms import parse_proposal
+from bot.understanding.proposal_terms import parse_proposal, parse_proposal_answer
 
 __all__ = [
     "parse_amount",
@@ -28,6 +28,7 @@ __all__ = [
     "parse_installments",
     "parse_percent",
     "parse_proposal",
+    "parse_proposal_answer",
 ]
 
 

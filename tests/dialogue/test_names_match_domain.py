@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from bot.dialogue.actions import COMMANDS
-from bot.dialogue.names import ActionName, Entity, Intent, Slot
+from bot.dialogue.names import ActionName, Entity, Form, Intent, Slot
 
 DIALOGS = Path(__file__).resolve().parents[2] / "dialogs"
 CANONICAL = {
@@ -36,6 +36,7 @@ def test_entities_slots_and_actions_match() -> None:
     assert {e.value for e in Entity} <= names(spec["entities"])
     assert {s.value for s in Slot} <= set(spec["slots"])
     assert {a.value for a in ActionName} == set(spec["actions"])
+    assert {f.value for f in Form} == set(spec["forms"])
 
 
 def test_every_action_has_a_command() -> None:

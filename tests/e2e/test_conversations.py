@@ -111,3 +111,16 @@ def test_rasa_outage_keeps_message_and_recovers(stack: Stack) -> None:
         stack.restart_rasa()
     assert httpx.get(f"{stack.app_url}/readyz").status_code == 200
     assert "parcelas" in texts(stack.say(other, "da pra parcelar?"))
+
+
+def test_counter_proposal_without_terms_is_asked_for_then_evaluated(stack: Stack) -> None:
+    me = stack.new_debtor()
+    asked = stack.say(me, "quero fazer uma contraproposta")
+    assert "quantas parcelas" in texts(asked)
+    # The next message is the answer whatever its intent; "4 de 3000" reads as 4 x 3000.
+    proposal = stack.say(me, "4 de 3000")
+    assert "parcela" in texts(proposal) and "4 parcelas" in texts(proposal)
+    assert {b["payload"] for b in proposal[-1]["buttons"]} == {"/affirm", "/deny"}
+    assert "Acordo registrado" in texts(stack.say(me, "sim"))
+    [agreement] = stack.debtor(me)["agreements"]  # type: ignore[misc]
+    assert agreement["kind"] == "installments" and len(agreement["installments"]) == 4

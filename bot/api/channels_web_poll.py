@@ -1,0 +1,61 @@
+"""GET /channels/web/messages: what the web chat page polls for messages pushed to it.
+
+Replies to a POST come back in its answer; messages sent later (an agent's reply, an
+offer, the bot picking up after a hand back) are stored ``queued`` and fetched here.
+Like the POST, this trusts ``sender`` (see docs/configuration.md on the web channel).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from bot.api.deps import ContainerDep
+from bot.api.schemas import ButtonOut
+from bot.storage import models as db
+from bot.storage.repositories import ConversationRepository, PortfolioRepository
+
+router = APIRouter(tags=["channels"])
+PUSHED = ("queued", "delivered")
+
+
+class PushedMessage(BaseModel):
+    id: int
+    author: str
+    text: str
+    buttons: list[ButtonOut] = Field(default_factory=list)
+
+
+class PushedMessages(BaseModel):
+    messages: list[PushedMessage]
+    last_id: int
+
+
+@router.get("/channels/web/messages", response_model=PushedMessages)
+async def pushed_messages(sender: str, container: ContainerDep, after: int | None = None
+                          ) -> PushedMessages:
+    """Messages pushed to ``sender`` after message ``after`` (without ``after``: those not
+    yet delivered). ``last_id`` is the cursor for the next call."""
+    async with container.sessions() as session:
+        contact = await PortfolioRepository(session).find_contact("web", sender[:200])
+        conversation = (await ConversationRepository(session).for_contact(contact.id)
+                        if contact else None)
+        if conversation is None:
+            return PushedMessages(messages=[], last_id=after or 0)
+        query = select(db.Message).where(db.Message.conversation_id == conversation.id,
+                                         db.Message.direction == "out",
+                                         db.Message.status.in_(PUSHED))
+        query = query.where(db.Message.id > after) if after is not None else query.where(
+            db.Message.status == "queued")
+        rows = list(await session.scalars(query.order_by(db.Message.id)))
+        for row in rows:
+            row.status = "delivered"
+        last = await session.scalar(select(func.max(db.Message.id)).where(
+            db.Message.conversation_id == conversation.id))
+        await session.commit()
+        return PushedMessages(
+            messages=[PushedMessage(id=r.id, author=r.author, text=r.text,
+                                    buttons=[ButtonOut(**b) for b in r.buttons or []])
+                      for r in rows],
+            last_id=max([last or 0, *(r.id for r in rows)]))

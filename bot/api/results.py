@@ -1,0 +1,171 @@
+"""Admin pages of issue 7: results dashboard (``/admin/results`` + CSV), the audit view of a
+debtor, the payment provider webhook, the PIX QR image and ``/metrics``."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from bot.api import schemas
+from bot.api.deps import ContainerDep
+from bot.api.staff_deps import SECURITY_HEADERS, AdminStaffDep, page
+from bot.payments.provider import InvalidWebhook
+from bot.payments.qr import qr_png
+from bot.rendering.svg_charts import bar_chart, line_chart
+from bot.services.audit_trail import debtor_timeline
+from bot.services.metrics import CONTENT_TYPE
+from bot.services.portfolio import UnknownDebt
+from bot.services.results import Results, to_csv
+from bot.storage.payment_models import PaymentCharge, PaymentMethod
+from bot.storage.repositories import PortfolioRepository
+
+router = APIRouter(tags=["results"], include_in_schema=False)
+public = APIRouter(tags=["payments"])
+
+LABELS = {
+    "overdue": "Overdue", "recovered": "Recovered", "recovery_rate": "Recovery rate",
+    "agreements_made": "Agreements made", "agreements_kept": "Kept", "agreements_broken": "Broken",
+    "promises_made": "Promises", "promises_kept": "Kept", "promises_broken": "Broken",
+    "promise_kept_rate": "Promise-kept rate", "avg_days_to_payment": "Days to payment",
+    "resolved_without_human": "Without a human", "contacts": "Contacts",
+    "contacts_per_real": "Contacts per R$", "cost": "Cost", "negotiations": "Negotiations",
+    "cost_per_negotiation": "Cost per negotiation", "debtors": "Debtors", "debts": "Debts",
+    "amount": "Amount", "outstanding": "Outstanding", "cumulative": "Cumulative",
+}
+MONEY = {"overdue", "recovered", "cost", "cost_per_negotiation", "amount", "outstanding", "cumulative"}
+RATES = {"recovery_rate", "promise_kept_rate", "resolved_without_human"}
+
+
+def shown(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if key in RATES:
+        return f"{Decimal(value) * 100:.1f}%"
+    if key in MONEY:
+        return f"R$ {Decimal(value):,.2f}"
+    return str(value)
+
+
+def _period(container: Any, creditor: str | None, start: date | None, end: date | None
+            ) -> tuple[str, date, date]:
+    creditors = sorted(container.policies)
+    chosen = creditor or (creditors[0] if creditors else "")
+    if chosen not in container.policies:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown creditor {creditor!r}")
+    today = container.clock.now().date()
+    end = end or today
+    start = start or end - timedelta(days=29)
+    if start > end:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "start is after end")
+    return chosen, start, end
+
+
+def _view_table(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    headers = list(rows[0]) if rows else []
+    return {"name": name, "headers": [LABELS.get(h, h.replace("_", " ").capitalize()) for h in headers],
+            "keys": headers, "rows": [[shown(k, r[k]) for k in headers] for r in rows]}
+
+
+def _charts(results: Results) -> list[Any]:
+    status_items = [(r["status"].replace("_", " "), r["outstanding"], shown("amount", r["outstanding"]))
+                    for r in results.by_status]
+    segment_items = [(r["segment"], r["recovery_rate"] or 0, shown("recovery_rate", r["recovery_rate"]))
+                     for r in results.by_segment]
+    channel_items = [(r["channel"], r["recovered"], shown("recovered", r["recovered"]))
+                     for r in results.by_channel]
+    over_time = [(r["day"], r["recovery_rate"] or Decimal(0)) for r in results.over_time]
+    return [line_chart(over_time, "Recovery rate over the period (cumulative)"),
+            bar_chart(status_items, "Outstanding by status"),
+            bar_chart(segment_items, "Recovery rate by segment"),
+            bar_chart(channel_items, "Recovered by channel")]
+
+
+@router.get("/admin/results")
+async def results_page(container: ContainerDep, staff: AdminStaffDep, creditor: str | None = None,
+                       start: date | None = None, end: date | None = None) -> Response:
+    creditor, start, end = _period(container, creditor, start, end)
+    results = await container.results.compute(creditor, start, end)
+    summary = results.summary
+    cards = [(LABELS[k], shown(k, summary[k])) for k in (
+        "recovery_rate", "recovered", "overdue", "agreements_made", "agreements_kept",
+        "promise_kept_rate", "avg_days_to_payment", "resolved_without_human", "contacts_per_real",
+        "cost_per_negotiation")]
+    tables = [_view_table(name, rows) for name, rows in results.tables().items()]
+    return page("results.html", staff=staff, creditor=creditor, creditors=sorted(container.policies),
+                start=start, end=end, cards=cards, charts=_charts(results), tables=tables)
+
+
+@router.get("/admin/results.csv")
+async def results_csv(container: ContainerDep, staff: AdminStaffDep, table: str = "summary",
+                      creditor: str | None = None, start: date | None = None,
+                      end: date | None = None) -> Response:
+    creditor, start, end = _period(container, creditor, start, end)
+    tables = (await container.results.compute(creditor, start, end)).tables()
+    if table not in tables:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no table {table!r}: {', '.join(tables)}")
+    name = f"acordo-{creditor}-{table}-{start.isoformat()}-{end.isoformat()}.csv"
+    return Response(to_csv(tables[table]), media_type="text/csv; charset=utf-8",
+                    headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/admin/debtors/{external_id}/audit")
+async def audit_view(external_id: str, container: ContainerDep, staff: AdminStaffDep,
+                     creditor: str | None = None, format: str = "html") -> Response:
+    async with container.sessions() as session:
+        debtor = await PortfolioRepository(session).get_debtor(external_id, creditor)
+        if debtor is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no debtor {external_id!r}")
+        entries = await debtor_timeline(session, debtor.id)
+    rows = [e.as_row() for e in entries]
+    if format == "csv":
+        return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers={
+            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="audit-{external_id}.csv"'})
+    return page("audit.html", staff=staff, debtor=debtor, entries=entries)
+
+
+@public.get("/metrics", include_in_schema=False)
+async def metrics(container: ContainerDep) -> Response:
+    return Response(await container.metrics.render(), media_type=CONTENT_TYPE)
+
+
+@public.post("/payments/webhook/{provider}", response_model=list[schemas.PaymentOut])
+async def payment_webhook(provider: str, request: Request, container: ContainerDep
+                          ) -> list[schemas.PaymentOut]:
+    """A payment provider reports payments; each is matched to our charge by txid and settles it."""
+    adapters = {p.name: p for p in container.payments.providers()}
+    adapter = adapters.get(provider)
+    if adapter is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no payment provider {provider!r}")
+    try:
+        notices = adapter.parse_webhook(dict(request.headers), await request.body())
+    except InvalidWebhook as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
+    results = []
+    for notice in notices:
+        body = schemas.PaymentIn.model_validate({
+            "txid": notice.txid, "amount": f"{notice.amount:.2f}", "paid_at": notice.paid_at,
+            "reference": notice.provider_ref or notice.txid})
+        try:
+            results.append(await container.portfolio.record_payment(body))
+        except UnknownDebt:
+            continue  # not one of ours: acknowledged, nothing settled
+    return results
+
+
+@public.get("/pay/{txid}.png", include_in_schema=False)
+async def pix_qr(txid: str, container: ContainerDep) -> Response:
+    """The QR image of a PIX charge (what the chat links to and the channels send as a picture)."""
+    async with container.sessions() as session:
+        charge = await session.scalar(select(PaymentCharge).where(PaymentCharge.txid == txid))
+    if charge is None or charge.method != PaymentMethod.PIX:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such PIX charge")
+    return Response(qr_png(charge.payload), media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+

@@ -1,0 +1,70 @@
+"""GET/POST /login and POST /logout for staff (agents and admins)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import RedirectResponse, Response
+
+from bot.api.deps import ContainerDep
+from bot.api.staff_deps import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    CsrfStaffDep,
+    page,
+    set_cookie,
+)
+from bot.services.staff_accounts import LoginRefused
+
+router = APIRouter(tags=["staff"], include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths (no //host, no scheme) may be a post-login target."""
+    return target if target.startswith("/") and not target.startswith("//") else "/agent"
+
+
+def _login_page(request: Request, next_url: str, error: str = "", code: int = 200) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = page("login.html", code, csrf_token=token, next_url=_safe_next(next_url), error=error,
+                    staff=None)
+    set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str = "/agent") -> Response:
+    return _login_page(request, next)
+
+
+@router.post("/login")
+async def login(request: Request, container: ContainerDep, name: Annotated[str, Form()] = "",
+                password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "/agent") -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(csrf_token.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing CSRF token")
+    client = request.client.host if request.client else "unknown"
+    try:
+        token, staff = await container.staff.login(name, password, client)
+    except LoginRefused as exc:
+        if exc.reason == "rate_limited":
+            return _login_page(request, next, "Too many failed attempts. Try again later.", 429)
+        return _login_page(request, next, "Wrong name or password.", 401)
+    target = _safe_next(next)
+    if target.startswith("/admin") and not staff.is_admin:
+        target = "/agent"
+    response = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    set_cookie(response, request, SESSION_COOKIE, token, max_age=12 * 3600)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, container: ContainerDep, staff: CsrfStaffDep) -> Response:
+    await container.staff.logout(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

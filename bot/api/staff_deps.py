@@ -1,0 +1,118 @@
+"""Staff sign-in for the browser pages: session cookie, roles, CSRF, page rendering.
+
+Unauthenticated requests to a staff page are redirected to ``/login``; an agent asking
+for an admin page gets 403. Every form carries the session's CSRF token (``csrf_token``
+field, or the ``X-CSRF-Token`` header for fetch calls).
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader
+
+from bot.api.deps import ContainerDep
+from bot.services.staff_accounts import StaffIdentity
+
+SESSION_COOKIE = "acordo_session"
+LOGIN_CSRF_COOKIE = "acordo_login_csrf"
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                               "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+}
+
+
+@cache
+def staff_pages() -> Environment:
+    """Jinja2 for the staff pages (bot/web/staff/), autoescaped (built on first use)."""
+    return Environment(loader=PackageLoader("bot", "web/staff"), autoescape=True,
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def page(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = staff_pages().get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def secure_cookies(request: Request) -> bool:
+    public_url = request.app.state.container.settings.public_url or ""
+    return public_url.startswith("https://")
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="strict",
+                        secure=secure_cookies(request), path="/")
+
+
+async def current_staff(request: Request, container: ContainerDep) -> StaffIdentity | None:
+    return await container.staff.identify(request.cookies.get(SESSION_COOKIE, ""))
+
+
+async def require_staff(request: Request,
+                        staff: Annotated[StaffIdentity | None, Depends(current_staff)]
+                        ) -> StaffIdentity:
+    if staff is None:
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first",
+                            headers={"Location": f"/login?next={target}"})
+    return staff
+
+
+StaffDep = Annotated[StaffIdentity, Depends(require_staff)]
+
+
+async def require_admin_staff(staff: StaffDep) -> StaffIdentity:
+    if not staff.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+    return staff
+
+
+AdminStaffDep = Annotated[StaffIdentity, Depends(require_admin_staff)]
+
+
+async def require_csrf(request: Request, staff: StaffDep) -> StaffIdentity:
+    """For POST routes: the session's CSRF token must come back."""
+    given = request.headers.get("X-CSRF-Token", "")
+    if not given:
+        form = await request.form()
+        value = form.get("csrf_token", "")
+        given = value if isinstance(value, str) else ""
+    if not secrets.compare_digest(given.encode(), staff.csrf_token.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing CSRF token")
+    return staff
+
+
+CsrfStaffDep = Annotated[StaffIdentity, Depends(require_csrf)]
+
+
+async def require_admin_csrf(staff: CsrfStaffDep) -> StaffIdentity:
+    if not staff.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+    return staff
+
+
+AdminCsrfDep = Annotated[StaffIdentity, Depends(require_admin_csrf)]
+
+
+STAFF_PREFIXES = ("/agent", "/admin", "/login", "/logout")
+
+
+async def staff_error_pages(request: Request, exc: Exception) -> Response:
+    """403/404 on the staff pages as a page (the redirect to /login passes through);
+    anything else is FastAPI's usual JSON error."""
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith(STAFF_PREFIXES) and exc.status_code in (403, 404):
+        return page("error.html", exc.status_code, code=exc.status_code, detail=exc.detail, staff=None)
+    return await http_exception_handler(request, exc)

@@ -1,0 +1,127 @@
+"""`acordo worker` and `acordo telegram ...`, registered on the CLI by :func:`register_channel_commands`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Container
+
+out = Console()
+err = Console(stderr=True)
+SWEEP_SECONDS = 30.0
+
+
+def register_channel_commands(app: typer.Typer) -> None:
+    telegram_app = typer.Typer(help="The Telegram channel.", no_args_is_help=True)
+    app.add_typer(telegram_app, name="telegram")
+    app.command("worker")(worker)
+    telegram_app.command("poll")(telegram_poll)
+    telegram_app.command("link-token")(telegram_link_token)
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _with_container(settings: Settings, work: Any) -> Any:
+    from bot.bootstrap import build_container
+
+    async with build_container(settings) as container:
+        return await work(container)
+
+
+def _print_status(settings: Settings) -> None:
+    for channel, status in settings.channel_status().items():
+        out.print(f"channel {channel}: {status}", markup=False, highlight=False)
+
+
+def worker(concurrency: Annotated[int, typer.Option(help="sends in flight at most")] = 64) -> None:
+    """Dispatch the outbox (all channels, rate limited) and resume stored inbound updates."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    _print_status(settings)
+
+    async def work(container: Container) -> None:
+        runtime = container.channels
+        if not runtime.senders:
+            out.print("no outbound channel is on: nothing to dispatch", markup=False)
+            return
+        stop = _stop_event()
+        name = f"worker-{socket.gethostname()}-{id(stop) & 0xFFFF:x}"
+        dispatcher = runtime.new_dispatcher(name, concurrency=concurrency)
+        task = asyncio.create_task(dispatcher.run(stop))
+        out.print(f"{name}: dispatching {', '.join(runtime.senders)}"
+                  f" (limits {'in Redis' if settings.redis_url else 'in process'})", markup=False)
+        while not stop.is_set():
+            await runtime.inbound.resume()  # updates whose processing died with a process
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+        await task
+
+    asyncio.run(_with_container(settings, work))
+
+
+def telegram_poll() -> None:
+    """Long-poll Telegram (local development: no public URL needed) and answer like the webhook."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings().model_copy(update={"telegram_mode": "polling"})
+    if settings.telegram_token is None:
+        err.print("ACORDO_TELEGRAM_TOKEN is not set", markup=False)
+        raise typer.Exit(1)
+
+    async def work(container: Container) -> None:
+        from bot.channels.telegram_poll import poll_updates
+
+        runtime = container.channels
+        stop = _stop_event()
+        dispatcher = runtime.new_dispatcher("telegram-poll")
+        task = asyncio.create_task(dispatcher.run(stop))
+        out.print("polling Telegram; Ctrl-C stops", markup=False)
+        await poll_updates(runtime, stop)
+        await task
+
+    asyncio.run(_with_container(settings, work))
+
+
+def telegram_link_token(
+    debtor: Annotated[str, typer.Argument(help="the debtor's external id")],
+    contact_name: Annotated[str, typer.Argument(help="the person the link is for")],
+    creditor: Annotated[str | None, typer.Option(help="creditor id")] = None,
+    locale: Annotated[str | None, typer.Option(help="pt-BR or en")] = None,
+) -> None:
+    """Issue a one-time deep link that links a Telegram chat to this debtor contact."""
+    from bot.services.telegram_links import UnknownDebtor
+
+    settings = Settings()
+
+    async def work(container: Container) -> Any:
+        return await container.channels.links.issue(debtor, contact_name, creditor_id=creditor,
+                                                    locale=locale)
+
+    try:
+        issued = asyncio.run(_with_container(settings, work))
+    except UnknownDebtor as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    out.print(f"token: {issued.token}", markup=False, highlight=False)
+    out.print(f"expires: {issued.expires_at.isoformat()}", markup=False, highlight=False)
+    link = issued.url(settings.telegram_bot_username)
+    out.print(f"link: {link}" if link else
+              "link: https://t.me/<bot username>?start=<token> (set ACORDO_TELEGRAM_BOT_USERNAME)",
+              markup=False, highlight=False)

@@ -1,0 +1,209 @@
+"""The channels part of the composition: adapters, outbox, limiter, inbound processing.
+
+Built by :func:`build_channel_runtime` from settings (called by ``bot/bootstrap.py``); a
+channel whose settings are absent is simply not built. :meth:`ChannelRuntime.running`
+starts the background work of the app (resume stored inbound updates, set the Telegram
+webhook, dispatch the outbox when ``ACORDO_OUTBOX_IN_APP``); ``acordo worker`` runs
+:meth:`ChannelRuntime.new_dispatcher` on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import Channel
+from bot.channels.ratelimit import ChannelRates, RateLimiter, build_rate_limiter
+from bot.channels.web import WebChannel
+from bot.config import Settings
+from bot.rendering.renderer import TemplateRenderer
+from bot.services.clock import Clock
+from bot.services.conversation import ConversationService
+from bot.services.inbound import ChannelInbox, InboundProcessor, UpdateHandler
+from bot.services.outbox import Outbox, OutboxDispatcher
+from bot.services.telegram_links import TelegramLinks
+
+logger = logging.getLogger(__name__)
+TELEGRAM_WEBHOOK_PATH = "/channels/telegram/webhook"
+TWILIO_STATUS_PATH = "/channels/twilio/status"
+
+
+class ChannelConfigurationError(RuntimeError):
+    pass
+
+
+@dataclass
+class ChannelRuntime:
+    settings: Settings
+    channels: dict[str, Channel]
+    outbox: Outbox
+    inbox: ChannelInbox
+    inbound: InboundProcessor
+    links: TelegramLinks
+    limiter: RateLimiter
+    rates: dict[str, ChannelRates]
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    telegram: Any = None             # TelegramChannel when on
+    telegram_dispatcher: Any = None  # aiogram Dispatcher when on
+    twilio_validator: Any = None     # twilio RequestValidator when WhatsApp or SMS is on
+    _dispatchers: list[OutboxDispatcher] = field(default_factory=list)
+
+    @property
+    def senders(self) -> dict[str, Channel]:
+        """Channels sent through the outbox (all but web, which answers in its response)."""
+        return {name: channel for name, channel in self.channels.items() if name != "web"}
+
+    def new_dispatcher(self, worker_id: str | None = None, **options: Any) -> OutboxDispatcher:
+        dispatcher = OutboxDispatcher(
+            self.sessions, self.senders, self.limiter, self.rates, clock=self.clock,
+            worker_id=worker_id, max_attempts=self.settings.outbox_max_attempts, **options)
+        self._dispatchers.append(dispatcher)
+        return dispatcher
+
+    def wake_outbox(self) -> None:
+        for dispatcher in self._dispatchers:
+            dispatcher.wake()
+
+    def public_url(self, path_and_query: str, request_url: str) -> str:
+        """The URL the provider signed: ``ACORDO_PUBLIC_URL`` + path when set (behind a proxy)."""
+        base = self.settings.public_url
+        return base.rstrip("/") + path_and_query if base else request_url
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The app's background work: resume inbound updates, webhook, in-app outbox dispatch."""
+        if not self.senders:
+            yield
+            return
+        await self._set_webhook()
+        resumed = await self.inbound.resume()
+        if resumed:
+            logger.info("resumed %d stored inbound updates", resumed)
+        stop = asyncio.Event()
+        task = None
+        if self.settings.outbox_in_app:
+            task = asyncio.create_task(self.new_dispatcher().run(stop))
+        try:
+            yield
+        finally:
+            await self.inbound.wait_idle()
+            stop.set()
+            if task is not None:
+                await task
+
+    async def _set_webhook(self) -> None:
+        settings = self.settings
+        if self.telegram is None or settings.telegram_mode != "webhook" or not settings.public_url:
+            return
+        from bot.channels.telegram_routes import ALLOWED_UPDATES
+
+        secret = settings.telegram_webhook_secret
+        assert secret is not None
+        try:
+            await self.telegram.bot.set_webhook(
+                url=settings.public_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
+                secret_token=secret.get_secret_value(), allowed_updates=ALLOWED_UPDATES)
+        except Exception as exc:  # the app still serves; the webhook can be set later
+            logger.warning("could not set the Telegram webhook: %s", exc)
+
+
+def channel_rates(settings: Settings) -> dict[str, ChannelRates]:
+    margin = settings.rate_limit_margin
+    return {
+        "telegram": ChannelRates(settings.telegram_rate_per_second,
+                                 settings.telegram_chat_rate_per_second, margin),
+        "whatsapp": ChannelRates(settings.twilio_whatsapp_mps, settings.twilio_chat_rate_per_second, margin),
+        "sms": ChannelRates(settings.twilio_sms_mps, settings.twilio_chat_rate_per_second, margin),
+    }
+
+
+@asynccontextmanager
+async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                                conversations: ConversationService, renderer: TemplateRenderer,
+                                clock: Clock, *, extra_channels: Mapping[str, Channel] | None = None,
+                                ) -> AsyncIterator[ChannelRuntime]:
+    """Build every configured channel; close their HTTP sessions at exit."""
+    closers: list[Callable[[], Awaitable[Any]]] = []
+    limiter, close_limiter = build_rate_limiter(settings.redis_url)
+    if close_limiter is not None:
+        closers.append(close_limiter)
+    channels: dict[str, Channel] = {"web": WebChannel()}
+    runtime_parts: dict[str, Any] = {}
+    handlers: dict[str, UpdateHandler] = {}
+    holder: list[ChannelRuntime] = []
+    inbox = ChannelInbox(sessions, conversations, renderer, settings.default_locale,
+                         wake_outbox=lambda: holder[0].wake_outbox() if holder else None)
+    links = TelegramLinks(sessions, clock, timedelta(hours=settings.telegram_link_ttl_hours))
+    try:
+        if settings.telegram_token is not None:
+            if settings.telegram_mode == "webhook" and not settings.telegram_webhook_secret:
+                raise ChannelConfigurationError(
+                    "Telegram webhook mode needs ACORDO_TELEGRAM_WEBHOOK_SECRET "
+                    "(or use `acordo telegram poll` for local development)")
+            from bot.channels.telegram import TelegramChannel, build_bot
+            from bot.channels.telegram_routes import build_dispatcher
+
+            bot = build_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url,
+                            settings.channel_send_timeout_seconds)
+            closers.append(bot.session.close)
+            telegram = TelegramChannel(bot, settings.channel_send_timeout_seconds)
+            dispatcher = build_dispatcher(inbox=inbox, links=links)
+            channels["telegram"] = telegram
+            runtime_parts.update(telegram=telegram, telegram_dispatcher=dispatcher)
+
+            async def feed_telegram(payload: Mapping[str, Any]) -> None:
+                await dispatcher.feed_raw_update(bot, dict(payload))
+
+            handlers["telegram"] = feed_telegram
+        twilio_on = settings.twilio_account_sid and settings.twilio_auth_token
+        senders = {"whatsapp": settings.twilio_whatsapp_from, "sms": settings.twilio_sms_from}
+        if twilio_on and any(senders.values()):
+            from twilio.request_validator import RequestValidator
+
+            from bot.channels.twilio import TwilioChannel, build_twilio_client
+
+            assert settings.twilio_account_sid and settings.twilio_auth_token
+            token = settings.twilio_auth_token.get_secret_value()
+            client = build_twilio_client(settings.twilio_account_sid, token, settings.twilio_api_url,
+                                         settings.channel_send_timeout_seconds)
+            closers.append(client.http_client.close)
+            runtime_parts["twilio_validator"] = RequestValidator(token)
+            callback = (settings.public_url.rstrip("/") + TWILIO_STATUS_PATH
+                        if settings.public_url else None)
+            for kind, sender in senders.items():
+                if not sender:
+                    continue
+                channel = TwilioChannel(client, kind, sender, status_callback=callback,
+                                        templates=settings.whatsapp_templates, now=clock.now,
+                                        sms_max_segments=settings.sms_max_segments)
+                channels[kind] = channel
+                handlers[kind] = _twilio_handler(channel, inbox)
+        channels.update(extra_channels or {})
+        runtime = ChannelRuntime(
+            settings=settings, channels=channels, outbox=Outbox(sessions), inbox=inbox,
+            inbound=InboundProcessor(sessions, handlers, clock), links=links, limiter=limiter,
+            rates=channel_rates(settings), sessions=sessions, clock=clock, **runtime_parts)
+        holder.append(runtime)
+        yield runtime
+    finally:
+        for close in reversed(closers):
+            with contextlib.suppress(Exception):
+                await close()
+
+
+def _twilio_handler(channel: Any, inbox: ChannelInbox) -> UpdateHandler:
+    async def handle(payload: Mapping[str, Any]) -> None:
+        message = channel.parse_inbound(payload)
+        if message is not None:
+            await inbox.receive(message)
+
+    return handle

@@ -1,0 +1,154 @@
+"""A Telegram Bot API emulator: ``POST /bot<token>/<method>`` answering like Telegram.
+
+Answers ``{"ok": true, "result": ...}``; a 429 is ``{"ok": false, "error_code": 429,
+"description": "Too Many Requests: retry after N", "parameters": {"retry_after": N}}``;
+a blocked chat gets 403 ``Forbidden: bot was blocked by the user``. Sends carrying an
+``Idempotency-Key`` already answered are not delivered twice. Updates queued with
+:meth:`TelegramEmulator.queue_update` are served by ``getUpdates``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from bot.devtools.emulators.observed import Delivery, Faults, Observed, Request
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Acordo", "username": "acordo_test_bot"}
+
+
+class TelegramEmulator(Observed):
+    def __init__(self, token: str = "42:TEST", faults: Faults | None = None, seed: int = 0) -> None:
+        super().__init__(faults, seed)
+        self.token = token
+        self.blocked: set[str] = set()
+        self.left_chats: list[str] = []
+        self.webhook: dict[str, Any] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._message_id = 0
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self.app(), handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[attr-defined]
+        self.base_url = f"http://{host}:{sockets[0].getsockname()[1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        self.updates.append(update)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        at = self.now()
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = await _params(request)
+        self.calls.append((method, params))
+        if method == "sendMessage":
+            return await self._send_message(at, params, request.headers.get("Idempotency-Key"))
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        return _ok(handler(params))
+
+    async def _send_message(self, at: float, params: dict[str, Any], key: str | None) -> web.Response:
+        chat = str(params.get("chat_id"))
+        if key and key in self.by_key:
+            self.requests.append(Request(at, "sendMessage", chat, key, "duplicate"))
+            return _ok(self.by_key[key])
+        if chat in self.blocked:
+            self.requests.append(Request(at, "sendMessage", chat, key, "403"))
+            return _error(403, "Forbidden: bot was blocked by the user")
+        fault = self.draw_fault()
+        if fault == "429":
+            retry = self.random.randint(*self.faults.retry_after)
+            self.requests.append(Request(at, "sendMessage", chat, key, "429"))
+            return web.json_response({"ok": False, "error_code": 429,
+                                      "description": f"Too Many Requests: retry after {retry}",
+                                      "parameters": {"retry_after": retry}}, status=429)
+        if fault == "5xx":
+            self.requests.append(Request(at, "sendMessage", chat, key, "5xx"))
+            return _error(502, "Bad Gateway")
+        self._message_id += 1
+        result = {"message_id": self._message_id, "date": int(time.time()), "from": BOT_USER,
+                  "chat": {"id": int(chat), "type": "private"}, "text": params.get("text", "")}
+        if params.get("reply_markup"):
+            result["reply_markup"] = params["reply_markup"]
+        self.deliveries.append(Delivery(at, chat, str(params.get("text", "")), key,
+                                        f"{chat}:{self._message_id}", params))
+        if key:
+            self.by_key[key] = result
+        self.requests.append(Request(at, "sendMessage", chat, key, fault or "ok"))
+        if fault == "timeout":
+            await asyncio.sleep(self.faults.timeout_delay)
+        return _ok(result)
+
+    def _m_getMe(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    def _m_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
+        return True
+
+    def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = {}
+        return True
+
+    def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": 0}
+
+    def _m_leaveChat(self, params: dict[str, Any]) -> Any:
+        self.left_chats.append(str(params.get("chat_id")))
+        return True
+
+    def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _m_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        return list(self.updates)
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        data = await request.json()
+        return dict(data) if isinstance(data, dict) else {}
+    form = await request.post()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        text = value if isinstance(value, str) else str(value)
+        if key == "reply_markup":
+            params[key] = json.loads(text)
+        else:
+            params[key] = text
+    return params
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})
+
+
+def _error(code: int, description: str) -> web.Response:
+    return web.json_response({"ok": False, "error_code": code, "description": description}, status=code)

@@ -1,0 +1,303 @@
+"""What a message template may contain: the checks the template admin runs before saving.
+
+Pure (no I/O): the admin service passes the source, where it would be used and the
+policies' :class:`~bot.policies.models.TemplateRules`; this module answers with the
+problems found and a preview rendered from sample debtor data.
+
+Checks, in order (see docs/template-admin.md):
+
+1. size and nesting (a source over ``MAX_SOURCE_CHARS`` or nested deeper than
+   ``MAX_NESTING`` is refused before Jinja parses it);
+2. it compiles in the sandbox (``ImmutableSandboxedEnvironment``);
+3. no template-injection constructs: ``include``/``import``/``extends``/``macro``/``call``
+   blocks, attributes or keys starting with ``_``, function calls other than ``dict.get``,
+   ``**`` and ``*``, filters outside ``ALLOWED_FILTERS`` (``attr`` among the refused);
+4. only the documented variables of the template (``documented_variables``);
+5. it renders with sample data under ``StrictUndefined``;
+6. SMS / WhatsApp length of the preview, for templates of those channels;
+7. creditor identification and an opt-out line, where the policy requires them;
+8. none of the policy's hostile/threatening words (accents and case ignored), in the
+   source or in the preview.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
+
+from bot.policies.models import TemplateRules
+from bot.rendering.renderer import _render_locale, build_environment, closest_locale
+
+MAX_SOURCE_CHARS = 5000
+MAX_NESTING = 12
+MAX_AST_DEPTH = 40
+
+COMMON = frozenset({"creditor_name", "debtor_name", "contact_name"})
+# Variables the service layer passes to each template (bot/services/negotiation.py and
+# bot/services/agent_desk.py). A template not listed gets DEFAULT_VARIABLES.
+CATALOG: dict[str, frozenset[str]] = {
+    **{name: COMMON for name in (
+        "goodbye", "nothing_to_accept", "complaint_acknowledged", "dispute_recorded",
+        "opt_out_confirmed", "hardship_acknowledged", "no_open_debt", "proposal_not_understood",
+        "promise_needs_date", "already_paid", "out_of_scope", "clarify")},
+    **{name: frozenset() for name in (
+        "wrong_person", "wrong_person_closed", "unknown_sender", "empty_message",
+        "dialogue_unavailable", "button_accept", "button_refuse", "button_debt_details",
+        "button_pay_in_full", "button_installments")},
+    "greet": COMMON | {"has_debt"},
+    "debt_details": COMMON | {"debts", "total", "today"},
+    "offer_full_payment": COMMON | {"offer", "reason"},
+    "offer_installments": COMMON | {"offer", "reason"},
+    "counter_offer": COMMON | {"offer", "reasons", "limits"},
+    "agreement_created": COMMON | {"offer", "pix_key"},
+    "already_agreed": COMMON | {"offer", "pix_key"},
+    "handoff": COMMON | {"reason", "hours"},
+    "acknowledge": COMMON | {"intent"},
+    "promise_date_past": COMMON | {"date"},
+    "promise_recorded": COMMON | {"date", "balance", "pix_key"},
+    "payment_method": COMMON | {"pix_key", "agreed", "offer"},
+    "callback_later": COMMON | {"date"},
+    "identity": COMMON | {"creditor_tax_id"},
+    "offer_reminder": COMMON | {"offer"},
+    "raw_text": frozenset({"text"}),
+    "handback": COMMON | {"agreed", "offer_pending"},
+}
+DEFAULT_VARIABLES = COMMON | {"balance", "total", "debts", "today", "pix_key", "creditor_tax_id"}
+
+ALLOWED_FILTERS = frozenset({
+    "money", "date", "percent", "weekday", "upper", "lower", "title", "capitalize", "trim",
+    "join", "length", "count", "first", "last", "round", "int", "replace", "truncate",
+    "abs", "default", "d", "string", "list", "sort", "min", "max", "sum", "wordcount",
+})
+ALLOWED_METHODS = frozenset({"get"})
+REFUSED_NODES: dict[type[nodes.Node], str] = {
+    nodes.Include: "{% include %}", nodes.Import: "{% import %}", nodes.FromImport: "{% from %}",
+    nodes.Extends: "{% extends %}", nodes.Macro: "{% macro %}", nodes.CallBlock: "{% call %}",
+    nodes.FilterBlock: "{% filter %}", nodes.Block: "{% block %}",
+}
+CHANNELS = ("web", "telegram", "whatsapp", "sms")
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    code: str
+    message: str
+
+
+@dataclass
+class TemplateCheck:
+    """The outcome of :func:`check_template`: ``ok`` when there is no problem."""
+
+    problems: list[TemplateProblem] = field(default_factory=list)
+    preview: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, code: str, message: str) -> None:
+        self.problems.append(TemplateProblem(code, message))
+
+
+def documented_variables(name: str) -> frozenset[str]:
+    return CATALOG.get(name, DEFAULT_VARIABLES)
+
+
+def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
+                creditor_tax_id: str = "11.222.333/0001-81") -> dict[str, Any]:
+    """Plain sample values for every documented variable (a debtor with two invoices)."""
+    first = today + timedelta(days=3)
+    installments = [
+        {"number": n, "due_date": first + timedelta(days=30 * (n - 1)), "amount": Decimal("2040.00")}
+        for n in (1, 2, 3)
+    ]
+    offer = {
+        "kind": "installments", "balance": Decimal("6000.00"), "total": Decimal("6120.00"),
+        "discount_percent": Decimal("0"), "discount_amount": Decimal("0.00"),
+        "monthly_interest_percent": Decimal("1.0"), "count": 3, "installments": installments,
+    }
+    debts = [
+        {"external_id": "NF-1001", "description": "Nota fiscal 1001", "amount": Decimal("4000.00"),
+         "due_date": today - timedelta(days=20), "days_past_due": 20, "balance": Decimal("4106.67")},
+        {"external_id": "NF-1002", "description": "", "amount": Decimal("1800.00"),
+         "due_date": today - timedelta(days=5), "days_past_due": 5, "balance": Decimal("1839.00")},
+    ]
+    return {
+        "creditor_name": creditor_name, "debtor_name": "Padaria Sol Ltda", "contact_name": "Ana",
+        "creditor_tax_id": creditor_tax_id, "has_debt": True, "debts": debts,
+        "total": Decimal("5945.67"), "balance": Decimal("5945.67"), "today": today,
+        "offer": offer, "reason": "first_offer", "reasons": ["installments_above_max"],
+        "limits": {"installments_max": 6, "installment_min_amount": Decimal("500.00"),
+                   "discount_max_percent": Decimal("5"), "down_payment_min_percent": Decimal("10"),
+                   "first_due_within_days": 10},
+        "hours": [{"days": "mon-fri", "window": "08:00-20:00"}, {"days": "sat", "window": "08:00-14:00"}],
+        "intent": "affirm", "date": today + timedelta(days=2), "pix_key": "11222333000181",
+        "agreed": False, "offer_pending": True, "text": "Texto livre",
+    }
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, whitespace collapsed (for word matching)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", plain.replace("’", "'"))
+
+
+def hostile_words_in(text: str, words: Iterable[str]) -> list[str]:
+    """The words of ``words`` that occur in ``text`` as whole words (accents, case ignored)."""
+    folded = fold(text)
+    found: dict[str, str] = {}
+    for word in words:
+        key = fold(word).strip(" .…")
+        if key and key not in found and re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", folded):
+            found[key] = word
+    return list(found.values())
+
+
+def _nesting(source: str) -> int:
+    depth = deepest = 0
+    for char in source:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+    blocks = deepest_blocks = 0
+    for match in re.finditer(r"{%-?\s*(end)?(for|if)\b", source):
+        blocks += -1 if match.group(1) else 1
+        deepest_blocks = max(deepest_blocks, blocks)
+    return max(deepest - 2, deepest_blocks)  # "{{" and "{%" count as two brackets
+
+
+def _ast_depth(node: nodes.Node, depth: int = 0) -> int:
+    if depth > MAX_AST_DEPTH:
+        return depth
+    children = list(node.iter_child_nodes())
+    return max((_ast_depth(child, depth + 1) for child in children), default=depth)
+
+
+def _unsafe_constructs(tree: nodes.Template) -> list[str]:
+    found: list[str] = []
+    for kind, label in REFUSED_NODES.items():
+        if any(True for _ in tree.find_all(kind)):
+            found.append(label)
+    for getattr_node in tree.find_all(nodes.Getattr):
+        if getattr_node.attr.startswith("_"):
+            found.append(f"attribute {getattr_node.attr!r}")
+    for getitem in tree.find_all(nodes.Getitem):
+        if isinstance(getitem.arg, nodes.Const) and str(getitem.arg.value).startswith("_"):
+            found.append(f"key {getitem.arg.value!r}")
+    for filter_node in tree.find_all(nodes.Filter):
+        if filter_node.name not in ALLOWED_FILTERS:
+            found.append(f"filter {filter_node.name!r}")
+    for call in tree.find_all(nodes.Call):
+        target = call.node
+        if not (isinstance(target, nodes.Getattr) and target.attr in ALLOWED_METHODS):
+            found.append("function call")
+    if any(True for _ in tree.find_all((nodes.Pow, nodes.Mul))):
+        found.append("'**' or '*' operator")
+    return list(dict.fromkeys(found))
+
+
+def _requires(scope: str, name: str, cadence_templates: set[str]) -> bool:
+    return scope == "all" or (scope == "cadence" and name in cadence_templates)
+
+
+def check_template(
+    source: str,
+    *,
+    name: str,
+    locale: str,
+    channel: str = "",
+    rules: Sequence[TemplateRules],
+    cadence_templates: Iterable[str] = (),
+    creditor_names: Sequence[str] = ("Distribuidora Exemplo Ltda",),
+    today: date,
+) -> TemplateCheck:
+    """Every problem of ``source`` as template ``name`` for ``locale`` (and ``channel``)."""
+    check = TemplateCheck()
+    if len(source) > MAX_SOURCE_CHARS:
+        check.add("too_long", f"the source has {len(source)} characters; at most {MAX_SOURCE_CHARS}")
+        return check
+    if _nesting(source) > MAX_NESTING:
+        check.add("too_deep", f"nested deeper than {MAX_NESTING} levels")
+        return check
+    environment = build_environment()
+    try:
+        tree = environment.parse(source)
+    except TemplateSyntaxError as error:
+        check.add("syntax", f"does not compile: {error.message} (line {error.lineno})")
+        return check
+    except (TemplateError, RecursionError) as error:
+        check.add("syntax", f"does not compile: {error}")
+        return check
+    if _ast_depth(tree) > MAX_AST_DEPTH:
+        check.add("too_deep", f"expressions nested deeper than {MAX_AST_DEPTH} levels")
+        return check
+    unsafe = _unsafe_constructs(tree)
+    if unsafe:
+        check.add("unsafe", "not allowed in a message template: " + ", ".join(unsafe))
+    allowed = documented_variables(name)
+    unknown = sorted(meta.find_undeclared_variables(tree) - allowed - {"loop"})
+    if unknown:
+        check.add("unknown_variable",
+                  f"undocumented variable(s) {', '.join(unknown)}; {name!r} may use: "
+                  f"{', '.join(sorted(allowed)) or '(none)'}")
+    resolved = closest_locale(locale)
+    if not check.problems:
+        sample = sample_data(today, creditor_names[0] if creditor_names else "Credor")
+        variables = {key: value for key, value in sample.items() if key in allowed}
+        token = _render_locale.set(resolved)
+        try:
+            check.preview = str(environment.from_string(source).render(variables)).strip()
+        except (TemplateError, TypeError, ValueError, ArithmeticError) as error:
+            check.add("render", f"fails with sample data: {type(error).__name__}: {error}")
+        finally:
+            _render_locale.reset(token)
+    preview = check.preview or ""
+    _check_rendered(check, preview, source, name=name, locale=resolved, channel=channel,
+                    rules=rules, cadence=set(cadence_templates), creditor_names=creditor_names)
+    return check
+
+
+def _check_rendered(check: TemplateCheck, preview: str, source: str, *, name: str, locale: str,
+                    channel: str, rules: Sequence[TemplateRules], cadence: set[str],
+                    creditor_names: Sequence[str]) -> None:
+    for rule in rules:
+        limits = {"sms": rule.sms_max_chars, "whatsapp": rule.whatsapp_max_chars}
+        if channel in limits and len(preview) > limits[channel]:
+            check.add("length", f"{len(preview)} characters with sample data; {channel.upper()} "
+                                f"allows {limits[channel]}")
+        if check.preview is not None and _requires(rule.identification_required, name, cadence) \
+                and not any(fold(c) in fold(preview) for c in creditor_names):
+            check.add("identification", "must name the creditor ({{ creditor_name }})")
+        channels = CHANNELS if not channel else (channel,)
+        needs_opt_out = _requires(rule.opt_out_required, name, cadence) and any(
+            c in rule.opt_out_channels for c in channels)
+        markers = rule.opt_out_markers.get(locale, ())
+        if check.preview is not None and needs_opt_out and markers and not any(
+                fold(m) in fold(preview) for m in markers):
+            check.add("opt_out", "needs an opt-out line (e.g. 'Responda " + markers[0]
+                      + " para não receber mais mensagens')")
+        words = [w for words in rule.hostile_words.values() for w in words]
+        hostile = hostile_words_in(source + "\n" + preview, words)
+        if hostile:
+            check.add("hostile", "hostile or threatening wording: " + ", ".join(
+                f"“{word}”" for word in hostile))
+    check.problems[:] = list(dict.fromkeys(check.problems))
+
+
+def policy_rules(policies: Mapping[str, Any]) -> tuple[list[TemplateRules], set[str], list[str]]:
+    """(rules, cadence template names, creditor names) over every loaded policy."""
+    rules = [policy.templates for policy in policies.values()]
+    cadence = {step.template for policy in policies.values()
+               for steps in policy.cadence.values() for step in steps}
+    names = [policy.creditor.name for policy in policies.values()]
+    return rules or [TemplateRules()], cadence, names

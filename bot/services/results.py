@@ -1,0 +1,409 @@
+"""The results dashboard's figures, computed by set-based SQL from the stored facts.
+
+Nothing here keeps a counter: every figure is a grouped query over debts, payments,
+agreements, promises, offers, messages and audit events for one creditor and one period
+(``[start, end]`` in the creditor's time zone). Definitions are in docs/dashboard.md.
+
+Two kinds of measures:
+
+- **debtor measures** (overdue, recovered, agreements, promises, days to payment, resolved
+  without a human, negotiations) are grouped by the debtor's *segment* (the policy's first
+  matching segment for the debtor's oldest due date and outstanding principal at the end of
+  the period) and the debtor's *channel* (the channel of its first contact);
+- **message measures** (contacts, cost) are grouped by the message's own channel, cadence
+  step (its template's place in the policy's cadences) and template version (the newest
+  saved version of that template and channel when it was sent; ``file`` before any).
+
+Python only merges the few grouped rows into tables and ratios.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import TextClause
+
+from bot.policies import PolicyBook
+from bot.policies.models import Policy
+from bot.storage.staff_models import TemplateVersion
+from bot.storage.types import UTCDateTime
+
+ZERO = Decimal("0.00")
+STATUSES = ("open", "in_agreement", "paid", "disputed", "written_off")
+
+
+def dec(value: Any) -> Decimal:
+    """A database number as an exact Decimal (SQLite returns floats for NUMERIC sums)."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def ratio(numerator: Decimal | int, denominator: Decimal | int, places: str = "0.0001") -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal(places), ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    zone: str = "America/Sao_Paulo"
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time(0), tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=ZoneInfo(self.zone)
+                                ).astimezone(UTC)
+
+
+DEBTOR_MEASURES = ("debtors", "overdue", "recovered", "agreements_made", "agreements_kept",
+                   "agreements_broken", "agreements_without_human", "promises_made", "promises_kept",
+                   "promises_broken", "paid_debtors_contacted", "days_to_payment_sum", "negotiations")
+MESSAGE_MEASURES = ("contacts", "bot_messages", "agent_messages", "message_cost")
+
+
+@dataclass
+class Figures:
+    """Additive measures of one group; ratios are derived."""
+
+    values: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+
+    def add(self, other: Mapping[str, Decimal]) -> None:
+        for key, value in other.items():
+            self.values[key] = self.values[key] + value
+
+    def row(self, agent_cost: Decimal) -> dict[str, Any]:
+        v = self.values
+        cost = (v["message_cost"] + v["agent_messages"] * agent_cost).quantize(Decimal("0.01"))
+        contacted = v["paid_debtors_contacted"]
+        days = ((v["days_to_payment_sum"] / contacted).quantize(Decimal("0.1"), ROUND_HALF_UP)
+                if contacted else None)
+        return {
+            "debtors": int(v["debtors"]),
+            "overdue": v["overdue"].quantize(Decimal("0.01")),
+            "recovered": v["recovered"].quantize(Decimal("0.01")),
+            "recovery_rate": ratio(v["recovered"], v["overdue"]),
+            "agreements_made": int(v["agreements_made"]),
+            "agreements_kept": int(v["agreements_kept"]),
+            "agreements_broken": int(v["agreements_broken"]),
+            "promises_made": int(v["promises_made"]),
+            "promises_kept": int(v["promises_kept"]),
+            "promises_broken": int(v["promises_broken"]),
+            "promise_kept_rate": ratio(v["promises_kept"], v["promises_kept"] + v["promises_broken"]),
+            "avg_days_to_payment": days,
+            "resolved_without_human": ratio(v["agreements_without_human"], v["agreements_made"]),
+            "contacts": int(v["contacts"]),
+            "contacts_per_real": ratio(v["contacts"], v["recovered"]),
+            "cost": cost,
+            "negotiations": int(v["negotiations"]),
+            "cost_per_negotiation": ratio(cost, v["negotiations"], "0.01"),
+        }
+
+
+@dataclass
+class Results:
+    creditor: str
+    period: Period
+    summary: dict[str, Any]
+    by_status: list[dict[str, Any]]
+    over_time: list[dict[str, Any]]
+    by_segment: list[dict[str, Any]]
+    by_channel: list[dict[str, Any]]
+    by_step: list[dict[str, Any]]
+    by_template_version: list[dict[str, Any]]
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        return {"summary": [self.summary], "status": self.by_status, "over_time": self.over_time,
+                "segment": self.by_segment, "channel": self.by_channel, "step": self.by_step,
+                "template_version": self.by_template_version}
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+# -- SQL ------------------------------------------------------------------------------------
+
+
+def _days_between(dialect: str, start: str, end: str) -> str:
+    if dialect == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
+    return f"(julianday({end}) - julianday({start}))"
+
+
+def segment_case(policy: Policy, end: date) -> tuple[str, dict[str, Any]]:
+    """``CASE`` picking the first matching segment from the debtor's oldest due date
+    (``f.min_due``) and outstanding principal (``f.outstanding``)."""
+    params: dict[str, Any] = {}
+    branches = []
+    for index, segment in enumerate(policy.segments):
+        conditions = []
+        when = segment.when
+        if when is not None and when.days_past_due is not None:
+            dpd = when.days_past_due
+            if dpd.min is not None:
+                params[f"seg{index}_due_max"] = end - timedelta(days=dpd.min)
+                conditions.append(f"f.min_due <= :seg{index}_due_max")
+            if dpd.max is not None:
+                params[f"seg{index}_due_min"] = end - timedelta(days=dpd.max)
+                conditions.append(f"f.min_due >= :seg{index}_due_min")
+        if when is not None and when.balance is not None:
+            if when.balance.min is not None:
+                params[f"seg{index}_bal_min"] = when.balance.min
+                conditions.append(f"f.outstanding >= :seg{index}_bal_min")
+            if when.balance.max is not None:
+                params[f"seg{index}_bal_max"] = when.balance.max
+                conditions.append(f"f.outstanding <= :seg{index}_bal_max")
+        params[f"seg{index}_name"] = segment.name
+        branches.append(f"WHEN {' AND '.join(conditions) or '1 = 1'} THEN :seg{index}_name")
+    return f"CASE {' '.join(branches)} ELSE :seg{len(policy.segments) - 1}_name END", params
+
+
+DEBTOR_SQL = """
+WITH f0 AS (
+  SELECT debtor_id, MIN(due_date) AS min_due, SUM(amount - paid_amount) AS outstanding,
+         SUM(CASE WHEN due_date <= :end_date THEN amount ELSE 0 END) AS overdue
+  FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
+), first_contact AS (
+  SELECT debtor_id, MIN(id) AS contact_id FROM contacts GROUP BY debtor_id
+), f AS (
+  SELECT f0.debtor_id, f0.min_due, f0.outstanding, f0.overdue,
+         COALESCE(ct.channel, 'none') AS channel
+  FROM f0 LEFT JOIN first_contact fc ON fc.debtor_id = f0.debtor_id
+  LEFT JOIN contacts ct ON ct.id = fc.contact_id
+), seg AS (
+  SELECT f.debtor_id, f.channel, f.overdue, {segment} AS segment FROM f
+), paid AS (
+  SELECT d.debtor_id, SUM(p.amount) AS recovered, MIN(p.paid_at) AS first_paid
+  FROM payments p JOIN debts d ON d.id = p.debt_id
+  WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
+  GROUP BY d.debtor_id
+), contacted AS (
+  SELECT ct.debtor_id, MIN(m.created_at) AS first_at
+  FROM paid JOIN contacts ct ON ct.debtor_id = paid.debtor_id
+  JOIN conversations cv ON cv.contact_id = ct.id
+  JOIN messages m ON m.id = (SELECT MIN(m2.id) FROM messages m2 WHERE m2.conversation_id = cv.id)
+  GROUP BY ct.debtor_id
+), agr AS (
+  SELECT a.debtor_id, COUNT(*) AS made,
+         SUM(CASE WHEN a.status = 'kept' THEN 1 ELSE 0 END) AS kept,
+         SUM(CASE WHEN a.status = 'broken' THEN 1 ELSE 0 END) AS broken,
+         SUM(CASE WHEN a.created_by = 'bot' AND NOT EXISTS (
+               SELECT 1 FROM audit_events e WHERE e.debtor_id = a.debtor_id AND e.kind = 'handoff'
+               AND e.at <= a.created_at) THEN 1 ELSE 0 END) AS without_human
+  FROM agreements a WHERE a.created_at >= :start_at AND a.created_at < :end_at
+  GROUP BY a.debtor_id
+), prom AS (
+  SELECT debtor_id, COUNT(*) AS made,
+         SUM(CASE WHEN status = 'kept' THEN 1 ELSE 0 END) AS kept,
+         SUM(CASE WHEN status = 'broken' THEN 1 ELSE 0 END) AS broken
+  FROM promises WHERE created_at >= :start_at AND created_at < :end_at GROUP BY debtor_id
+), neg AS (
+  SELECT debtor_id, COUNT(DISTINCT conversation_id) AS negotiations
+  FROM offers WHERE created_at >= :start_at AND created_at < :end_at GROUP BY debtor_id
+)
+SELECT seg.segment, seg.channel, COUNT(*) AS debtors, SUM(seg.overdue) AS overdue,
+       SUM(COALESCE(paid.recovered, 0)) AS recovered,
+       SUM(COALESCE(agr.made, 0)) AS agreements_made, SUM(COALESCE(agr.kept, 0)) AS agreements_kept,
+       SUM(COALESCE(agr.broken, 0)) AS agreements_broken,
+       SUM(COALESCE(agr.without_human, 0)) AS agreements_without_human,
+       SUM(COALESCE(prom.made, 0)) AS promises_made, SUM(COALESCE(prom.kept, 0)) AS promises_kept,
+       SUM(COALESCE(prom.broken, 0)) AS promises_broken,
+       SUM(CASE WHEN contacted.first_at < paid.first_paid THEN 1 ELSE 0 END) AS paid_debtors_contacted,
+       SUM(CASE WHEN contacted.first_at < paid.first_paid
+                THEN {days} ELSE 0 END) AS days_to_payment_sum,
+       SUM(COALESCE(neg.negotiations, 0)) AS negotiations
+FROM seg
+LEFT JOIN paid ON paid.debtor_id = seg.debtor_id
+LEFT JOIN contacted ON contacted.debtor_id = seg.debtor_id
+LEFT JOIN agr ON agr.debtor_id = seg.debtor_id
+LEFT JOIN prom ON prom.debtor_id = seg.debtor_id
+LEFT JOIN neg ON neg.debtor_id = seg.debtor_id
+GROUP BY seg.segment, seg.channel
+"""
+
+STATUS_SQL = """
+WITH f AS (
+  SELECT debtor_id, MIN(due_date) AS min_due, SUM(amount - paid_amount) AS outstanding
+  FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
+), seg AS (SELECT f.debtor_id, {segment} AS segment FROM f)
+SELECT seg.segment, d.status, COUNT(*) AS debts, SUM(d.amount) AS amount,
+       SUM(d.amount - d.paid_amount) AS outstanding
+FROM debts d JOIN seg ON seg.debtor_id = d.debtor_id
+WHERE d.creditor_id = :creditor GROUP BY seg.segment, d.status
+"""
+
+MESSAGE_SQL = """
+WITH f AS (
+  SELECT debtor_id, MIN(due_date) AS min_due, SUM(amount - paid_amount) AS outstanding
+  FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
+), seg AS (SELECT f.debtor_id, {segment} AS segment FROM f)
+SELECT seg.segment, m.channel, COALESCE(m.template, '') AS template, {version} AS version,
+       m.author, COUNT(*) AS messages
+FROM messages m
+JOIN conversations cv ON cv.id = m.conversation_id
+JOIN contacts ct ON ct.id = cv.contact_id
+JOIN seg ON seg.debtor_id = ct.debtor_id
+WHERE m.direction = 'out' AND m.created_at >= :start_at AND m.created_at < :end_at
+GROUP BY seg.segment, m.channel, COALESCE(m.template, ''), {version}, m.author
+"""
+
+OVER_TIME_SQL = """
+SELECT {day} AS day, SUM(p.amount) AS recovered
+FROM payments p JOIN debts d ON d.id = p.debt_id
+WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
+GROUP BY {day} ORDER BY {day}
+"""
+
+
+class ResultsService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
+                 message_costs: Mapping[str, Decimal], agent_cost_per_hour: Decimal,
+                 agent_minutes_per_message: Decimal) -> None:
+        self._sessions = sessions
+        self._policies = policies
+        self._message_costs = dict(message_costs)
+        self._agent_cost = (agent_cost_per_hour * agent_minutes_per_message / 60)
+
+    def period(self, creditor: str, start: date, end: date) -> Period:
+        return Period(start, end, self._policies[creditor].creditor.timezone)
+
+    async def compute(self, creditor: str, start: date, end: date) -> Results:
+        policy = self._policies[creditor]
+        period = self.period(creditor, start, end)
+        segment, params = segment_case(policy, end)
+        params.update(creditor=creditor, end_date=end, start_at=period.start_at, end_at=period.end_at)
+        async with self._sessions() as session:
+            dialect = session.get_bind().dialect.name
+            versions = await self._version_case(session, params)
+            debtor_rows = (await session.execute(self._sql(DEBTOR_SQL.format(
+                segment=segment, days=_days_between(dialect, "contacted.first_at", "paid.first_paid")),
+                params))).mappings().all()
+            status_rows = (await session.execute(self._sql(STATUS_SQL.format(segment=segment), params)
+                           )).mappings().all()
+            message_rows = (await session.execute(self._sql(MESSAGE_SQL.format(
+                segment=segment, version=versions), params))).mappings().all()
+            if dialect == "postgresql":
+                day, params["zone"] = "date(p.paid_at AT TIME ZONE :zone)", policy.creditor.timezone
+            else:  # SQLite keeps UTC: shift by the zone's offset at the start of the period
+                offset = ZoneInfo(period.zone).utcoffset(period.start_at.replace(tzinfo=None)) or timedelta(0)
+                day, params["shift"] = "date(p.paid_at, :shift)", f"{int(offset.total_seconds())} seconds"
+            time_rows = (await session.execute(self._sql(OVER_TIME_SQL.format(day=day), params))
+                         ).mappings().all()
+        return self._assemble(creditor, policy, period, debtor_rows, status_rows, message_rows, time_rows)
+
+    @staticmethod
+    def _sql(sql: str, params: Mapping[str, Any]) -> TextClause:
+        binds = [bindparam(k, value=v, type_=UTCDateTime()) if isinstance(v, datetime)
+                 else bindparam(k, value=v) for k, v in params.items() if f":{k}" in sql]
+        return text(sql).bindparams(*binds)
+
+    async def _version_case(self, session: AsyncSession, params: dict[str, Any]) -> str:
+        """``CASE`` naming the template version in force when each message was sent."""
+        rows = (await session.execute(select(TemplateVersion.name, TemplateVersion.channel,
+                                             TemplateVersion.version, TemplateVersion.created_at)
+                                      .order_by(TemplateVersion.created_at.desc()))).all()
+        branches = []
+        for index, (name, channel, version, created_at) in enumerate(rows[:200]):
+            params[f"tv{index}_name"], params[f"tv{index}_at"] = name, created_at
+            params[f"tv{index}_label"] = f"v{version}"
+            channel_cond = f" AND m.channel = :tv{index}_channel" if channel else ""
+            if channel:
+                params[f"tv{index}_channel"] = channel
+            branches.append(f"WHEN m.template = :tv{index}_name{channel_cond} "
+                            f"AND m.created_at >= :tv{index}_at THEN :tv{index}_label")
+        return f"CASE {' '.join(branches)} ELSE 'file' END" if branches else "'file'"
+
+    # -- assembling -----------------------------------------------------------------------
+
+    def _assemble(self, creditor: str, policy: Policy, period: Period,
+                  debtor_rows: Iterable[Any], status_rows: Iterable[Any],
+                  message_rows: Iterable[Any], time_rows: Iterable[Any]) -> Results:
+        total = Figures()
+        segments: dict[str, Figures] = defaultdict(Figures)
+        channels: dict[str, Figures] = defaultdict(Figures)
+        steps: dict[str, Figures] = defaultdict(Figures)
+        versions: dict[str, Figures] = defaultdict(Figures)
+        for row in debtor_rows:
+            measures = {key: dec(row[key]) for key in DEBTOR_MEASURES}
+            for bucket in (total, segments[row["segment"]], channels[row["channel"]]):
+                bucket.add(measures)
+        step_of = cadence_steps(policy)
+        for row in message_rows:
+            count = Decimal(row["messages"])
+            cost = self._message_costs.get(row["channel"], ZERO) * count
+            measures = {"contacts": count, "message_cost": cost,
+                        "bot_messages": count if row["author"] == "bot" else ZERO,
+                        "agent_messages": count if row["author"] == "agent" else ZERO}
+            template = row["template"] or ("(agent)" if row["author"] == "agent" else "(none)")
+            for bucket in (total, segments[row["segment"]], channels[row["channel"]],
+                           steps[step_of.get(row["template"], "(not in a cadence)")],
+                           versions[f"{template} {row['version']}"]):
+                bucket.add(measures)
+        agent_cost = self._agent_cost
+        summary = total.row(agent_cost)
+        status: dict[str, dict[str, Any]] = {s: {"status": s, "debts": 0, "amount": ZERO, "outstanding": ZERO}
+                                             for s in STATUSES}
+        for row in status_rows:
+            entry = status[row["status"]]
+            entry["debts"] += int(row["debts"])
+            entry["amount"] += dec(row["amount"])
+            entry["outstanding"] += dec(row["outstanding"])
+        over_time, cumulative = [], ZERO
+        for row in time_rows:
+            cumulative += dec(row["recovered"])
+            over_time.append({"day": str(row["day"]), "recovered": dec(row["recovered"]),
+                              "cumulative": cumulative,
+                              "recovery_rate": ratio(cumulative, summary["overdue"])})
+
+        def table(groups: Mapping[str, Figures], label: str,
+                  order: Sequence[str] = ()) -> list[dict[str, Any]]:
+            keys = [k for k in order if k in groups] + sorted(k for k in groups if k not in order)
+            return [{label: key, **groups[key].row(agent_cost)} for key in keys]
+
+        message_columns = ("contacts", "cost")
+        return Results(
+            creditor=creditor, period=period, summary=summary,
+            by_status=[{**v, "amount": v["amount"].quantize(Decimal("0.01")),
+                        "outstanding": v["outstanding"].quantize(Decimal("0.01"))} for v in status.values()],
+            over_time=over_time,
+            by_segment=table(segments, "segment", [s.name for s in policy.segments]),
+            by_channel=table(channels, "channel", ["web", "telegram", "whatsapp", "sms"]),
+            by_step=[{"step": r["step"], **{c: r[c] for c in message_columns}}
+                     for r in table(steps, "step", sorted(set(step_of.values())))],
+            by_template_version=[{"template_version": r["template_version"],
+                                  **{c: r[c] for c in message_columns}}
+                                 for r in table(versions, "template_version")],
+        )
+
+
+def cadence_steps(policy: Policy) -> dict[str, str]:
+    """Template name -> ``cadence#n (day d)`` for every step of the policy's cadences."""
+    steps: dict[str, str] = {}
+    for name, cadence in policy.cadence.items():
+        for index, step in enumerate(cadence, start=1):
+            steps.setdefault(step.template, f"{name} #{index} (day {step.day:+d})")
+    return steps

@@ -1,0 +1,105 @@
+"""Tables of payments follow-up: promises to pay, payment charges (txids), allocations, follow-ups.
+
+Kept apart from :mod:`bot.storage.models` (same ``Base`` and naming convention) so the
+payments feature ships its own migration (``0004_payments``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.models import Base, one_of, utcnow
+from bot.storage.types import Money, UTCDateTime
+
+
+class PromiseStatus(StrEnum):
+    PENDING = "pending"
+    KEPT = "kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"  # superseded by a newer promise or an agreement
+
+
+class ChargeStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+class PaymentMethod(StrEnum):
+    PIX = "pix"
+    BOLETO = "boleto"
+    LINK = "link"
+
+
+class Promise(Base):
+    """A debtor's promise to pay on ``promised_date`` (``amount`` when they said one)."""
+
+    __tablename__ = "promises"
+    __table_args__ = (Index(None, "debtor_id", "status"), Index(None, "status", "promised_date"),
+                      one_of("status", PromiseStatus))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    promised_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(Money())
+    balance: Mapped[Decimal] = mapped_column(Money())  # the debtor's balance when promised
+    status: Mapped[str] = mapped_column(String(16), default=PromiseStatus.PENDING.value)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def target(self) -> Decimal:
+        return self.amount if self.amount is not None else self.balance
+
+
+class PaymentCharge(Base):
+    """How to pay one installment or promise: a PIX txid and "copia e cola", a boleto, a link."""
+
+    __tablename__ = "payment_charges"
+    __table_args__ = (one_of("status", ChargeStatus), one_of("method", PaymentMethod))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    txid: Mapped[str] = mapped_column(String(35), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    installment_id: Mapped[int | None] = mapped_column(ForeignKey("installments.id"), index=True)
+    promise_id: Mapped[int | None] = mapped_column(ForeignKey("promises.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    due_date: Mapped[date] = mapped_column(Date)
+    payload: Mapped[str] = mapped_column(Text)  # copia e cola, digitable line or URL
+    provider_ref: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default=ChargeStatus.OPEN.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PaymentAllocation(Base):
+    """The part of a payment that went to an installment (oldest installment first)."""
+
+    __tablename__ = "payment_allocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    installment_id: Mapped[int] = mapped_column(ForeignKey("installments.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+
+class FollowUpEvent(Base):
+    """One follow-up done (``key`` like ``installment:12:remind``): a re-run does nothing twice."""
+
+    __tablename__ = "followup_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,220 @@
+"""The outbox dispatcher: order, limits, retries with one idempotency key, terminal errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import OutboundMessage, RetryLater, SendReceipt, Undeliverable
+from bot.channels.fake import FakeChannel
+from bot.channels.ratelimit import ChannelRates, InProcessRateLimiter
+from bot.channels.telegram import TelegramChannel, build_bot
+from bot.devtools.emulators.observed import Faults
+from bot.devtools.emulators.telegram import TelegramEmulator
+from bot.services.clock import SystemClock
+from bot.services.opt_out import suppress_contact
+from bot.services.outbox import Outbox, OutboxDispatcher
+from bot.storage import create_engine, migrate, session_factory
+from bot.storage import models as db
+from bot.storage.channel_models import OutboxMessage
+from bot.storage.repositories import AuditLog, PortfolioRepository
+from tests.storage.conftest import _empty_tables, create_postgres_database, drop_postgres_database
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    async def sleep(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+        await asyncio.sleep(0)
+
+
+class TimedFake(FakeChannel):
+    def __init__(self, name: str, time: FakeTime) -> None:
+        super().__init__(name)
+        self.time = time
+        self.at: list[tuple[str, str, datetime]] = []
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        self.at.append((message.address, message.text, self.time.now()))
+        return await super().send(message)
+
+
+@pytest.fixture(scope="module")
+async def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('outbox') / 'acordo.db'}"
+    await migrate(url)
+    return url
+
+
+@pytest.fixture
+async def sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(sqlite_file)
+    yield session_factory(engine)
+    await _empty_tables(engine)
+    await engine.dispose()
+
+
+def dispatcher(sessions: async_sessionmaker[AsyncSession], channel: FakeChannel, time: Any,
+               **options: Any) -> OutboxDispatcher:
+    limiter = InProcessRateLimiter(lambda: time.now().timestamp())
+    return OutboxDispatcher(sessions, {channel.name: channel}, limiter,
+                            {channel.name: ChannelRates(30, 1, margin=0.0, chat_margin_seconds=0.1)},
+                            clock=time, sleep=time.sleep, backoff_base=1.0, **options)
+
+
+async def contact(sessions: async_sessionmaker[AsyncSession], channel: str, address: str,
+                  name: str = "Rita Alves") -> int:
+    async with sessions() as session:
+        repo = PortfolioRepository(session)
+        await repo.upsert_creditor("demo", "Demo", "11.222.333/0001-81")
+        debtor = await repo.upsert_debtor("demo", "acme", "Acme", None, "America/Sao_Paulo", "pt-BR")
+        row = await repo.upsert_contact(debtor, name, channel, address)
+        await session.commit()
+        return row.id
+
+
+async def test_each_chat_in_order_and_at_most_one_per_second(sessions: async_sessionmaker[AsyncSession]
+                                                             ) -> None:
+    time, outbox = FakeTime(), Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    for n in range(3):
+        for chat in ("a", "b"):
+            await outbox.enqueue(channel="telegram", address=chat, text=f"{chat}{n}",
+                                 idempotency_key=f"{chat}{n}")
+    await dispatcher(sessions, channel, time).run_until_idle()
+    for chat in ("a", "b"):
+        sends = [(text, at) for address, text, at in channel.at if address == chat]
+        assert [text for text, _ in sends] == [f"{chat}0", f"{chat}1", f"{chat}2"]
+        gaps = [(b - a).total_seconds() for (_, a), (_, b) in zip(sends, sends[1:], strict=False)]
+        assert all(gap >= 1.1 for gap in gaps), gaps
+    async with sessions() as session:
+        assert set(await session.scalars(select(OutboxMessage.status))) == {"sent"}
+
+
+async def test_retry_after_is_honoured_with_the_same_key(sessions: async_sessionmaker[AsyncSession]) -> None:
+    time, outbox = FakeTime(), Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    channel.fail_next(RetryLater("429", retry_after=3))
+    await outbox.enqueue(channel="telegram", address="a", text="hi", idempotency_key="k1")
+    await outbox.enqueue(channel="telegram", address="a", text="second", idempotency_key="k2")
+    await dispatcher(sessions, channel, time).run_until_idle()
+    assert [m.idempotency_key for m in channel.attempts] == ["k1", "k1", "k2"]
+    first, retry = channel.at[0][2], channel.at[1][2]
+    assert (retry - first).total_seconds() >= 3
+    assert [m.text for m in channel.sent] == ["hi", "second"]  # the retried message kept its place
+
+
+async def test_server_errors_back_off_then_give_up(sessions: async_sessionmaker[AsyncSession]) -> None:
+    time, outbox = FakeTime(), Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    channel.fail_next(*[RetryLater("502") for _ in range(4)])
+    await outbox.enqueue(channel="telegram", address="a", text="hi", idempotency_key="k1")
+    await dispatcher(sessions, channel, time, max_attempts=4).run_until_idle()
+    times = [at for _, _, at in channel.at]
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    assert len(times) == 4 and gaps[0] >= 0.5 and gaps[2] >= 2.0  # 1 s, 2 s, 4 s with ±50% jitter
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None and row.status == "failed" and "gave up after 4" in (row.last_error or "")
+
+
+async def test_terminal_error_marks_the_contact_unreachable_and_audits(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    time, outbox = FakeTime(), Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    contact_id = await contact(sessions, "telegram", "77")
+    channel.fail_next(Undeliverable("telegram 403: blocked", unreachable=True))
+    for n in range(2):
+        await outbox.enqueue(channel="telegram", address="77", text=f"m{n}", idempotency_key=f"k{n}",
+                             contact_id=contact_id)
+    await dispatcher(sessions, channel, time).run_until_idle()
+    assert len(channel.attempts) == 1  # the rest for that chat is not even tried
+    async with sessions() as session:
+        row = await session.get(db.Contact, contact_id)
+        events = await AuditLog(session).for_debtor(row.debtor_id if row else 0)
+        statuses = list(await session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+    assert row is not None and row.status == "unreachable"
+    assert [e.kind for e in events] == ["contact_unreachable"] and statuses == ["failed", "failed"]
+
+
+async def test_opt_out_cancels_bot_initiated_messages_on_every_channel(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    time, outbox = FakeTime(), Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    on_telegram = await contact(sessions, "telegram", "77")
+    on_sms = await contact(sessions, "sms", "+5511999990002")
+    other_person = await contact(sessions, "telegram", "88", name="Bruno Lima")
+    for key, address, contact_id in (("t", "77", on_telegram), ("b", "88", other_person)):
+        await outbox.enqueue(channel="telegram", address=address, text="lembrete", idempotency_key=key,
+                             contact_id=contact_id, initiated_by="bot")
+    async with sessions() as session:
+        sms = await session.get(db.Contact, on_sms)
+        assert sms is not None
+        assert await suppress_contact(session, sms, actor="bot", text="PARAR")
+        assert not await suppress_contact(session, sms, actor="bot", text="PARAR")  # once
+        await session.commit()
+    await dispatcher(sessions, channel, time).run_until_idle()
+    assert [m.address for m in channel.sent] == ["88"]
+    async with sessions() as session:
+        statuses = dict((await session.execute(select(db.Contact.address, db.Contact.status))).all())
+        events = [e for e in await AuditLog(session).for_debtor(sms.debtor_id) if e.kind == "opted_out"]
+    assert statuses == {"77": "opted_out", "+5511999990002": "opted_out", "88": "active"}
+    assert len(events) == 1 and events[0].at is not None
+    assert {c["channel"] for c in events[0].data["contacts"]} == {"telegram", "sms"}
+
+
+async def test_a_timeout_is_retried_without_a_duplicate(sessions: async_sessionmaker[AsyncSession]) -> None:
+    emulator = TelegramEmulator(faults=Faults(timeout_delay=2.5))
+    await emulator.start()
+    bot = build_bot(emulator.token, emulator.base_url, timeout=1)
+    try:
+        emulator.scripted.append("timeout")
+        await Outbox(sessions).enqueue(channel="telegram", address="1001", text="olá", idempotency_key="k1")
+        limiter = InProcessRateLimiter()
+        real = OutboxDispatcher(sessions, {"telegram": TelegramChannel(bot, 1)}, limiter,
+                                {"telegram": ChannelRates(30, 1)}, clock=SystemClock(), backoff_base=0.01)
+        await real.run_until_idle()
+        assert [r.outcome for r in emulator.sends()] == ["timeout", "duplicate"]
+        assert len(emulator.deliveries) == 1 and {r.key for r in emulator.sends()} == {"k1"}
+    finally:
+        await bot.session.close()
+        await emulator.stop()
+
+
+@pytest.mark.postgres
+async def test_two_dispatchers_on_postgresql_send_everything_once(tmp_path: Path) -> None:
+    url = await create_postgres_database()
+    try:
+        await migrate(url)
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        outbox = Outbox(sessions)
+        for n in range(60):
+            await outbox.enqueue(channel="telegram", address=f"c{n % 20}", text=f"m{n}",
+                                 idempotency_key=f"k{n}")
+        channel = FakeChannel("telegram")
+        limiter = InProcessRateLimiter()
+        pair = [OutboxDispatcher(sessions, {"telegram": channel}, limiter,
+                                 {"telegram": ChannelRates(1000, 1000)}, clock=SystemClock(), batch=10)
+                for _ in range(2)]
+        await asyncio.gather(*(d.run_until_idle() for d in pair))
+        assert sorted(m.idempotency_key for m in channel.attempts) == sorted(f"k{n}" for n in range(60))
+        by_chat: dict[str, list[int]] = {}
+        for message in channel.attempts:
+            by_chat.setdefault(message.address, []).append(int(message.text[1:]))
+        assert all(numbers == sorted(numbers) for numbers in by_chat.values())
+        await engine.dispose()
+    finally:
+        await drop_postgres_database(url)

@@ -1,0 +1,90 @@
+"""An app on SQLite with a clock the tests move, a debtor on the web chat and helpers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from bot.app import create_app
+from bot.bootstrap import Container
+from bot.services import commands as cmd
+from bot.services.clock import FixedClock
+from bot.services.outcome import Outcome
+from bot.storage.repositories import ConversationRepository, PortfolioRepository
+from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@dataclass
+class Desk:
+    container: Container
+    http: httpx.AsyncClient
+    clock: FixedClock
+
+    def at(self, moment: datetime) -> None:
+        self.clock.moment = moment
+
+    async def debtor(self, external_id: str = "acme", amount: str = "3000.00", due: str = "2026-11-06",
+                     channel: str = "web", address: str | None = None) -> str:
+        """Load a debtor with one debt; returns the public id of its conversation."""
+        address = address or f"fin@{external_id}.example"
+        body = {"creditor": "demo", "debtors": [{
+            "external_id": external_id, "name": f"{external_id.title()} Ltda", "tax_id": "52.601.815/9083-69",
+            "locale": "pt-BR", "contacts": [{"name": "Rita Alves", "channel": channel, "address": address}],
+            "debts": [{"external_id": f"NF-{external_id}", "amount": amount, "currency": "BRL",
+                       "due_date": due, "description": "NF"}]}]}
+        response = await self.http.post("/api/v1/portfolio", json=body, headers=ADMIN)
+        assert response.status_code == 200, response.text
+        async with self.container.sessions() as session:
+            contact = await PortfolioRepository(session).find_contact(channel, address)
+            assert contact is not None
+            conversation = await ConversationRepository(session).get_or_create(contact)
+            await session.commit()
+            return conversation.public_id
+
+    async def say(self, conversation: str, command: cmd.Command) -> Outcome:
+        return await self.container.negotiation.execute(conversation, command)
+
+    async def agree(self, conversation: str, installments: int = 3) -> Outcome:
+        await self.say(conversation, cmd.OfferInstallments(text=f"{installments}x"))
+        return await self.say(conversation, cmd.AcceptOffer(text="sim"))
+
+    async def pay(self, **body: Any) -> httpx.Response:
+        return await self.http.post("/api/v1/payments", json=body, headers=ADMIN)
+
+
+def decode_png(png: bytes) -> list[str]:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    image = pytest.importorskip("PIL.Image")
+    return [r.text for r in zxingcpp.read_barcodes(image.open(io.BytesIO(png)))]
+
+
+async def _desk(tmp_path: Path, **settings: Any) -> AsyncIterator[Desk]:
+    clock = FixedClock(NOW)
+    app = create_app(make_settings(tmp_path, public_url="https://acordo.example", **settings),
+                     clock=clock, dialogue=ScriptedDialogue())
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield Desk(app.state.container, http, clock)
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    async for value in _desk(tmp_path):
+        yield value
+
+
+@pytest.fixture
+async def fake_desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    async for value in _desk(tmp_path, payment_provider="fake", payment_webhook_secret="whsec"):
+        yield value

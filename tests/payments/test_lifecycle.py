@@ -1,0 +1,209 @@
+"""From agreement to cash with a controlled clock: instructions in the chat, payments settling
+installments oldest first, promises and installments followed up day by day."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.payments import brcode
+from bot.services import commands as cmd
+from bot.storage import models as db
+from bot.storage.payment_models import PaymentCharge, Promise
+from tests.conftest import NOW
+from tests.payments.conftest import Desk, decode_png
+
+
+def noon(day: date) -> datetime:
+    return datetime.combine(day, time(15, 0), tzinfo=UTC)  # 12:00 in São Paulo
+
+
+async def installments(desk: Desk) -> list[db.Installment]:
+    async with desk.container.sessions() as session:
+        return list(await session.scalars(select(db.Installment).order_by(db.Installment.number)))
+
+
+async def queued(desk: Desk, conversation: str) -> list[db.Message]:
+    async with desk.container.sessions() as session:
+        rows = await session.scalars(
+            select(db.Message).join(db.Conversation).where(db.Conversation.public_id == conversation,
+                                                           db.Message.status == "queued")
+            .order_by(db.Message.id))
+        return list(rows)
+
+
+async def agreement_status(desk: Desk) -> tuple[str, list[str]]:
+    async with desk.container.sessions() as session:
+        agreement = await session.scalar(select(db.Agreement))
+        debts = list(await session.scalars(select(db.Debt.status)))
+        assert agreement is not None
+        return agreement.status, debts
+
+
+async def test_agreement_sends_pix_copia_e_cola_for_each_installment(desk: Desk) -> None:
+    conversation = await desk.debtor()
+    outcome = await desk.agree(conversation)
+    assert [r.template for r in outcome.replies] == ["agreement_created", "payment_instructions"]
+    charges = outcome.replies[1].variables["charges"]
+    plan = await installments(desk)
+    assert [c["number"] for c in charges] == [1, 2, 3] and len(plan) == 3
+    for charge, item in zip(charges, plan, strict=True):
+        pix = brcode.parse(charge["payload"])
+        assert pix.amount == item.amount == charge["amount"] and pix.txid == charge["txid"]
+        assert pix.key == "11222333000181" and pix.city == "SAO PAULO"
+        assert charge["qr_url"] == f"https://acordo.example/pay/{charge['txid']}.png"
+    assert len({c["txid"] for c in charges}) == 3
+    # The rendered web reply carries the copia e cola text; the QR image decodes to it.
+    text = desk.container.renderer.render("payment_instructions", "pt-BR", dict(outcome.replies[1].variables))
+    assert charges[0]["payload"] in text and "PIX copia e cola" in text
+    png = await desk.http.get(f"/pay/{charges[0]['txid']}.png")
+    assert png.status_code == 200 and decode_png(png.content) == [charges[0]["payload"]]
+    assert (await desk.http.get("/pay/NOPE.png")).status_code == 404
+    again = await desk.say(conversation, cmd.ExplainPaymentMethod(text="manda o pix"))
+    assert [c["txid"] for c in again.replies[0].variables["charges"]] == [c["txid"] for c in charges]
+
+
+async def test_partial_payments_go_to_the_oldest_installment_first(desk: Desk) -> None:
+    conversation = await desk.debtor()
+    await desk.agree(conversation)
+    first, second, third = await installments(desk)
+    half = (second.amount / 2).quantize(Decimal("0.01"))
+    paid = first.amount + half
+    response = await desk.pay(debt_external_id="NF-acme", amount=f"{paid:.2f}",
+                              paid_at="2026-11-27T10:00:00-03:00", reference="bank-1")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["installments"] == [{"number": 1, "amount": f"{first.amount:.2f}"},
+                                    {"number": 2, "amount": f"{half:.2f}"}]
+    assert body["agreement_status"] == "active"
+    after = await installments(desk)
+    assert [i.status for i in after] == ["paid", "open", "open"]
+    assert after[1].paid_amount == half
+    # The rest, matched by the txid of installment 2's (new) charge and then of installment 3.
+    charges = (await desk.say(conversation, cmd.ExplainPaymentMethod())).replies[0].variables["charges"]
+    assert [c["number"] for c in charges] == [2, 3] and charges[0]["amount"] == second.amount - half
+    for charge in charges:
+        response = await desk.pay(txid=charge["txid"], amount=f"{charge['amount']:.2f}",
+                                  paid_at="2026-11-28T10:00:00-03:00")
+        assert response.status_code == 200, response.text
+    assert response.json()["agreement_status"] == "kept"
+    assert await agreement_status(desk) == ("kept", ["paid"])
+    duplicate = await desk.pay(txid=charges[-1]["txid"], amount=f"{charges[-1]['amount']:.2f}",
+                               paid_at="2026-11-28T10:00:00-03:00")
+    assert duplicate.json()["duplicate"] is True
+    unknown = await desk.pay(txid="ACUNKNOWN", amount="10.00", paid_at="2026-11-28T10:00:00-03:00")
+    assert unknown.status_code == 404
+
+
+async def test_installments_are_reminded_followed_up_and_the_agreement_breaks_after_grace(desk: Desk) -> None:
+    conversation = await desk.debtor()
+    await desk.agree(conversation)
+    first = (await installments(desk))[0]
+    due = first.due_date  # 2026-11-29, a Sunday: reminded on Saturday (open until 14:00)
+    followup = desk.container.followup
+
+    async def run(day: date) -> list[str]:
+        desk.at(noon(day))
+        report = await followup.run(day)
+        return [d["action"] for d in report.decisions]
+
+    assert await run(due - timedelta(days=2)) == []
+    dry = await followup.run(due - timedelta(days=1), dry_run=True)
+    assert [d["action"] for d in dry.decisions] == ["RemindInstallment"] and not await queued(desk, conversation)
+    assert await run(due - timedelta(days=1)) == ["RemindInstallment"]
+    assert await run(due - timedelta(days=1)) == []  # a re-run sends nothing twice
+    messages = await queued(desk, conversation)
+    assert [m.template for m in messages] == ["installment_reminder", "payment_instructions"]
+    assert brcode.parse(messages[1].text.split("\n")[3]).amount == first.amount
+    assert await run(due + timedelta(days=1)) == ["FollowUpInstallment"]
+    assert [m.template for m in await queued(desk, conversation)][-2:] == [
+        "installment_overdue", "payment_instructions"]
+    # Partially paid: still late. On the last grace day nothing breaks; the day after, it does.
+    response = await desk.pay(debt_external_id="NF-acme", amount="100.00",
+                              paid_at="2026-12-01T10:00:00-03:00")
+    assert response.json()["installments"] == [{"number": 1, "amount": "100.00"}]
+    assert await run(due + timedelta(days=5)) == []
+    assert await run(due + timedelta(days=6)) == ["BreakAgreement"]
+    status, debts = await agreement_status(desk)
+    assert status == "broken" and debts == ["open"]
+    last = (await queued(desk, conversation))[-1]
+    assert last.template == "agreement_broken" and [b["payload"] for b in last.buttons or []] == [
+        "/ask_debt_details", "/pay_in_full", "/request_installments"]
+    async with desk.container.sessions() as session:
+        conv = await session.scalar(select(db.Conversation).where(db.Conversation.public_id == conversation))
+        assert conv is not None and conv.negotiation is None  # a new agreement may be negotiated
+        kinds = [e.kind for e in await session.scalars(select(db.AuditEvent).order_by(db.AuditEvent.id))]
+        assert "agreement_broken" in kinds and "cadence_resumed" in kinds
+        debt = await session.scalar(select(db.Debt))
+        assert debt is not None and debt.paid_amount == Decimal("100.00")
+    assert await run(due + timedelta(days=7)) == []
+    renegotiation = await desk.agree(conversation, installments=2)
+    assert renegotiation.replies[0].template == "agreement_created"
+
+
+async def test_promise_recorded_confirmed_reminded_and_kept(desk: Desk) -> None:
+    conversation = await desk.debtor()
+    outcome = await desk.say(conversation, cmd.RecordPromise(text="vou pagar 500 na segunda"))
+    assert [r.template for r in outcome.replies] == ["promise_recorded", "payment_instructions"]
+    monday = date(2026, 11, 30)
+    assert outcome.replies[0].variables["date"] == monday
+    [charge] = outcome.replies[1].variables["charges"]
+    assert charge["amount"] == Decimal("500.00") and brcode.parse(charge["payload"]).amount == Decimal("500.00")
+    async with desk.container.sessions() as session:
+        [promise] = list(await session.scalars(select(Promise)))
+        assert (promise.promised_date, promise.amount, promise.status) == (monday, Decimal("500.00"), "pending")
+    desk.at(noon(date(2026, 11, 27)))
+    assert [d["action"] for d in (await desk.container.followup.run(date(2026, 11, 27))).decisions] == []
+    saturday = date(2026, 11, 28)  # Sunday is closed: Saturday is the last contact day before Monday
+    report = await desk.container.followup.run(saturday)
+    assert [d["action"] for d in report.decisions] == ["RemindPromise"]
+    assert [m.template for m in await queued(desk, conversation)] == ["promise_reminder", "payment_instructions"]
+    response = await desk.pay(txid=charge["txid"], amount="500.00", paid_at="2026-11-30T09:00:00-03:00")
+    assert response.status_code == 200
+    async with desk.container.sessions() as session:
+        [promise] = list(await session.scalars(select(Promise)))
+        assert promise.status == "kept"
+
+
+async def test_broken_promise_is_recorded_after_the_grace_days(desk: Desk) -> None:
+    conversation = await desk.debtor()
+    await desk.say(conversation, cmd.RecordPromise(text="pago na segunda"))
+    monday = date(2026, 11, 30)
+
+    async def run(day: date) -> list[str]:
+        desk.at(noon(day))
+        return [d["action"] for d in (await desk.container.followup.run(day)).decisions]
+
+    assert await run(monday + timedelta(days=2)) == []  # promise_grace_days: 2
+    await desk.pay(debt_external_id="NF-acme", amount="100.00", paid_at="2026-12-02T10:00:00-03:00")
+    assert await run(monday + timedelta(days=3)) == ["BreakPromise"]  # 100 does not cover the balance
+    async with desk.container.sessions() as session:
+        [promise] = list(await session.scalars(select(Promise)))
+        assert promise.status == "broken" and promise.amount is None
+        kinds = [e.kind for e in await session.scalars(select(db.AuditEvent))]
+        assert "promise_broken" in kinds and "cadence_resumed" in kinds
+
+
+async def test_provider_webhook_settles_by_txid(fake_desk: Desk) -> None:
+    desk = fake_desk
+    conversation = await desk.debtor()
+    outcome = await desk.agree(conversation, installments=2)
+    charges: list[dict[str, Any]] = outcome.replies[1].variables["charges"]
+    assert [c["method"] for c in charges] == ["link", "link"]
+    body = json.dumps({"payments": [{"txid": charges[0]["txid"], "amount": str(charges[0]["amount"]),
+                                     "paid_at": "2026-11-27T10:00:00-03:00", "id": "psp-1"}]}).encode()
+    provider = desk.container.payments.providers()[0]
+    refused = await desk.http.post("/payments/webhook/fake", content=body, headers={"X-Signature": "bad"})
+    assert refused.status_code == 401
+    sign = provider.sign(body)  # type: ignore[attr-defined]
+    response = await desk.http.post("/payments/webhook/fake", content=body, headers={"X-Signature": sign})
+    assert response.status_code == 200, response.text
+    assert response.json()[0]["installments"][0]["number"] == 1
+    async with desk.container.sessions() as session:
+        charge = await session.scalar(select(PaymentCharge).where(PaymentCharge.txid == charges[0]["txid"]))
+        assert charge is not None and charge.status == "paid"
+    assert NOW.tzinfo is not None

@@ -1,0 +1,248 @@
+"""The results dashboard on a portfolio with known outcomes: every figure checked exactly,
+on SQLite and on PostgreSQL; the page, its CSV exports, the audit view and /metrics."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.policies import load_policies
+from bot.services.results import ResultsService
+from bot.storage import create_engine, migrate, session_factory
+from bot.storage import models as db
+from bot.storage.payment_repositories import PromiseRepository
+from bot.storage.repositories import (
+    AgreementRepository,
+    AuditLog,
+    ConversationRepository,
+    PaymentRepository,
+    PortfolioRepository,
+)
+from bot.storage.staff_models import TemplateVersion
+from tests.conftest import ROOT
+from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
+
+D = Decimal
+COSTS = {"web": D("0.00"), "telegram": D("0.00"), "whatsapp": D("0.40"), "sms": D("0.10")}
+
+
+def at(day: int, month: int = 11, hour: int = 12) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
+
+
+async def build_portfolio(session: AsyncSession) -> None:
+    """Four debtors with known outcomes in November 2026 (see docs/dashboard.md)."""
+    repo, conversations = PortfolioRepository(session), ConversationRepository(session)
+    agreements, audit = AgreementRepository(session), AuditLog(session)
+    await repo.upsert_creditor("demo", "Distribuidora Exemplo Ltda", "11.222.333/0001-81")
+
+    async def debtor(key: str, channel: str, debts: list[tuple[str, str, date]]
+                     ) -> tuple[db.Debtor, db.Conversation, list[db.Debt]]:
+        row = await repo.upsert_debtor("demo", key, f"{key} Ltda", None, "America/Sao_Paulo", "pt-BR")
+        contact = await repo.upsert_contact(row, "Ana", channel, f"{key}@{channel}")
+        rows = [await repo.upsert_debt(row, ext, amount, "BRL", due) for ext, amount, due in debts]
+        return row, await conversations.get_or_create(contact), rows
+
+    async def say(conversation: db.Conversation, when: datetime, author: str = "bot",
+                  template: str | None = None) -> None:
+        direction = "in" if author == "debtor" else "out"
+        await conversations.add_message(conversation, direction=direction, author=author, text="…",
+                                        channel=conversation.channel, status="sent", template=template,
+                                        at=when)
+
+    async def agree(debtor_row: db.Debtor, conversation: db.Conversation, debts: list[db.Debt],
+                    when: datetime, status: str, created_by: str = "bot") -> None:
+        offer = await agreements.add_offer(
+            conversation_id=conversation.id, debtor_id=debtor_row.id, kind="full_payment",
+            balance=sum(d.amount for d in debts), total=sum(d.amount for d in debts),
+            installments=[{"number": 1, "due_date": when.date(), "amount": debts[0].amount}],
+            created_by=created_by)
+        offer.created_at = when
+        agreement = await agreements.create_agreement(debtor_row.id, offer, debts, created_by)
+        agreement.created_at, agreement.status = when, status
+
+    # A (web, early): contacted 11-11, agreement by the bot on 11-12 (kept), paid 1000 on 11-15.
+    a, conv_a, [a1] = await debtor("a", "web", [("A1", "1000.00", date(2026, 11, 10))])
+    await say(conv_a, at(11), template="overdue_first")
+    await say(conv_a, at(12, hour=11), author="debtor")
+    await say(conv_a, at(12, hour=13), template="offer_installments")
+    await agree(a, conv_a, [a1], at(12, hour=13), "kept")
+    await PaymentRepository(session).record(a1, "1000.00", at(15))
+    # B (whatsapp, late): a person took over on 11-06 and agreed (broken later); two promises.
+    b, conv_b, [b1, b2] = await debtor("b", "whatsapp", [("B1", "2000.00", date(2026, 9, 1)),
+                                                         ("B2", "500.00", date(2026, 12, 20))])
+    await say(conv_b, at(5), template="overdue_first")
+    await audit.record("handoff", "bot", debtor_id=b.id, data={"reason": "request_human"}, at=at(6, hour=10))
+    await say(conv_b, at(6, hour=11), author="agent")
+    await say(conv_b, at(6, hour=12), author="agent")
+    await agree(b, conv_b, [b1], at(6, hour=12), "broken", created_by="agent")
+    b1.status = "open"
+    kept = await PromiseRepository(session).add(debtor_id=b.id, promised_date=date(2026, 11, 4),
+                                                balance=D("100.00"), at=at(3))
+    kept.status = "kept"
+    broken = await PromiseRepository(session).add(debtor_id=b.id, promised_date=date(2026, 11, 23),
+                                                  balance=D("2000.00"), at=at(20))
+    broken.status = "broken"
+    await PaymentRepository(session).record(b1, "500.00", at(21))
+    # C (sms, early): one reminder before the period, one in it; disputed; paid after the period.
+    c, conv_c, [c1] = await debtor("c", "sms", [("C1", "300.00", date(2026, 11, 20))])
+    await say(conv_c, at(30, month=10), template="reminder_upcoming")
+    await say(conv_c, at(21), template="overdue_first")
+    await PaymentRepository(session).record(c1, "50.00", at(2, month=12))
+    c1.status = "disputed"
+    # D (web, early): handed off on 11-20, then an agreement by the bot on 11-26 (still active).
+    d, conv_d, [d1] = await debtor("d", "web", [("D1", "800.00", date(2026, 11, 25))])
+    await audit.record("handoff", "bot", debtor_id=d.id, data={}, at=at(20))
+    await say(conv_d, at(26), template="offer_full_payment")
+    await agree(d, conv_d, [d1], at(26), "active")
+    # overdue_first was edited on 11-08: messages after it used version 2.
+    session.add(TemplateVersion(name="overdue_first", locale="pt-BR", channel="", version=2,
+                                source="x", author="carla", created_at=at(8)))
+    await session.commit()
+
+
+@pytest.fixture(params=BACKENDS)
+async def known(request: pytest.FixtureRequest, tmp_path: Path
+                ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'results.db'}"
+    else:
+        url = await create_postgres_database()
+    try:
+        await migrate(url)
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        async with sessions() as session:
+            await build_portfolio(session)
+        yield sessions
+        await engine.dispose()
+    finally:
+        if request.param != "sqlite":
+            await drop_postgres_database(url)
+
+
+def service(sessions: async_sessionmaker[AsyncSession]) -> ResultsService:
+    return ResultsService(sessions, load_policies(ROOT / "policies"), COSTS, D("60.00"), D("3"))
+
+
+EXPECTED_SUMMARY: dict[str, Any] = {
+    "debtors": 4, "overdue": D("4100.00"), "recovered": D("1500.00"), "recovery_rate": D("0.3659"),
+    "agreements_made": 3, "agreements_kept": 1, "agreements_broken": 1,
+    "promises_made": 2, "promises_kept": 1, "promises_broken": 1, "promise_kept_rate": D("0.5000"),
+    "avg_days_to_payment": D("10.0"), "resolved_without_human": D("0.3333"),
+    "contacts": 7, "contacts_per_real": D("0.0047"), "cost": D("7.30"), "negotiations": 3,
+    "cost_per_negotiation": D("2.43"),
+}
+
+
+async def test_every_figure_of_a_known_portfolio(known: async_sessionmaker[AsyncSession]) -> None:
+    results = await service(known).compute("demo", date(2026, 11, 1), date(2026, 11, 30))
+    assert results.summary == EXPECTED_SUMMARY
+    assert results.by_status == [
+        {"status": "open", "debts": 2, "amount": D("2500.00"), "outstanding": D("2000.00")},
+        {"status": "in_agreement", "debts": 1, "amount": D("800.00"), "outstanding": D("800.00")},
+        {"status": "paid", "debts": 1, "amount": D("1000.00"), "outstanding": D("0.00")},
+        {"status": "disputed", "debts": 1, "amount": D("300.00"), "outstanding": D("300.00")},
+        {"status": "written_off", "debts": 0, "amount": D("0.00"), "outstanding": D("0.00")},
+    ]
+    assert results.over_time == [
+        {"day": "2026-11-15", "recovered": D("1000.00"), "cumulative": D("1000.00"),
+         "recovery_rate": D("0.2439")},
+        {"day": "2026-11-21", "recovered": D("500.00"), "cumulative": D("1500.00"),
+         "recovery_rate": D("0.3659")},
+    ]
+    early, late = results.by_segment
+    assert early == {
+        "segment": "early", "debtors": 3, "overdue": D("2100.00"), "recovered": D("1000.00"),
+        "recovery_rate": D("0.4762"), "agreements_made": 2, "agreements_kept": 1, "agreements_broken": 0,
+        "promises_made": 0, "promises_kept": 0, "promises_broken": 0, "promise_kept_rate": None,
+        "avg_days_to_payment": D("4.0"), "resolved_without_human": D("0.5000"), "contacts": 4,
+        "contacts_per_real": D("0.0040"), "cost": D("0.10"), "negotiations": 2,
+        "cost_per_negotiation": D("0.05")}
+    assert late == {
+        "segment": "late", "debtors": 1, "overdue": D("2000.00"), "recovered": D("500.00"),
+        "recovery_rate": D("0.2500"), "agreements_made": 1, "agreements_kept": 0, "agreements_broken": 1,
+        "promises_made": 2, "promises_kept": 1, "promises_broken": 1, "promise_kept_rate": D("0.5000"),
+        "avg_days_to_payment": D("16.0"), "resolved_without_human": D("0.0000"), "contacts": 3,
+        "contacts_per_real": D("0.0060"), "cost": D("7.20"), "negotiations": 1,
+        "cost_per_negotiation": D("7.20")}
+    channels = {row["channel"]: row for row in results.by_channel}
+    assert list(channels) == ["web", "whatsapp", "sms"]
+    assert {k: channels["web"][k] for k in ("debtors", "overdue", "recovered", "agreements_made",
+                                            "agreements_kept", "resolved_without_human", "contacts",
+                                            "cost", "negotiations")} == {
+        "debtors": 2, "overdue": D("1800.00"), "recovered": D("1000.00"), "agreements_made": 2,
+        "agreements_kept": 1, "resolved_without_human": D("0.5000"), "contacts": 3, "cost": D("0.00"),
+        "negotiations": 2}
+    assert (channels["whatsapp"]["contacts"], channels["whatsapp"]["cost"]) == (3, D("7.20"))
+    assert (channels["sms"]["contacts"], channels["sms"]["cost"], channels["sms"]["recovered"]) == (
+        1, D("0.10"), D("0.00"))
+    assert results.by_step == [
+        {"step": "gentle #2 (day +1)", "contacts": 3, "cost": D("0.50")},
+        {"step": "(not in a cadence)", "contacts": 4, "cost": D("6.00")},
+    ]
+    assert {r["template_version"]: (r["contacts"], r["cost"]) for r in results.by_template_version} == {
+        "overdue_first file": (1, D("0.40")), "overdue_first v2": (2, D("0.10")),
+        "offer_installments file": (1, D("0.00")), "(agent) file": (2, D("6.00")),
+        "offer_full_payment file": (1, D("0.00"))}
+
+
+async def test_an_empty_period_has_no_ratios(known: async_sessionmaker[AsyncSession]) -> None:
+    results = await service(known).compute("demo", date(2025, 1, 1), date(2025, 1, 31))
+    summary = results.summary
+    assert summary["recovered"] == D("0.00") and summary["recovery_rate"] is None
+    assert summary["contacts"] == 0 and summary["cost_per_negotiation"] is None
+    assert results.over_time == [] and results.by_step == []
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> None:
+    """Admins only; every table exports as CSV; the audit view lists a debtor's history in order."""
+    from bot.services import commands as cmd
+    from tests.web.conftest import PASSWORD, login
+
+    container = desk.container
+    await container.staff.add_user("carla", "admin", PASSWORD)
+    await container.staff.add_user("alice", "agent", PASSWORD)
+    conversation = await desk.debtor()
+    await desk.agree(conversation, installments=2)
+    await desk.pay(debt_external_id="NF-acme", amount="100.00", paid_at="2026-11-26T09:00:00-03:00")
+    anonymous = await desk.http.get("/admin/results", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    await login(desk.http, "alice", PASSWORD)
+    assert (await desk.http.get("/admin/results")).status_code == 403
+    await desk.http.post("/logout", data={})
+    desk.http.cookies.clear()
+    assert (await login(desk.http, "carla", PASSWORD)).status_code == 303
+    page = await desk.http.get("/admin/results?start=2026-11-01&end=2026-11-30")
+    assert page.status_code == 200 and "<svg" in page.text and "Recovery rate" in page.text
+    assert "R$ 100.00" in page.text
+    for table in ("summary", "status", "over_time", "segment", "channel", "step", "template_version"):
+        response = await desk.http.get(f"/admin/results.csv?table={table}&start=2026-11-01&end=2026-11-30")
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+        if table == "summary":
+            [row] = read_csv(response.text)
+            assert row["recovered"] == "100.00" and row["agreements_made"] == "1"
+    assert (await desk.http.get("/admin/results.csv?table=nope")).status_code == 404
+    audit = await desk.http.get("/admin/debtors/acme/audit")
+    assert audit.status_code == 200 and "agreement_created" in audit.text
+    rows = read_csv((await desk.http.get("/admin/debtors/acme/audit?format=csv")).text)
+    kinds = [r["kind"] for r in rows]
+    assert {"offer", "agreement", "agreement_created", "payment", "payment_recorded"} <= set(kinds)
+    assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
+    await desk.say(conversation, cmd.HandOffToAgent(intent="request_human"))
+    metrics = (await desk.http.get("/metrics")).text
+    assert "acordo_handoffs_waiting 1.0" in metrics
+    assert "acordo_turn_seconds_bucket" in metrics and "acordo_outbox_depth" in metrics
+    assert "acordo_rasa_errors_total 0.0" in metrics and "acordo_provider_errors" in metrics
