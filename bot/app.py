@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with build_container(settings, clock=clock, dialogue=dialogue) as container:
             app.state.container = container
-            async with container.channels.running():
+            async with container.channels.running(), \
+                    container.cadence.running(settings.cadence_in_app):
                 yield
 
     app = FastAPI(title="Acordo", version="0.1.0", lifespan=lifespan,

@@ -20,6 +20,7 @@ from bot.dialogue.engine import DialogueEngine, RasaDialogueEngine
 from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.agent_desk import AgentDesk, ConversationResumer
+from bot.services.cadence import CadenceService
 from bot.services.clock import Clock, SystemClock
 from bot.services.conversation import ConversationService
 from bot.services.followup import FollowUpService
@@ -55,6 +56,7 @@ class Container:
     followup: FollowUpService
     results: ResultsService
     metrics: OperationsMetrics
+    cadence: CadenceService
 
 
 @asynccontextmanager
@@ -102,6 +104,10 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
             results=ResultsService(sessions, policies, settings.message_costs,
                                    settings.agent_cost_per_hour, settings.agent_minutes_per_message),
             metrics=metrics,
+            cadence=CadenceService(
+                sessions, policies, renderer, clock, channels.channels,
+                schedule_every=timedelta(minutes=settings.cadence_schedule_minutes),
+                tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox),
         )
         await container.portfolio.ensure_creditors()
         await container.template_admin.load_into_renderer()

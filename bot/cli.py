@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -108,23 +108,31 @@ def _print_report(report: ImportReport) -> None:
 def import_portfolio(file: Path,
                      creditor: Annotated[str | None, typer.Option(help="creditor id")] = None) -> None:
     """Import a CSV or JSON portfolio (JSON = the body of POST /api/v1/portfolio)."""
-    from bot.api.schemas import PortfolioIn
     from bot.services.portfolio import UnknownCreditor
-    from bot.services.portfolio_files import read_portfolio
+    from bot.services.portfolio_files import iter_portfolio
 
     try:
-        creditor_id, parsed = read_portfolio(file, creditor)
+        creditor_id, chunks = iter_portfolio(file, creditor)
     except (OSError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc
+    started = time.monotonic()
+    rows = 0
 
     async def work(container: Container) -> ImportReport:
-        body = PortfolioIn(creditor=creditor_id, debtors=[d for _, d in parsed.items])
-        report = await container.portfolio.import_portfolio(body)
-        lines = [line for line, _ in parsed.items]
-        for rejected in report.rejected:
-            rejected.row = lines[rejected.row] if rejected.row < len(lines) else rejected.row
-        report.rejected = parsed.rejected + report.rejected
+        nonlocal rows
+        report = ImportReport(creditor=creditor_id)
+        if creditor_id not in container.policies:
+            raise UnknownCreditor(creditor_id)
+        with _import_progress(file) as (progress, task):
+            for chunk in chunks:
+                report.rejected.extend(chunk.rejected)
+                await container.portfolio.import_batch(creditor_id, chunk.items, report)
+                rows += chunk.rows
+                progress.update(task, completed=chunk.bytes_read, rows=rows,
+                                rate=rows / max(time.monotonic() - started, 1e-6))
+        await container.portfolio.record_import(report)
+        report.rejected.sort(key=lambda r: r.row)
         return report
 
     try:
@@ -132,7 +140,30 @@ def import_portfolio(file: Path,
     except UnknownCreditor as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    elapsed = time.monotonic() - started
     _print_report(report)
+    out.print(f"{rows} rows in {elapsed:.1f} s ({rows / max(elapsed, 1e-6):,.0f} rows/s)", markup=False)
+
+
+def _import_progress(file: Path) -> Any:
+    """A progress bar over the file's bytes with rows and rows/s (on a terminal only)."""
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def bar() -> Any:
+        progress = Progress(TextColumn("importing {task.description}"), BarColumn(),
+                            TextColumn("{task.fields[rows]:,} rows"), TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                            TimeElapsedColumn(), console=err, disable=not err.is_terminal)
+        with progress:
+            task = progress.add_task(file.name, total=max(file.stat().st_size, 1), rows=0, rate=0.0)
+            yield progress, task
+
+    return bar()
 
 
 @payments_app.command("import")
@@ -256,7 +287,7 @@ def dev(port: Annotated[int, typer.Option()] = 8000,
     env = {
         "ACORDO_ADMIN_TOKEN": tokens["admin"], "ACORDO_RASA_TOKEN": tokens["rasa"],
         "ACORDO_ACTION_TOKEN": tokens["action"], "ACORDO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "ACORDO_DEMO": "1",
+        "ACORDO_DEMO": "1", "ACORDO_CADENCE_IN_APP": "1",  # the régua runs in the app process
     }
     children: list[Child] = []
 
@@ -298,3 +329,8 @@ Press Ctrl-C to stop.""", markup=False, highlight=False)
 from bot.channels.commands import register_channel_commands  # noqa: E402
 
 register_channel_commands(app)
+
+# The régua: `acordo cadence preview`, `acordo cadence run`.
+from bot.cadence_commands import register_cadence_commands  # noqa: E402
+
+register_cadence_commands(app)

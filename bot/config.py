@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     channel_send_timeout_seconds: float = Field(default=10, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_in_app: bool = True  # the app dispatches the outbox too (besides `acordo worker`)
+    # Régua (docs/cadence.md): `acordo worker` always runs it; the app too when this is on
+    # (`acordo dev` turns it on). Each creditor's day is scheduled again every N minutes.
+    cadence_in_app: bool = False
+    cadence_schedule_minutes: float = Field(default=15, gt=0)
+    cadence_tick_seconds: float = Field(default=30, gt=0)
 
     # Payments (docs/payments.md): "pix" = static PIX BR Code for policies with creditor.pix_key;
     # "fake" = the fake provider (demos, tests). The webhook secret signs provider callbacks.

@@ -46,6 +46,12 @@ async def _with_container(settings: Settings, work: Any) -> Any:
         return await work(container)
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("rasa_sdk", "aiogram.event", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def _print_status(settings: Settings) -> None:
     for channel, status in settings.channel_status().items():
         out.print(f"channel {channel}: {status}", markup=False, highlight=False)
@@ -53,33 +59,36 @@ def _print_status(settings: Settings) -> None:
 
 def worker(concurrency: Annotated[int, typer.Option(help="sends in flight at most")] = 64) -> None:
     """Dispatch the outbox (all channels, rate limited) and resume stored inbound updates."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     settings = Settings()
     _print_status(settings)
 
     async def work(container: Container) -> None:
         runtime = container.channels
-        if not runtime.senders:
-            out.print("no outbound channel is on: nothing to dispatch", markup=False)
-            return
         stop = _stop_event()
         name = f"worker-{socket.gethostname()}-{id(stop) & 0xFFFF:x}"
-        dispatcher = runtime.new_dispatcher(name, concurrency=concurrency)
-        task = asyncio.create_task(dispatcher.run(stop))
-        out.print(f"{name}: dispatching {', '.join(runtime.senders)}"
-                  f" (limits {'in Redis' if settings.redis_url else 'in process'})", markup=False)
-        while not stop.is_set():
-            await runtime.inbound.resume()  # updates whose processing died with a process
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
-        await task
+        task = None
+        if runtime.senders:
+            dispatcher = runtime.new_dispatcher(name, concurrency=concurrency)
+            task = asyncio.create_task(dispatcher.run(stop))
+            out.print(f"{name}: dispatching {', '.join(runtime.senders)}"
+                      f" (limits {'in Redis' if settings.redis_url else 'in process'})", markup=False)
+        else:
+            out.print(f"{name}: no outbound channel is on (web only)", markup=False)
+        async with container.cadence.running():  # the régua (issue 5): schedule, queue, follow up
+            while not stop.is_set():
+                await runtime.inbound.resume()  # updates whose processing died with a process
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+        if task is not None:
+            await task
 
     asyncio.run(_with_container(settings, work))
 
 
 def telegram_poll() -> None:
     """Long-poll Telegram (local development: no public URL needed) and answer like the webhook."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     settings = Settings().model_copy(update={"telegram_mode": "polling"})
     if settings.telegram_token is None:
         err.print("ACORDO_TELEGRAM_TOKEN is not set", markup=False)

@@ -8,7 +8,7 @@ beyond the contract's minimum schema is optional with a documented default
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -93,24 +93,54 @@ class AmountRange(_Frozen):
     _floats = field_validator("min", "max", mode="before")(_reject_float)
 
 
+class CountRange(_Frozen):
+    """An inclusive range of a count or a number of days (``{min: 1}``, ``{max: 10}``)."""
+
+    min: NonNegativeInt | None = None
+    max: NonNegativeInt | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountRange:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
+
+    def contains(self, value: int) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
 class SegmentCondition(_Frozen):
+    """When a segment applies. Every key is optional; all given keys must match.
+
+    ``days_past_due`` and ``balance`` (CONTRACT §3); optional extensions (docs/policies.md):
+    ``amount`` (the invoice's face amount, money strings), ``broken_promises`` (promises the
+    debtor broke in the last 365 days) and ``past_days_late`` (the most days late any of the
+    debtor's paid invoices was paid).
+    """
+
     days_past_due: DaysPastDue | None = None
     balance: AmountRange | None = None
+    amount: AmountRange | None = None
+    broken_promises: CountRange | None = None
+    past_days_late: CountRange | None = None
 
-    def matches(self, days_past_due: int, balance: Decimal) -> bool:
+    def matches(self, days_past_due: int, balance: Decimal, *, amount: Decimal | None = None,
+                broken_promises: int = 0, past_days_late: int = 0) -> bool:
         dpd = self.days_past_due
         if dpd is not None:
             if dpd.min is not None and days_past_due < dpd.min:
                 return False
             if dpd.max is not None and days_past_due > dpd.max:
                 return False
-        rng = self.balance
-        if rng is not None:
-            if rng.min is not None and balance < rng.min:
-                return False
-            if rng.max is not None and balance > rng.max:
-                return False
-        return True
+        for rng, value in ((self.balance, balance), (self.amount, balance if amount is None else amount)):
+            if rng is not None:
+                if rng.min is not None and value < rng.min:
+                    return False
+                if rng.max is not None and value > rng.max:
+                    return False
+        if self.broken_promises is not None and not self.broken_promises.contains(broken_promises):
+            return False
+        return self.past_days_late is None or self.past_days_late.contains(past_days_late)
 
 
 class Segment(_Frozen):
@@ -147,13 +177,18 @@ class LateCharges(_Frozen):
 
 
 class DunningStep(_Frozen):
+    """One step of a régua: ``day`` relative to the due date (negative: before it).
+
+    ``channels`` are tried in order (the first with a reachable contact; on a failed
+    delivery the next one); ``offer_negotiation`` adds the negotiation buttons (pay in full,
+    installments) to the reminder.
+    """
+
     day: int
     template: Name
-    channels: tuple[Literal["web", "telegram", "whatsapp", "sms"], ...] = (
-        "whatsapp",
-        "sms",
-        "telegram",
-    )
+    channels: tuple[Literal["web", "telegram", "whatsapp", "sms"], ...] = Field(
+        default=("whatsapp", "sms", "telegram"), min_length=1)
+    offer_negotiation: bool = False
 
 
 _HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -203,6 +238,27 @@ class ContactRules(_Frozen):
     holidays: Literal["BR"] | None = "BR"
     max_contacts: MaxContacts = MaxContacts()
     closed_dates: tuple[str, ...] = ()
+    # Optional extensions (docs/policies.md): after the debtor says "already paid", the
+    # régua pauses until a payment is recorded or this many days pass.
+    already_paid_pause_days: NonNegativeInt = 5
+
+    @field_validator("closed_dates", mode="before")
+    @classmethod
+    def _yaml_dates(cls, value: object) -> object:
+        """An unquoted YAML date (``2026-12-24``) arrives as a ``date``: keep its ISO text."""
+        if isinstance(value, list | tuple):
+            return tuple(v.isoformat() if isinstance(v, date) else v for v in value)
+        return value
+
+    @field_validator("closed_dates")
+    @classmethod
+    def _iso_dates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                date.fromisoformat(item)
+            except ValueError as exc:
+                raise ValueError(f"closed date {item!r} is not YYYY-MM-DD") from exc
+        return value
 
     @field_validator("hours")
     @classmethod

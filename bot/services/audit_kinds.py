@@ -29,3 +29,5 @@ class AuditKind(StrEnum):
     PROMISE_BROKEN = "promise_broken"
     CADENCE_RESUMED = "cadence_resumed"
     FOLLOWUP_SENT = "followup_sent"
+    # Régua (issue 5)
+    CADENCE_REMINDER = "cadence_reminder"

@@ -12,17 +12,20 @@ from bot.api import schemas
 from bot.negotiation.balance import DebtPosition, balance_on
 from bot.policies import PolicyBook
 from bot.services.audit_kinds import AuditKind
+from bot.services.cadence import cancel_pending
 from bot.services.clock import Clock
 from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
+from bot.services.portfolio_bulk import BulkPortfolioWriter
 from bot.storage import models as db
 from bot.storage.repositories import (
     AgreementRepository,
     AuditLog,
-    ContactConflict,
     ConversationRepository,
     PaymentRepository,
     PortfolioRepository,
 )
+
+BATCH_DEBTORS = 2_000  # debtors per set-wise upsert (one transaction each)
 
 
 class UnknownCreditor(ValueError):
@@ -58,29 +61,40 @@ class PortfolioService:
         if portfolio.creditor not in self._policies:
             raise UnknownCreditor(portfolio.creditor)
         report = schemas.ImportReport(creditor=portfolio.creditor)
+        items = [(first_row + index, item) for index, item in enumerate(portfolio.debtors)]
+        for start in range(0, max(len(items), 1), BATCH_DEBTORS):
+            await self.import_batch(portfolio.creditor, items[start:start + BATCH_DEBTORS], report)
+        await self.record_import(report)
+        return report
+
+    async def import_batch(self, creditor: str, items: list[tuple[int, schemas.DebtorIn]],
+                           report: schemas.ImportReport) -> None:
+        """Upsert one batch of debtors set-wise (one transaction); counts and rejections go to
+        ``report`` (each rejected debtor with the row number it came with)."""
+        if creditor not in self._policies:
+            raise UnknownCreditor(creditor)
+        if not items:
+            return
         async with self._sessions() as session:
-            repo = PortfolioRepository(session)
-            for index, item in enumerate(portfolio.debtors):
-                try:
-                    async with session.begin_nested():
-                        await self._upsert_debtor(repo, portfolio.creditor, item)
-                except ContactConflict as exc:
-                    report.rejected.append(schemas.RejectedRow(
-                        row=first_row + index, field="contacts.address", reason=str(exc)))
-                    continue
-                report.debtors += 1
-                report.contacts += len(item.contacts)
-                report.debts += len(item.debts)
+            result = await BulkPortfolioWriter(session, creditor, self._clock.now()).write(items)
+            await session.commit()
+        report.debtors += result.debtors
+        report.contacts += result.contacts
+        report.debts += result.debts
+        report.rejected.extend(result.rejected)
+
+    async def record_import(self, report: schemas.ImportReport) -> None:
+        async with self._sessions() as session:
             await AuditLog(session).record(
                 AuditKind.PORTFOLIO_IMPORTED, "admin",
-                data={"creditor": portfolio.creditor, "debtors": report.debtors,
+                data={"creditor": report.creditor, "debtors": report.debtors,
                       "debts": report.debts, "rejected": len(report.rejected)},
             )
             await session.commit()
-        return report
 
     async def _upsert_debtor(self, repo: PortfolioRepository, creditor: str,
                              item: schemas.DebtorIn) -> None:
+        """One debtor through the repository (single changes; imports go set-wise)."""
         debtor = await repo.upsert_debtor(creditor, item.external_id, item.name, item.tax_id,
                                           item.timezone, item.locale)
         for contact in item.contacts:
@@ -118,6 +132,8 @@ class PortfolioService:
             )
             settled = (await self._payments.settle(session, debt, stored, self._clock.now())
                        if self._payments is not None else None)
+            if debt.status == db.DebtStatus.PAID:  # a paid debt leaves the régua at once
+                await cancel_pending(session, [debt.id], "paid", self._clock.now())
             await session.commit()
             balance = self._balance(debt, self._today(debt))
             numbers = await installment_numbers(session, settled.allocated if settled else {})

@@ -19,6 +19,7 @@ Python only merges the few grouped rows into tables and ratios.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import defaultdict
@@ -182,21 +183,35 @@ def segment_case(policy: Policy, end: date) -> tuple[str, dict[str, Any]]:
     return f"CASE {' '.join(branches)} ELSE :seg{len(policy.segments) - 1}_name END", params
 
 
-DEBTOR_SQL = """
-WITH f0 AS (
-  SELECT debtor_id, MIN(due_date) AS min_due, SUM(amount - paid_amount) AS outstanding,
+def segment_table_sql(segment: str, dialect: str) -> str:
+    """One row per debtor: its segment, channel and overdue principal.
+
+    Built once per dashboard (a temporary table dropped with the transaction) so the
+    debtor and message queries do not each aggregate every debt again.
+    """
+    on_commit = " ON COMMIT DROP" if dialect == "postgresql" else ""
+    # The outstanding principal only when a segment condition needs it (one aggregate less).
+    outstanding = " SUM(amount - paid_amount) AS outstanding," if "f.outstanding" in segment else ""
+    first_contact = (
+        "fc AS (SELECT DISTINCT ON (debtor_id) debtor_id, channel FROM contacts ORDER BY debtor_id, id"
+        if dialect == "postgresql" else
+        "first AS (SELECT debtor_id, MIN(id) AS contact_id FROM contacts GROUP BY debtor_id), "
+        "fc AS (SELECT first.debtor_id, ct.channel FROM first JOIN contacts ct ON ct.id = first.contact_id")
+    return f"""
+CREATE TEMPORARY TABLE results_seg{on_commit} AS
+WITH f AS (
+  SELECT debtor_id, MIN(due_date) AS min_due,{outstanding}
          SUM(CASE WHEN due_date <= :end_date THEN amount ELSE 0 END) AS overdue
   FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
-), first_contact AS (
-  SELECT debtor_id, MIN(id) AS contact_id FROM contacts GROUP BY debtor_id
-), f AS (
-  SELECT f0.debtor_id, f0.min_due, f0.outstanding, f0.overdue,
-         COALESCE(ct.channel, 'none') AS channel
-  FROM f0 LEFT JOIN first_contact fc ON fc.debtor_id = f0.debtor_id
-  LEFT JOIN contacts ct ON ct.id = fc.contact_id
-), seg AS (
-  SELECT f.debtor_id, f.channel, f.overdue, {segment} AS segment FROM f
-), paid AS (
+), {first_contact}
+)
+SELECT f.debtor_id, {segment} AS segment, COALESCE(fc.channel, 'none') AS channel, f.overdue
+FROM f LEFT JOIN fc ON fc.debtor_id = f.debtor_id
+"""
+
+
+DEBTOR_SQL = """
+WITH paid AS (
   SELECT d.debtor_id, SUM(p.amount) AS recovered, MIN(p.paid_at) AS first_paid
   FROM payments p JOIN debts d ON d.id = p.debt_id
   WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
@@ -224,51 +239,64 @@ WITH f0 AS (
 ), neg AS (
   SELECT debtor_id, COUNT(DISTINCT conversation_id) AS negotiations
   FROM offers WHERE created_at >= :start_at AND created_at < :end_at GROUP BY debtor_id
+), touched AS (
+  SELECT debtor_id, SUM(recovered) AS recovered, MAX(first_paid) AS first_paid, MAX(first_at) AS first_at,
+         SUM(a_made) AS a_made, SUM(a_kept) AS a_kept, SUM(a_broken) AS a_broken, SUM(a_wh) AS a_wh,
+         SUM(p_made) AS p_made, SUM(p_kept) AS p_kept, SUM(p_broken) AS p_broken,
+         SUM(negotiations) AS negotiations
+  FROM (
+    SELECT paid.debtor_id, paid.recovered, paid.first_paid, contacted.first_at, 0 AS a_made, 0 AS a_kept,
+           0 AS a_broken, 0 AS a_wh, 0 AS p_made, 0 AS p_kept, 0 AS p_broken, 0 AS negotiations
+    FROM paid LEFT JOIN contacted ON contacted.debtor_id = paid.debtor_id
+    UNION ALL SELECT debtor_id, 0, NULL, NULL, made, kept, broken, without_human, 0, 0, 0, 0 FROM agr
+    UNION ALL SELECT debtor_id, 0, NULL, NULL, 0, 0, 0, 0, made, kept, broken, 0 FROM prom
+    UNION ALL SELECT debtor_id, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, negotiations FROM neg
+  ) u GROUP BY debtor_id
+), per_group AS (
+  SELECT seg.segment, seg.channel, SUM(t.recovered) AS recovered,
+         SUM(t.a_made) AS agreements_made, SUM(t.a_kept) AS agreements_kept,
+         SUM(t.a_broken) AS agreements_broken, SUM(t.a_wh) AS agreements_without_human,
+         SUM(t.p_made) AS promises_made, SUM(t.p_kept) AS promises_kept, SUM(t.p_broken) AS promises_broken,
+         SUM(CASE WHEN t.first_at < t.first_paid THEN 1 ELSE 0 END) AS paid_debtors_contacted,
+         SUM(CASE WHEN t.first_at < t.first_paid THEN {days} ELSE 0 END) AS days_to_payment_sum,
+         SUM(t.negotiations) AS negotiations
+  FROM touched t JOIN results_seg seg ON seg.debtor_id = t.debtor_id
+  GROUP BY seg.segment, seg.channel
+), population AS (
+  SELECT segment, channel, COUNT(*) AS debtors, SUM(overdue) AS overdue
+  FROM results_seg GROUP BY segment, channel
 )
-SELECT seg.segment, seg.channel, COUNT(*) AS debtors, SUM(seg.overdue) AS overdue,
-       SUM(COALESCE(paid.recovered, 0)) AS recovered,
-       SUM(COALESCE(agr.made, 0)) AS agreements_made, SUM(COALESCE(agr.kept, 0)) AS agreements_kept,
-       SUM(COALESCE(agr.broken, 0)) AS agreements_broken,
-       SUM(COALESCE(agr.without_human, 0)) AS agreements_without_human,
-       SUM(COALESCE(prom.made, 0)) AS promises_made, SUM(COALESCE(prom.kept, 0)) AS promises_kept,
-       SUM(COALESCE(prom.broken, 0)) AS promises_broken,
-       SUM(CASE WHEN contacted.first_at < paid.first_paid THEN 1 ELSE 0 END) AS paid_debtors_contacted,
-       SUM(CASE WHEN contacted.first_at < paid.first_paid
-                THEN {days} ELSE 0 END) AS days_to_payment_sum,
-       SUM(COALESCE(neg.negotiations, 0)) AS negotiations
-FROM seg
-LEFT JOIN paid ON paid.debtor_id = seg.debtor_id
-LEFT JOIN contacted ON contacted.debtor_id = seg.debtor_id
-LEFT JOIN agr ON agr.debtor_id = seg.debtor_id
-LEFT JOIN prom ON prom.debtor_id = seg.debtor_id
-LEFT JOIN neg ON neg.debtor_id = seg.debtor_id
-GROUP BY seg.segment, seg.channel
+SELECT population.segment, population.channel, population.debtors, population.overdue,
+       COALESCE(g.recovered, 0) AS recovered, COALESCE(g.agreements_made, 0) AS agreements_made,
+       COALESCE(g.agreements_kept, 0) AS agreements_kept,
+       COALESCE(g.agreements_broken, 0) AS agreements_broken,
+       COALESCE(g.agreements_without_human, 0) AS agreements_without_human,
+       COALESCE(g.promises_made, 0) AS promises_made, COALESCE(g.promises_kept, 0) AS promises_kept,
+       COALESCE(g.promises_broken, 0) AS promises_broken,
+       COALESCE(g.paid_debtors_contacted, 0) AS paid_debtors_contacted,
+       COALESCE(g.days_to_payment_sum, 0) AS days_to_payment_sum,
+       COALESCE(g.negotiations, 0) AS negotiations
+FROM population LEFT JOIN per_group g ON g.segment = population.segment AND g.channel = population.channel
 """
+
 
 STATUS_SQL = """
-WITH f AS (
-  SELECT debtor_id, MIN(due_date) AS min_due, SUM(amount - paid_amount) AS outstanding
-  FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
-), seg AS (SELECT f.debtor_id, {segment} AS segment FROM f)
-SELECT seg.segment, d.status, COUNT(*) AS debts, SUM(d.amount) AS amount,
-       SUM(d.amount - d.paid_amount) AS outstanding
-FROM debts d JOIN seg ON seg.debtor_id = d.debtor_id
-WHERE d.creditor_id = :creditor GROUP BY seg.segment, d.status
+SELECT status, COUNT(*) AS debts, SUM(amount) AS amount, SUM(amount - paid_amount) AS outstanding
+FROM debts WHERE creditor_id = :creditor GROUP BY status
 """
 
+
 MESSAGE_SQL = """
-WITH f AS (
-  SELECT debtor_id, MIN(due_date) AS min_due, SUM(amount - paid_amount) AS outstanding
-  FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
-), seg AS (SELECT f.debtor_id, {segment} AS segment FROM f)
-SELECT seg.segment, m.channel, COALESCE(m.template, '') AS template, {version} AS version,
+WITH who AS (
+  SELECT cv.id AS conversation_id, seg.segment
+  FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id
+  JOIN results_seg seg ON seg.debtor_id = ct.debtor_id
+)
+SELECT who.segment, m.channel, COALESCE(m.template, '') AS template, {version} AS version,
        m.author, COUNT(*) AS messages
-FROM messages m
-JOIN conversations cv ON cv.id = m.conversation_id
-JOIN contacts ct ON ct.id = cv.contact_id
-JOIN seg ON seg.debtor_id = ct.debtor_id
+FROM messages m JOIN who ON who.conversation_id = m.conversation_id
 WHERE m.direction = 'out' AND m.created_at >= :start_at AND m.created_at < :end_at
-GROUP BY seg.segment, m.channel, COALESCE(m.template, ''), {version}, m.author
+GROUP BY who.segment, m.channel, COALESCE(m.template, ''), {version}, m.author
 """
 
 OVER_TIME_SQL = """
@@ -296,16 +324,42 @@ class ResultsService:
         period = self.period(creditor, start, end)
         segment, params = segment_case(policy, end)
         params.update(creditor=creditor, end_date=end, start_at=period.start_at, end_at=period.end_at)
+        # Two connections at once: the per-debtor chain (segment table, debtor and message
+        # figures) and the portfolio-wide ones (debts by status, recovery over time).
+        (debtor_rows, message_rows), (status_rows, time_rows) = await asyncio.gather(
+            self._debtor_figures(segment, dict(params)),
+            self._portfolio_figures(policy, period, dict(params)))
+        return self._assemble(creditor, policy, period, debtor_rows, status_rows, message_rows, time_rows)
+
+    async def _begin(self, session: AsyncSession) -> str:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            # The grouped joins are cheap but their estimates are not: PostgreSQL's JIT would
+            # spend a second compiling them; and the per-debtor aggregates fit in memory.
+            await session.execute(text("SET LOCAL jit = off"))
+            await session.execute(text("SET LOCAL work_mem = '64MB'"))
+        return dialect
+
+    async def _debtor_figures(self, segment: str, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
         async with self._sessions() as session:
-            dialect = session.get_bind().dialect.name
+            dialect = await self._begin(session)
+            if dialect != "postgresql":
+                await session.execute(text("DROP TABLE IF EXISTS temp.results_seg"))
             versions = await self._version_case(session, params)
+            await session.execute(self._sql(segment_table_sql(segment, dialect), params))
+            await session.execute(text("ANALYZE results_seg"))
             debtor_rows = (await session.execute(self._sql(DEBTOR_SQL.format(
-                segment=segment, days=_days_between(dialect, "contacted.first_at", "paid.first_paid")),
-                params))).mappings().all()
-            status_rows = (await session.execute(self._sql(STATUS_SQL.format(segment=segment), params)
-                           )).mappings().all()
-            message_rows = (await session.execute(self._sql(MESSAGE_SQL.format(
-                segment=segment, version=versions), params))).mappings().all()
+                days=_days_between(dialect, "t.first_at", "t.first_paid")), params))).mappings().all()
+            message_rows = (await session.execute(self._sql(MESSAGE_SQL.format(version=versions), params))
+                            ).mappings().all()
+            await session.rollback()  # drops the temporary table
+        return list(debtor_rows), list(message_rows)
+
+    async def _portfolio_figures(self, policy: Policy, period: Period, params: dict[str, Any]
+                                 ) -> tuple[list[Any], list[Any]]:
+        async with self._sessions() as session:
+            dialect = await self._begin(session)
+            status_rows = (await session.execute(self._sql(STATUS_SQL, params))).mappings().all()
             if dialect == "postgresql":
                 day, params["zone"] = "date(p.paid_at AT TIME ZONE :zone)", policy.creditor.timezone
             else:  # SQLite keeps UTC: shift by the zone's offset at the start of the period
@@ -313,7 +367,8 @@ class ResultsService:
                 day, params["shift"] = "date(p.paid_at, :shift)", f"{int(offset.total_seconds())} seconds"
             time_rows = (await session.execute(self._sql(OVER_TIME_SQL.format(day=day), params))
                          ).mappings().all()
-        return self._assemble(creditor, policy, period, debtor_rows, status_rows, message_rows, time_rows)
+            await session.rollback()
+        return list(status_rows), list(time_rows)
 
     @staticmethod
     def _sql(sql: str, params: Mapping[str, Any]) -> TextClause:
@@ -369,7 +424,7 @@ class ResultsService:
                                              for s in STATUSES}
         for row in status_rows:
             entry = status[row["status"]]
-            entry["debts"] += int(row["debts"])
+            entry["debts"] += int(dec(row["debts"]))
             entry["amount"] += dec(row["amount"])
             entry["outstanding"] += dec(row["outstanding"])
         over_time, cumulative = [], ZERO

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -139,3 +141,16 @@ async def test_blocked_chat_marks_contact_unreachable_on_telegram_only(stack: St
     assert statuses["telegram"] == "unreachable"
     assert statuses["whatsapp"] == statuses["sms"] == "active"
     assert row is not None and row.status == "failed" and "403" in (row.last_error or "")
+
+
+async def test_webhook_mode_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    from bot.bootstrap import build_container
+    from bot.channels.runtime import ChannelConfigurationError
+    from bot.devtools.emulators.twilio import TwilioEmulator
+    from tests.channels.conftest import ButtonDialogue, channel_settings
+
+    settings = channel_settings(tmp_path, "http://127.0.0.1:9", TwilioEmulator(),
+                                telegram_webhook_secret=None)
+    with pytest.raises(ChannelConfigurationError, match="ACORDO_TELEGRAM_WEBHOOK_SECRET"):
+        async with build_container(settings, dialogue=ButtonDialogue()):
+            pass

@@ -113,7 +113,8 @@ async def test_installments_are_reminded_followed_up_and_the_agreement_breaks_af
 
     assert await run(due - timedelta(days=2)) == []
     dry = await followup.run(due - timedelta(days=1), dry_run=True)
-    assert [d["action"] for d in dry.decisions] == ["RemindInstallment"] and not await queued(desk, conversation)
+    assert [d["action"] for d in dry.decisions] == ["RemindInstallment"]
+    assert not await queued(desk, conversation)
     assert await run(due - timedelta(days=1)) == ["RemindInstallment"]
     assert await run(due - timedelta(days=1)) == []  # a re-run sends nothing twice
     messages = await queued(desk, conversation)
@@ -152,16 +153,19 @@ async def test_promise_recorded_confirmed_reminded_and_kept(desk: Desk) -> None:
     monday = date(2026, 11, 30)
     assert outcome.replies[0].variables["date"] == monday
     [charge] = outcome.replies[1].variables["charges"]
-    assert charge["amount"] == Decimal("500.00") and brcode.parse(charge["payload"]).amount == Decimal("500.00")
+    assert charge["amount"] == Decimal("500.00")
+    assert brcode.parse(charge["payload"]).amount == Decimal("500.00")
     async with desk.container.sessions() as session:
         [promise] = list(await session.scalars(select(Promise)))
-        assert (promise.promised_date, promise.amount, promise.status) == (monday, Decimal("500.00"), "pending")
+        assert (promise.promised_date, promise.amount, promise.status) == (
+            monday, Decimal("500.00"), "pending")
     desk.at(noon(date(2026, 11, 27)))
     assert [d["action"] for d in (await desk.container.followup.run(date(2026, 11, 27))).decisions] == []
     saturday = date(2026, 11, 28)  # Sunday is closed: Saturday is the last contact day before Monday
     report = await desk.container.followup.run(saturday)
     assert [d["action"] for d in report.decisions] == ["RemindPromise"]
-    assert [m.template for m in await queued(desk, conversation)] == ["promise_reminder", "payment_instructions"]
+    templates = [m.template for m in await queued(desk, conversation)]
+    assert templates == ["promise_reminder", "payment_instructions"]
     response = await desk.pay(txid=charge["txid"], amount="500.00", paid_at="2026-11-30T09:00:00-03:00")
     assert response.status_code == 200
     async with desk.container.sessions() as session:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -150,7 +151,7 @@ async def test_every_figure_of_a_known_portfolio(known: async_sessionmaker[Async
         {"status": "open", "debts": 2, "amount": D("2500.00"), "outstanding": D("2000.00")},
         {"status": "in_agreement", "debts": 1, "amount": D("800.00"), "outstanding": D("800.00")},
         {"status": "paid", "debts": 1, "amount": D("1000.00"), "outstanding": D("0.00")},
-        {"status": "disputed", "debts": 1, "amount": D("300.00"), "outstanding": D("300.00")},
+        {"status": "disputed", "debts": 1, "amount": D("300.00"), "outstanding": D("250.00")},
         {"status": "written_off", "debts": 0, "amount": D("0.00"), "outstanding": D("0.00")},
     ]
     assert results.over_time == [
@@ -187,11 +188,11 @@ async def test_every_figure_of_a_known_portfolio(known: async_sessionmaker[Async
         1, D("0.10"), D("0.00"))
     assert results.by_step == [
         {"step": "gentle #2 (day +1)", "contacts": 3, "cost": D("0.50")},
-        {"step": "(not in a cadence)", "contacts": 4, "cost": D("6.00")},
+        {"step": "(not in a cadence)", "contacts": 4, "cost": D("6.80")},
     ]
     assert {r["template_version"]: (r["contacts"], r["cost"]) for r in results.by_template_version} == {
         "overdue_first file": (1, D("0.40")), "overdue_first v2": (2, D("0.10")),
-        "offer_installments file": (1, D("0.00")), "(agent) file": (2, D("6.00")),
+        "offer_installments file": (1, D("0.00")), "(agent) file": (2, D("6.80")),
         "offer_full_payment file": (1, D("0.00"))}
 
 
@@ -218,13 +219,15 @@ async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> 
     conversation = await desk.debtor()
     await desk.agree(conversation, installments=2)
     await desk.pay(debt_external_id="NF-acme", amount="100.00", paid_at="2026-11-26T09:00:00-03:00")
-    anonymous = await desk.http.get("/admin/results", follow_redirects=False)
+    # ACORDO_PUBLIC_URL is https: the session cookie is Secure.
+    https = httpx.AsyncClient(transport=desk.http._transport, base_url="https://test")
+    anonymous = await https.get("/admin/results", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
-    await login(desk.http, "alice", PASSWORD)
-    assert (await desk.http.get("/admin/results")).status_code == 403
-    await desk.http.post("/logout", data={})
-    desk.http.cookies.clear()
-    assert (await login(desk.http, "carla", PASSWORD)).status_code == 303
+    await login(https, "alice", PASSWORD)
+    assert (await https.get("/admin/results")).status_code == 403
+    https.cookies.clear()
+    assert (await login(https, "carla", PASSWORD)).status_code == 303
+    desk.http = https
     page = await desk.http.get("/admin/results?start=2026-11-01&end=2026-11-30")
     assert page.status_code == 200 and "<svg" in page.text and "Recovery rate" in page.text
     assert "R$ 100.00" in page.text
@@ -241,8 +244,12 @@ async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> 
     kinds = [r["kind"] for r in rows]
     assert {"offer", "agreement", "agreement_created", "payment", "payment_recorded"} <= set(kinds)
     assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
+    turn = await desk.http.post("/channels/web/messages", json={"sender": "fin@acme.example", "text": "oi"})
+    assert turn.status_code == 200
     await desk.say(conversation, cmd.HandOffToAgent(intent="request_human"))
     metrics = (await desk.http.get("/metrics")).text
     assert "acordo_handoffs_waiting 1.0" in metrics
     assert "acordo_turn_seconds_bucket" in metrics and "acordo_outbox_depth" in metrics
     assert "acordo_rasa_errors_total 0.0" in metrics and "acordo_provider_errors" in metrics
+    assert 'acordo_messages{channel="web",direction="in",status="processed"} 1.0' in metrics
+    await https.aclose()

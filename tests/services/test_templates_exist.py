@@ -14,8 +14,8 @@ def referenced_templates() -> set[str]:
         source = path.read_text(encoding="utf-8")
         names.update(re.findall(r'Reply\(\s*"([a-z_]+)"', source))
         names.update(re.findall(r'Button\("([a-z_]+)"', source))
-        names.update(re.findall(r'template = "([a-z_]+)" if', source))
-        names.update(re.findall(r'else "([a-z_]+)"\n', source))
+        for pair in re.findall(r'template = "([a-z_]+)" if [^\n]* else "([a-z_]+)"', source):
+            names.update(pair)
     return names
 
 

@@ -89,3 +89,24 @@ class Observed:
         for request in self.sends():
             outcomes[request.outcome] += 1
         return {"requests": len(self.sends()), "deliveries": len(self.deliveries), "outcomes": dict(outcomes)}
+
+    def report(self, global_per_second: float, chat_per_second: float) -> dict[str, Any]:
+        """Everything a benchmark needs, as JSON-safe values."""
+        sends = self.sends()
+        delivered_keys: dict[str, int] = defaultdict(int)
+        texts: dict[tuple[str, str], int] = defaultdict(int)
+        for delivery in self.deliveries:
+            delivered_keys[delivery.key or delivery.provider_id] += 1
+            texts[(delivery.chat, delivery.text)] += 1
+        span = (sends[-1].at - sends[0].at) if len(sends) > 1 else 0.0
+        first_ok = [d.at for d in self.deliveries]
+        ok_span = (max(first_ok) - min(first_ok)) if len(first_ok) > 1 else 0.0
+        times = sorted(r.at for r in sends)
+        low, high = int(len(times) * 0.05), int(len(times) * 0.95) - 1
+        steady = (high - low) / (times[high] - times[low]) if high > low and times[high] > times[low] else 0.0
+        return {**self.summary(), "violations": self.violations(global_per_second, chat_per_second),
+                "sustained_request_rate": steady,
+                "request_rate": len(sends) / span if span else 0.0,
+                "delivery_rate": len(self.deliveries) / ok_span if ok_span else 0.0,
+                "duplicated": sum(n - 1 for n in texts.values() if n > 1),
+                "delivered_keys": sorted(delivered_keys)}

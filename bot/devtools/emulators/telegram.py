@@ -37,7 +37,13 @@ class TelegramEmulator(Observed):
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/_emulator/report", self._report)
         return app
+
+    async def _report(self, request: web.Request) -> web.Response:
+        rate = float(request.query.get("global", "30"))
+        chat = float(request.query.get("chat", "1"))
+        return web.json_response(self.report(rate, chat))
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._runner = web.AppRunner(self.app(), handle_signals=False)

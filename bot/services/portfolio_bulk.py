@@ -1,0 +1,166 @@
+"""Set-based portfolio upserts: a batch of validated debtors in a handful of statements.
+
+Same rules as :class:`~bot.storage.repositories.PortfolioRepository`'s one-by-one upserts
+(which stay for single changes): by external id, a contact's ``status`` and a debt's
+``paid_amount``/``status`` are kept, and a debtor whose contact address belongs to another
+debtor is rejected whole. Per batch:
+
+1. who already owns the batch's contact addresses (one query) — a debtor claiming another
+   debtor's address (or an address claimed earlier in the batch) is rejected;
+2. ``INSERT … ON CONFLICT (creditor_id, external_id) DO UPDATE`` for the debtors, then one
+   query for their ids;
+3. the same for contacts (``ON CONFLICT (channel, address)``, only when still the same
+   debtor's) and debts (``ON CONFLICT (creditor_id, external_id)``).
+
+Both PostgreSQL and SQLite run these as multi-row statements (``executemany``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, tuple_
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import schemas
+from bot.storage import models as db
+
+# Rows per statement: below SQLite's 32,766 bound parameters and asyncpg's 32,767.
+KEYS_PER_QUERY = 2_000
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+debtors_t = _table(db.Debtor)
+contacts_t = _table(db.Contact)
+debts_t = _table(db.Debt)
+
+
+@dataclass
+class BulkResult:
+    debtors: int = 0
+    contacts: int = 0
+    debts: int = 0
+    rejected: list[schemas.RejectedRow] = field(default_factory=list)
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class BulkPortfolioWriter:
+    """Upserts batches of debtors of one creditor in the caller's session (the caller commits)."""
+
+    def __init__(self, session: AsyncSession, creditor_id: str, now: datetime) -> None:
+        self.session = session
+        self.creditor_id = creditor_id
+        self.now = now
+        self.dialect = session.get_bind().dialect.name
+
+    def _insert(self, table: Table) -> Any:
+        return pg.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+
+    async def write(self, batch: Sequence[tuple[int, schemas.DebtorIn]]) -> BulkResult:
+        result = BulkResult()
+        latest: dict[str, tuple[int, schemas.DebtorIn]] = {}
+        for line, debtor in batch:  # the same debtor twice in a batch: the later one wins
+            latest[debtor.external_id] = (line, debtor)
+        accepted = await self._without_conflicts(list(latest.values()), result)
+        if not accepted:
+            return result
+        ids = await self._upsert_debtors([d for _, d in accepted])
+        contacts: dict[tuple[str, str], dict[str, Any]] = {}
+        debts: dict[str, dict[str, Any]] = {}
+        for _, debtor in accepted:
+            debtor_id = ids[debtor.external_id]
+            for contact in debtor.contacts:
+                contacts[(contact.channel, contact.address)] = {
+                    "debtor_id": debtor_id, "name": contact.name, "channel": contact.channel,
+                    "address": contact.address, "locale": contact.locale, "timezone": contact.timezone,
+                    "created_at": self.now}
+            for debt in debtor.debts:
+                debts[debt.external_id] = {
+                    "creditor_id": self.creditor_id, "debtor_id": debtor_id, "external_id": debt.external_id,
+                    "amount": debt.amount, "currency": debt.currency, "due_date": debt.due_date,
+                    "description": debt.description, "created_at": self.now, "updated_at": self.now}
+            result.debtors += 1
+            result.contacts += len(debtor.contacts)
+            result.debts += len(debtor.debts)
+        if contacts:
+            statement = self._insert(contacts_t)
+            excluded = statement.excluded
+            await self.session.execute(statement.on_conflict_do_update(
+                index_elements=["channel", "address"],
+                set_={"name": excluded.name, "locale": excluded.locale, "timezone": excluded.timezone},
+                where=contacts_t.c.debtor_id == excluded.debtor_id), list(contacts.values()))
+        if debts:
+            statement = self._insert(debts_t)
+            excluded = statement.excluded
+            await self.session.execute(statement.on_conflict_do_update(
+                index_elements=["creditor_id", "external_id"],
+                set_={"debtor_id": excluded.debtor_id, "amount": excluded.amount,
+                      "currency": excluded.currency, "due_date": excluded.due_date,
+                      "description": excluded.description, "updated_at": excluded.updated_at}),
+                list(debts.values()))
+        return result
+
+    async def _without_conflicts(self, items: list[tuple[int, schemas.DebtorIn]],
+                                 result: BulkResult) -> list[tuple[int, schemas.DebtorIn]]:
+        """Drop (and report) debtors claiming an address that belongs to another debtor."""
+        addresses = list({(c.channel, c.address) for _, d in items for c in d.contacts})
+        owners: dict[tuple[str, str], tuple[int, str, str]] = {}
+        for part in _chunks(addresses, KEYS_PER_QUERY):
+            rows = await self.session.execute(
+                select(contacts_t.c.channel, contacts_t.c.address, debtors_t.c.id, debtors_t.c.creditor_id,
+                       debtors_t.c.external_id)
+                .select_from(contacts_t.join(debtors_t, debtors_t.c.id == contacts_t.c.debtor_id))
+                .where(tuple_(contacts_t.c.channel, contacts_t.c.address).in_(list(part))))
+            for channel, address, owner_id, creditor_id, external_id in rows:
+                owners[(channel, address)] = (owner_id, creditor_id, external_id)
+        claimed: dict[tuple[str, str], str] = {}
+        accepted = []
+        for line, debtor in items:
+            conflict = None
+            for contact in debtor.contacts:
+                key = (contact.channel, contact.address)
+                owner = owners.get(key)
+                if owner is not None and (owner[1], owner[2]) != (self.creditor_id, debtor.external_id):
+                    conflict = f"{contact.channel}:{contact.address} already belongs to debtor #{owner[0]}"
+                elif claimed.get(key, debtor.external_id) != debtor.external_id:
+                    conflict = (f"{contact.channel}:{contact.address} already belongs to debtor "
+                                f"{claimed[key]!r} (earlier in the file)")
+                if conflict:
+                    break
+            if conflict:
+                result.rejected.append(schemas.RejectedRow(row=line, field="contacts.address", reason=conflict))
+                continue
+            for contact in debtor.contacts:
+                claimed[(contact.channel, contact.address)] = debtor.external_id
+            accepted.append((line, debtor))
+        return accepted
+
+    async def _upsert_debtors(self, items: list[schemas.DebtorIn]) -> dict[str, int]:
+        statement = self._insert(debtors_t)
+        excluded = statement.excluded
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["creditor_id", "external_id"],
+            set_={"name": excluded.name, "tax_id": excluded.tax_id, "timezone": excluded.timezone,
+                  "locale": excluded.locale, "updated_at": excluded.updated_at}),
+            [{"creditor_id": self.creditor_id, "external_id": d.external_id, "name": d.name, "tax_id": d.tax_id,
+              "timezone": d.timezone, "locale": d.locale, "created_at": self.now, "updated_at": self.now}
+             for d in items])
+        ids: dict[str, int] = {}
+        for part in _chunks([d.external_id for d in items], KEYS_PER_QUERY):
+            rows = await self.session.execute(
+                select(debtors_t.c.external_id, debtors_t.c.id)
+                .where(debtors_t.c.creditor_id == self.creditor_id, debtors_t.c.external_id.in_(list(part))))
+            ids.update({external_id: debtor_id for external_id, debtor_id in rows})
+        return ids

@@ -1,0 +1,97 @@
+"""The results dashboard and the audit view in a real headless Chromium (Debian's package,
+driven by Playwright), against the app served over HTTP on the known portfolio of
+tests/payments/test_results.py. Screenshots go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.devtools.stack import Child, start_app
+from bot.storage import create_engine, migrate, session_factory
+from tests.conftest import ROOT
+from tests.payments.test_results import build_portfolio
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "results-password-123"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def seed(url: str) -> None:
+    await migrate(url)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            await build_portfolio(session)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).is_file():
+        pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+    folder = tmp_path_factory.mktemp("results")
+    url = f"sqlite:///{folder / 'acordo.db'}"
+    asyncio.run(seed(url))
+    env = {"ACORDO_DATABASE_URL": url, "ACORDO_POLICIES_DIR": str(ROOT / "policies"),
+           "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"), "ACORDO_ADMIN_TOKEN": "browser-admin",
+           "ACORDO_RASA_URL": "http://127.0.0.1:9", "ACORDO_OUTBOX_IN_APP": "false"}
+    added = subprocess.run([sys.executable, "-m", "bot", "users", "add", "carla", "--role", "admin"],
+                           cwd=ROOT, env={**os.environ, **env, "ACORDO_NEW_PASSWORD": PASSWORD},
+                           capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stdout + added.stderr
+    port = free_port()
+    app: Child = start_app(ROOT, port=port, env=env, log=folder / "app.log")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        app.stop()
+
+
+def test_results_page_reads_at_a_glance_in_chromium(served: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{served}/admin/results?start=2026-11-01&end=2026-11-30")
+            assert "/login" in page.url  # admins only
+            page.fill("input[name=name]", "carla")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/admin/results?**")
+            kpis = page.locator(".kpi").all_inner_texts()
+            assert any("Recovery rate" in k and "36.6%" in k for k in kpis), kpis
+            assert any("Recovered" in k and "R$ 1,500.00" in k for k in kpis), kpis
+            assert page.locator("svg[role=img]").count() == 4
+            assert page.locator("#table-segment tbody tr").count() == 2
+            page.screenshot(path=str(SHOTS / "results.png"), full_page=True)
+            with page.expect_download() as download:
+                page.click("#table-channel a.button")
+            assert download.value.suggested_filename.startswith("acordo-demo-channel-")
+            page.goto(f"{served}/admin/debtors/b/audit")
+            rows = page.locator("tbody tr").all_inner_texts()
+            kinds = [r.split("\t")[1] for r in rows]
+            assert kinds[:2] == ["promise", "message_out"] and "handoff" in kinds and "payment" in kinds
+            page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
+        finally:
+            browser.close()
