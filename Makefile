@@ -70,6 +70,7 @@ nlu-heldout: model
 
 bench: model
 	$(PY) -m bench.turns
+	$(PY) -m bench.portfolio
 
 compose-config:
 	bash docker/check.sh

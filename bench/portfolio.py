@@ -53,29 +53,58 @@ def generate(path: Path, invoices: int, debtors: int) -> None:
     per = invoices // debtors
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["debtor_external_id", "debtor_name", "debtor_tax_id", "debtor_timezone",
-                         "debtor_locale", "contact_name", "contact_channel", "contact_address",
-                         "contact_locale", "debt_external_id", "amount", "currency", "due_date",
-                         "description"])
+        writer.writerow(
+            [
+                "debtor_external_id",
+                "debtor_name",
+                "debtor_tax_id",
+                "debtor_timezone",
+                "debtor_locale",
+                "contact_name",
+                "contact_channel",
+                "contact_address",
+                "contact_locale",
+                "debt_external_id",
+                "amount",
+                "currency",
+                "due_date",
+                "description",
+            ]
+        )
         for d in range(debtors):
             zone = zones[d % len(zones)]
             tax_id = cnpj(10_000_000 + d)
             for i in range(per):
-                channel, address = (("whatsapp", f"+5511{d:09d}") if i % 2 == 0 else ("sms", f"+5521{d:09d}"))
+                channel, address = ("whatsapp", f"+5511{d:09d}") if i % 2 == 0 else ("sms", f"+5521{d:09d}")
                 if i >= 2:
                     channel = address = ""
                 due = DAY - timedelta(days=rng.randint(-10, 120))
-                writer.writerow([f"deb-{d}", f"Empresa {d} Ltda", tax_id, zone, "pt-BR",
-                                 "Financeiro" if channel else "", channel, address, "",
-                                 f"NF-{d}-{i}", f"{rng.randint(100, 90000)}.{rng.randint(0, 99):02d}", "BRL",
-                                 due.isoformat(), f"NF {d}-{i}"])
+                writer.writerow(
+                    [
+                        f"deb-{d}",
+                        f"Empresa {d} Ltda",
+                        tax_id,
+                        zone,
+                        "pt-BR",
+                        "Financeiro" if channel else "",
+                        channel,
+                        address,
+                        "",
+                        f"NF-{d}-{i}",
+                        f"{rng.randint(100, 90000)}.{rng.randint(0, 99):02d}",
+                        "BRL",
+                        due.isoformat(),
+                        f"NF {d}-{i}",
+                    ]
+                )
 
 
 def policy_dir(folder: Path) -> Path:
     policies = folder / "policies"
     policies.mkdir(exist_ok=True)
-    (policies / "bench.yaml").write_text((ROOT / "policies" / "demo.yaml").read_text(encoding="utf-8"),
-                                         encoding="utf-8")
+    (policies / "bench.yaml").write_text(
+        (ROOT / "policies" / "demo.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     return policies
 
 
@@ -85,14 +114,17 @@ class Step:
     seconds: float
     peak_rss: int
     rows: int | None = None
+    cpu: float = 0.0  # user + system seconds of the step's process (what the load cannot inflate)
 
     def line(self) -> str:
         rate = f"{self.rows / self.seconds:>10,.0f} rows/s" if self.rows else " " * 17
         target = TARGETS.get(self.name)
         verdict = "" if target is None else ("  ok" if self.seconds <= target else f"  OVER {target:.0f} s")
         memory = "  ok" if self.peak_rss < GIB else "  OVER 1 GiB"
-        return (f"{self.name:<38} {self.seconds:7.1f} s {rate}  peak RSS {self.peak_rss / 2**20:7.0f} MiB"
-                f"{memory}{verdict}")
+        return (
+            f"{self.name:<38} {self.seconds:7.1f} s (cpu {self.cpu:6.1f} s) {rate}  "
+            f"peak RSS {self.peak_rss / 2**20:7.0f} MiB{memory}{verdict}"
+        )
 
 
 def measured(name: str, args: list[str], env: dict[str, str], rows: int | None = None) -> Step:
@@ -106,7 +138,7 @@ def measured(name: str, args: list[str], env: dict[str, str], rows: int | None =
         raise SystemExit(f"{name} failed:\n{out}\n{errors}")
     if out.strip():
         print("   ", out.strip().splitlines()[-2] if len(out.strip().splitlines()) > 1 else out.strip())
-    return Step(name, seconds, usage.ru_maxrss * 1024, rows)
+    return Step(name, seconds, usage.ru_maxrss * 1024, rows, usage.ru_utime + usage.ru_stime)
 
 
 async def _create_database() -> str:
@@ -143,11 +175,16 @@ async def _due_contacts(url: str, policies: str, mode: str) -> None:
 
     engine = create_engine(url)
     try:
-        service = CadenceService(session_factory(engine), load_policies(Path(policies)),
-                                 TemplateRenderer(ROOT / "templates"), FixedClock(NOW), {"whatsapp", "sms"})
+        service = CadenceService(
+            session_factory(engine),
+            load_policies(Path(policies)),
+            TemplateRenderer(ROOT / "templates"),
+            FixedClock(NOW),
+            {"whatsapp", "sms"},
+        )
         if mode == "preview":
-            result = await service.preview(DAY)
-            print(f"{len(result.planned):,} to send, {len(result.skipped):,} not sent")
+            result = await service.summary(DAY)
+            print(f"{sum(result.planned.values()):,} to send, {sum(result.skipped.values()):,} not sent")
         else:
             [run] = await service.schedule(DAY)
             print(f"{run.planned:,} contacts planned, {run.skipped:,} decisions not to contact recorded")
@@ -156,7 +193,9 @@ async def _due_contacts(url: str, policies: str, mode: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--debtors", type=int, default=200_000)
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
@@ -172,24 +211,59 @@ def main() -> None:
         folder = Path(tmp)
         csv_file = folder / "portfolio.csv"
         policies = policy_dir(folder)
-        base_env = {**os.environ, "ACORDO_POLICIES_DIR": str(policies), "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"),
-                    "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-        steps = [measured("generate csv", [sys.executable, "-m", "bench.portfolio", "--generate", str(csv_file),
-                                           "--invoices", str(args.invoices), "--debtors", str(args.debtors)],
-                          base_env, args.invoices)]
-        print(f"{args.invoices:,} invoices, {args.debtors:,} debtors: {csv_file.stat().st_size / 2**20:.0f} MiB")
+        base_env = {
+            **os.environ,
+            "ACORDO_POLICIES_DIR": str(policies),
+            "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"),
+            "PYTHONPATH": str(ROOT),
+            "COLUMNS": "200",
+        }
+        steps = [
+            measured(
+                "generate csv",
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.portfolio",
+                    "--generate",
+                    str(csv_file),
+                    "--invoices",
+                    str(args.invoices),
+                    "--debtors",
+                    str(args.debtors),
+                ],
+                base_env,
+                args.invoices,
+            )
+        ]
+        print(
+            f"{args.invoices:,} invoices, {args.debtors:,} debtors: {csv_file.stat().st_size / 2**20:.0f} MiB"
+        )
         url = asyncio.run(_create_database())
         try:
             importer = [sys.executable, "-m", "bot", "import", str(csv_file), "--creditor", "bench"]
-            steps.append(measured("import postgresql", importer, {**base_env, "ACORDO_DATABASE_URL": url},
-                                  args.invoices))
-            steps.append(measured("import sqlite", importer,
-                                  {**base_env, "ACORDO_DATABASE_URL": f"sqlite:///{folder / 'bench.db'}"},
-                                  args.invoices))
+            steps.append(
+                measured(
+                    "import postgresql", importer, {**base_env, "ACORDO_DATABASE_URL": url}, args.invoices
+                )
+            )
+            steps.append(
+                measured(
+                    "import sqlite",
+                    importer,
+                    {**base_env, "ACORDO_DATABASE_URL": f"sqlite:///{folder / 'bench.db'}"},
+                    args.invoices,
+                )
+            )
             due = [sys.executable, "-m", "bench.portfolio", "--due", url, str(policies)]
-            steps.append(measured("due contacts postgresql (preview)", [*due, "preview"], base_env, args.invoices))
-            steps.append(measured("due contacts postgresql (schedule)", [*due, "schedule"], base_env,
-                                  args.invoices))
+            steps.append(
+                measured(
+                    "due contacts postgresql (preview counts)", [*due, "preview"], base_env, args.invoices
+                )
+            )
+            steps.append(
+                measured("due contacts postgresql (schedule)", [*due, "schedule"], base_env, args.invoices)
+            )
         finally:
             asyncio.run(_drop_database(url))
     print()

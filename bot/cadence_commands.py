@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.config import Settings
+from bot.services.cadence import CadencePreview, CadenceSummary
 
 if TYPE_CHECKING:
     from bot.bootstrap import Container
-    from bot.services.cadence import CadencePreview
 
 out = Console()
 err = Console(stderr=True)
@@ -48,33 +48,42 @@ def _day(value: str | None) -> date | None:
         raise typer.Exit(2) from exc
 
 
-def preview(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD (the debtors' local day)")],
-            creditor: Annotated[str | None, typer.Option(help="creditor id (default: all)")] = None,
-            as_json: Annotated[bool, typer.Option("--json", help="CONTRACT §5 JSON")] = False,
-            details: Annotated[bool, typer.Option(help="list every contact, not only the counts")] = False,
-            ) -> None:
+def preview(
+    day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD (the debtors' local day)")],
+    creditor: Annotated[str | None, typer.Option(help="creditor id (default: all)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="CONTRACT §5 JSON")] = False,
+    details: Annotated[bool, typer.Option(help="list every contact, not only the counts")] = False,
+) -> None:
     """What the dispatcher would do on a date, and why it would not contact the others (no sending)."""
     when = _day(day)
     assert when is not None
 
-    async def work(container: Container) -> CadencePreview:
-        return await container.cadence.preview(when, creditor)
+    async def work(container: Container) -> CadencePreview | CadenceSummary:
+        if as_json or details:
+            return await container.cadence.preview(when, creditor)
+        return await container.cadence.summary(when, creditor)  # counts only: aggregated in SQL
 
     try:
-        result: CadencePreview = _with_container(work)
+        result = _with_container(work)
     except ValueError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc
-    if as_json:
+    if as_json and isinstance(result, CadencePreview):
         print(json.dumps(result.as_json(), ensure_ascii=False))  # noqa: T201 - machine output
         return
     _print_tables(result, details)
 
 
-def _print_tables(result: CadencePreview, details: bool) -> None:
+def _print_tables(result: CadencePreview | CadenceSummary, details: bool) -> None:
     counts = result.counts()
-    planned = Table("segment", "step", "template", "channel", "contacts",
-                    title=f"Régua on {result.day.isoformat()}: to send")
+    planned = Table(
+        "segment",
+        "step",
+        "template",
+        "channel",
+        "contacts",
+        title=f"Régua on {result.day.isoformat()}: to send",
+    )
     for (segment, step, template, channel), count in sorted(counts["planned"].items()):
         planned.add_row(segment, step, template, channel, str(count))
     skipped = Table("segment", "step", "template", "reason", "contacts", title="Not sent, and why")
@@ -83,23 +92,35 @@ def _print_tables(result: CadencePreview, details: bool) -> None:
     out.print(planned)
     out.print(skipped)
     by_reason: dict[str, int] = {}
-    for row in result.skipped:
-        by_reason[row.reason] = by_reason.get(row.reason, 0) + 1
+    for (_, _, _, reason), count in counts["skipped"].items():
+        by_reason[reason] = by_reason.get(reason, 0) + count
     summary = ", ".join(f"{reason} {count}" for reason, count in sorted(by_reason.items()))
-    out.print(f"{len(result.planned)} to send; {len(result.skipped)} not sent"
-              + (f" ({summary})" if summary else ""), markup=False, highlight=False)
-    if details:
+    out.print(
+        f"{sum(counts['planned'].values())} to send; {sum(by_reason.values())} not sent"
+        + (f" ({summary})" if summary else ""),
+        markup=False,
+        highlight=False,
+    )
+    if details and isinstance(result, CadencePreview):
         rows = Table("debtor", "debt", "step", "template", "channel / reason", "at")
         for p in result.planned:
             rows.add_row(p.debtor, p.debt, f"{p.cadence}#{p.step}", p.template, p.channel, p.at.isoformat())
         for s in result.skipped:
-            rows.add_row(s.debtor, s.debt, f"{s.cadence}#{s.step}", s.template,
-                         s.reason + (f" ({s.detail})" if s.detail else ""), "")
+            rows.add_row(
+                s.debtor,
+                s.debt,
+                f"{s.cadence}#{s.step}",
+                s.template,
+                s.reason + (f" ({s.detail})" if s.detail else ""),
+                "",
+            )
         out.print(rows)
 
 
-def run_once(day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; default today")] = None,
-             creditor: Annotated[str | None, typer.Option(help="creditor id (default: all)")] = None) -> None:
+def run_once(
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; default today")] = None,
+    creditor: Annotated[str | None, typer.Option(help="creditor id (default: all)")] = None,
+) -> None:
     """Schedule the day's régua and queue it in the outbox now (the worker does this by itself)."""
     when = _day(day)
 
@@ -115,6 +136,9 @@ def run_once(day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD;
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc
     for result in results:
-        out.print(f"{result.creditor} {result.day.isoformat()}: {result.planned} planned, "
-                  f"{result.skipped} not contacted (reasons recorded)", markup=False)
+        out.print(
+            f"{result.creditor} {result.day.isoformat()}: {result.planned} planned, "
+            f"{result.skipped} not contacted (reasons recorded)",
+            markup=False,
+        )
     out.print(f"{queued} contacts queued", markup=False)

@@ -157,7 +157,8 @@ def _import_progress(file: Path) -> Any:
     @contextmanager
     def bar() -> Any:
         progress = Progress(TextColumn("importing {task.description}"), BarColumn(),
-                            TextColumn("{task.fields[rows]:,} rows"), TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                            TextColumn("{task.fields[rows]:,} rows"),
+                            TextColumn("{task.fields[rate]:,.0f} rows/s"),
                             TimeElapsedColumn(), console=err, disable=not err.is_terminal)
         with progress:
             task = progress.add_task(file.name, total=max(file.stat().st_size, 1), rows=0, rate=0.0)

@@ -55,10 +55,10 @@ class ChannelRates:
             count, window = 1, (1 / self.global_per_second) * (1 + self.margin)
         limits = [Limit(f"{scope}:global", count, window)]
         if count >= 10:
-            # Smoothing: at most half the budget per half window (no full-second bursts). A
-            # finer sub-window would cost throughput: every slot is reused only after the
-            # window plus the dispatcher's own latency.
-            limits.append(Limit(f"{scope}:global:smooth", math.ceil(count / 2), window / 2))
+            # Smoothing: at most a tenth of the budget per tenth of the window. Bursts make the
+            # provider see our sends with uneven delays (violations under CPU load); the price
+            # is throughput, as every slot is reused only after its window plus our latency.
+            limits.append(Limit(f"{scope}:global:smooth", math.ceil(count / 10), window / 10))
         chat_window = max((1 / self.per_chat_per_second) * (1 + self.margin),
                           1 / self.per_chat_per_second + self.chat_margin_seconds)
         limits.append(Limit(f"{scope}:chat:{address}", 1, chat_window))

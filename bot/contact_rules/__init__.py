@@ -23,8 +23,23 @@ from bot.contact_rules.rules import (
 )
 
 __all__ = [
-    "REASON_ORDER", "CadenceStep", "ChannelChoice", "ContactCalendar", "ContactOption",
-    "DayDecision", "DebtFacts", "DueWindow", "HourWindow", "SkipReason", "Slot", "ZoneDay",
-    "ZoneDays", "cap_reason", "choose_channel", "current_step", "due_windows", "pause_reason",
+    "REASON_ORDER",
+    "CadenceStep",
+    "ChannelChoice",
+    "ContactCalendar",
+    "ContactOption",
+    "DayDecision",
+    "DebtFacts",
+    "DueWindow",
+    "HourWindow",
+    "SkipReason",
+    "Slot",
+    "ZoneDay",
+    "ZoneDays",
+    "cap_reason",
+    "choose_channel",
+    "current_step",
+    "due_windows",
+    "pause_reason",
     "rolling_week",
 ]

@@ -56,10 +56,18 @@ class SkipReason(StrEnum):
 
 # The order reasons are checked in: the first that applies is the one recorded.
 REASON_ORDER: tuple[SkipReason, ...] = (
-    SkipReason.PAID, SkipReason.DISPUTE, SkipReason.AGREEMENT, SkipReason.HUMAN,
-    SkipReason.OPTED_OUT, SkipReason.WRONG_PERSON, SkipReason.NO_CHANNEL,
-    SkipReason.HOLIDAY, SkipReason.CLOSED_DAY, SkipReason.OUTSIDE_HOURS,
-    SkipReason.CAP_PER_DAY, SkipReason.CAP_PER_7_DAYS,
+    SkipReason.PAID,
+    SkipReason.DISPUTE,
+    SkipReason.AGREEMENT,
+    SkipReason.HUMAN,
+    SkipReason.OPTED_OUT,
+    SkipReason.WRONG_PERSON,
+    SkipReason.NO_CHANNEL,
+    SkipReason.HOLIDAY,
+    SkipReason.CLOSED_DAY,
+    SkipReason.OUTSIDE_HOURS,
+    SkipReason.CAP_PER_DAY,
+    SkipReason.CAP_PER_7_DAYS,
 )
 
 
@@ -194,11 +202,11 @@ def rolling_week(day: date) -> tuple[date, date]:
 class DebtFacts:
     """What the pauses look at, for one debt of one debtor on one day."""
 
-    debt_status: str = "open"                 # open | in_agreement | paid | disputed
-    unpaid: bool = True                       # principal not yet covered by payments
-    active_agreement: bool = False            # the debtor has an agreement in force
-    pending_promise: bool = False             # the debtor promised to pay and it is not due/broken
-    human_owned: bool = False                 # a person owns one of the debtor's conversations
+    debt_status: str = "open"  # open | in_agreement | paid | disputed
+    unpaid: bool = True  # principal not yet covered by payments
+    active_agreement: bool = False  # the debtor has an agreement in force
+    pending_promise: bool = False  # the debtor promised to pay and it is not due/broken
+    human_owned: bool = False  # a person owns one of the debtor's conversations
     already_paid_reported_on: date | None = None  # last "already paid" not followed by a payment
 
 
@@ -235,8 +243,13 @@ class ChannelChoice:
     rank: int = -1  # position of the chosen channel in the step's list
 
 
-def choose_channel(step_channels: Sequence[str], contacts: Sequence[ContactOption],
-                   enabled: Iterable[str], *, after_rank: int = -1) -> ChannelChoice:
+def choose_channel(
+    step_channels: Sequence[str],
+    contacts: Sequence[ContactOption],
+    enabled: Iterable[str],
+    *,
+    after_rank: int = -1,
+) -> ChannelChoice:
     """The first channel of the step (after ``after_rank``, for a fallback) that is on and has
     an active contact; otherwise why not: ``opted_out`` or ``wrong_person`` when one of the
     debtor's contacts says so, else ``no_channel``."""
@@ -321,6 +334,7 @@ class ZoneDays:
         if zone not in self._cache:
             decision = self.calendar.decide_day(self.day, zone, self.now)
             slot = self.calendar.slot(self.day, zone)
-            self._cache[zone] = ZoneDay(zone, decision.at, decision.reason,
-                                        slot.end if slot is not None else None)
+            self._cache[zone] = ZoneDay(
+                zone, decision.at, decision.reason, slot.end if slot is not None else None
+            )
         return self._cache[zone]

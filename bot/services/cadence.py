@@ -93,9 +93,24 @@ from bot.storage.repositories import AuditLog, ConversationRepository, Duplicate
 
 logger = logging.getLogger(__name__)
 Status = CadenceContactStatus
-DECISION_COLUMNS = ("debt_id", "debtor_id", "debtor_ext", "debt_ext", "due_date", "segment", "cadence",
-                    "step", "template", "contact_id", "channel", "zone", "at", "window_end", "reason",
-                    "detail")
+DECISION_COLUMNS = (
+    "debt_id",
+    "debtor_id",
+    "debtor_ext",
+    "debt_ext",
+    "due_date",
+    "segment",
+    "cadence",
+    "step",
+    "template",
+    "contact_id",
+    "channel",
+    "zone",
+    "at",
+    "window_end",
+    "reason",
+    "detail",
+)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -118,7 +133,7 @@ def contact_calendar(policy: Policy, around: date) -> ContactCalendar:
     return ContactCalendar.from_rules(rules, national)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedContact:
     debtor: str
     debt: str
@@ -130,12 +145,19 @@ class PlannedContact:
     cadence: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"debtor": self.debtor, "debt": self.debt, "step": self.step, "template": self.template,
-                "channel": self.channel, "at": self.at.isoformat(), "segment": self.segment,
-                "cadence": self.cadence}
+        return {
+            "debtor": self.debtor,
+            "debt": self.debt,
+            "step": self.step,
+            "template": self.template,
+            "channel": self.channel,
+            "at": self.at.isoformat(),
+            "segment": self.segment,
+            "cadence": self.cadence,
+        }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SkippedContact:
     debtor: str
     debt: str
@@ -147,9 +169,15 @@ class SkippedContact:
     detail: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"debtor": self.debtor, "debt": self.debt, "step": self.step,
-                               "reason": self.reason, "template": self.template, "segment": self.segment,
-                               "cadence": self.cadence}
+        row: dict[str, Any] = {
+            "debtor": self.debtor,
+            "debt": self.debt,
+            "step": self.step,
+            "reason": self.reason,
+            "template": self.template,
+            "segment": self.segment,
+            "cadence": self.cadence,
+        }
         if self.detail:
             row["detail"] = self.detail
         return row
@@ -162,14 +190,34 @@ class CadencePreview:
     skipped: list[SkippedContact] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"date": self.day.isoformat(), "planned": [p.as_json() for p in self.planned],
-                "skipped": [s.as_json() for s in self.skipped]}
+        return {
+            "date": self.day.isoformat(),
+            "planned": [p.as_json() for p in self.planned],
+            "skipped": [s.as_json() for s in self.skipped],
+        }
 
     def counts(self) -> dict[str, Counter[tuple[str, ...]]]:
         return {
-            "planned": Counter((p.segment, f"{p.cadence}#{p.step}", p.template, p.channel) for p in self.planned),
-            "skipped": Counter((s.segment, f"{s.cadence}#{s.step}", s.template, s.reason) for s in self.skipped),
+            "planned": Counter(
+                (p.segment, f"{p.cadence}#{p.step}", p.template, p.channel) for p in self.planned
+            ),
+            "skipped": Counter(
+                (s.segment, f"{s.cadence}#{s.step}", s.template, s.reason) for s in self.skipped
+            ),
         }
+
+
+@dataclass
+class CadenceSummary:
+    """Counts of a preview: to send per (segment, step, template, channel), not sent per
+    (segment, step, template, reason)."""
+
+    day: date
+    planned: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    skipped: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+
+    def counts(self) -> dict[str, Counter[tuple[str, str, str, str]]]:
+        return {"planned": self.planned, "skipped": self.skipped}
 
 
 @dataclass
@@ -182,47 +230,81 @@ class ScheduleResult:
 
 def _temp_table() -> Table:
     return Table(
-        "tmp_cadence_decisions", MetaData(),
-        Column("debt_id", Integer), Column("debtor_id", Integer), Column("debtor_ext", String(64)),
-        Column("debt_ext", String(64)), Column("due_date", Date), Column("segment", String(64)),
-        Column("cadence", String(64)), Column("step", Integer), Column("template", String(64)),
-        Column("contact_id", Integer), Column("channel", String(16)), Column("zone", String(64)),
-        Column("at", DateTime(timezone=True)), Column("window_end", DateTime(timezone=True)),
-        Column("reason", String(24)), Column("detail", String(64)),
+        "tmp_cadence_decisions",
+        MetaData(),
+        Column("debt_id", Integer),
+        Column("debtor_id", Integer),
+        Column("debtor_ext", String(64)),
+        Column("debt_ext", String(64)),
+        Column("due_date", Date),
+        Column("segment", String(64)),
+        Column("cadence", String(64)),
+        Column("step", Integer),
+        Column("template", String(64)),
+        Column("contact_id", Integer),
+        Column("channel", String(16)),
+        Column("zone", String(64)),
+        Column("at", DateTime(timezone=True)),
+        Column("window_end", DateTime(timezone=True)),
+        Column("reason", String(24)),
+        Column("detail", String(64)),
         prefixes=["TEMPORARY"],
     )
 
 
-async def cancel_pending(session: AsyncSession, debt_ids: Iterable[int], reason: str,
-                         now: datetime) -> int:
+async def cancel_pending(session: AsyncSession, debt_ids: Iterable[int], reason: str, now: datetime) -> int:
     """Take these debts out of the régua at once: their queued reminders not yet claimed by a
     worker are cancelled in the outbox (the caller commits). How many were cancelled."""
     ids = list(debt_ids)
     if not ids:
         return 0
     table, outbox = table_of(CadenceContact), table_of(OutboxMessage)
-    rows = (await session.execute(select(table.c.id, table.c.outbox_id).where(
-        table.c.debt_id.in_(ids), table.c.status.in_([Status.PLANNED.value, Status.QUEUED.value])))).all()
+    rows = (
+        await session.execute(
+            select(table.c.id, table.c.outbox_id).where(
+                table.c.debt_id.in_(ids), table.c.status.in_([Status.PLANNED.value, Status.QUEUED.value])
+            )
+        )
+    ).all()
     cancelled = 0
     for row_id, outbox_id in rows:
         if outbox_id is not None:
             changed = await session.execute(
-                update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-                .values(status=OutboxStatus.CANCELLED.value, last_error=f"cadence paused: {reason}"[:500],
-                        updated_at=now).execution_options(synchronize_session=False))
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
+                .values(
+                    status=OutboxStatus.CANCELLED.value,
+                    last_error=f"cadence paused: {reason}"[:500],
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
             if not getattr(changed, "rowcount", 0):
                 continue  # a worker holds it already
-        await session.execute(update(table).where(table.c.id == row_id).values(
-            status=Status.CANCELLED.value, updated_at=now).execution_options(synchronize_session=False))
+        await session.execute(
+            update(table)
+            .where(table.c.id == row_id)
+            .values(status=Status.CANCELLED.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
         cancelled += 1
     return cancelled
 
 
 class CadenceService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
-                 renderer: TemplateRenderer, clock: Clock, channels_on: Iterable[str], *,
-                 schedule_every: timedelta = timedelta(minutes=15), tick_seconds: float = 30.0,
-                 batch: int = 500, on_queued: Any = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        policies: PolicyBook,
+        renderer: TemplateRenderer,
+        clock: Clock,
+        channels_on: Iterable[str],
+        *,
+        schedule_every: timedelta = timedelta(minutes=15),
+        tick_seconds: float = 30.0,
+        batch: int = 500,
+        on_queued: Any = None,
+    ) -> None:
         self._sessions = sessions
         self._policies = policies
         self._renderer = renderer
@@ -253,10 +335,15 @@ class CadenceService:
             return now
         return datetime.combine(day, time(0), tzinfo=ZoneInfo(policy.creditor.timezone)).astimezone(UTC)
 
-    async def _decision_query(self, session: AsyncSession, creditor: str, policy: Policy, day: date,
-                              now: datetime) -> Any:
+    async def _decision_query(
+        self, session: AsyncSession, creditor: str, policy: Policy, day: date, now: datetime
+    ) -> Any:
         dialect = _dialect(session)
         planner = DuePlanner(dialect)
+        if dialect == "postgresql":
+            # The statement is a batch over every debt: hash joins, never nested loops over
+            # CTE scans (whose row estimates are guesses). For this transaction only.
+            await session.execute(text("SET LOCAL enable_nestloop = off"))
         zone_names = [z for z in (await session.scalars(planner.zones(creditor))).all() if z]
         calendar = contact_calendar(policy, day)
         verdicts = ZoneDays(calendar, day, now)
@@ -266,7 +353,9 @@ class CadenceService:
                 zones[name] = verdicts.get(name)
             except (KeyError, ValueError):
                 logger.warning("unknown time zone %r in the portfolio of %s", name, creditor)
-        since = already_paid_since(day, policy.contact_rules.already_paid_pause_days, policy.creditor.timezone)
+        since = already_paid_since(
+            day, policy.contact_rules.already_paid_pause_days, policy.creditor.timezone
+        )
         request = PlanRequest(creditor, policy, day, self.channels_on)
         return planner.decisions(request, zones, now, since)
 
@@ -277,36 +366,126 @@ class CadenceService:
             for creditor_id, policy in self._creditors(creditor):
                 now = self._moment(policy, day)
                 for row in (await session.execute(self._made_on(creditor_id, day))).all():
-                    result.planned.append(PlannedContact(
-                        row.debtor_ext, row.debt_ext, row.step, row.template, row.channel,
-                        row.at.astimezone(ZoneInfo(row.timezone)), row.segment, row.cadence))
+                    result.planned.append(
+                        PlannedContact(
+                            row.debtor_ext,
+                            row.debt_ext,
+                            row.step,
+                            row.template,
+                            row.channel,
+                            row.at.astimezone(ZoneInfo(row.timezone)),
+                            row.segment,
+                            row.cadence,
+                        )
+                    )
                 query = await self._decision_query(session, creditor_id, policy, day, now)
                 if query is None:
                     continue
-                for row in (await session.execute(query)).all():
+                async for row in await session.stream(query):
                     if row.reason is None:
-                        result.planned.append(PlannedContact(
-                            row.debtor_ext, row.debt_ext, row.step, row.template, row.channel,
-                            row.at.astimezone(ZoneInfo(row.zone)), row.segment, row.cadence))
+                        result.planned.append(
+                            PlannedContact(
+                                row.debtor_ext,
+                                row.debt_ext,
+                                row.step,
+                                row.template,
+                                row.channel,
+                                row.at.astimezone(ZoneInfo(row.zone)),
+                                row.segment,
+                                row.cadence,
+                            )
+                        )
                     else:
-                        result.skipped.append(SkippedContact(
-                            row.debtor_ext, row.debt_ext, row.step, row.reason, row.template,
-                            row.segment, row.cadence, row.detail))
+                        result.skipped.append(
+                            SkippedContact(
+                                row.debtor_ext,
+                                row.debt_ext,
+                                row.step,
+                                row.reason,
+                                row.template,
+                                row.segment,
+                                row.cadence,
+                                row.detail,
+                            )
+                        )
         result.planned.sort(key=lambda p: (p.at, p.debtor, p.debt))
         result.skipped.sort(key=lambda s: (s.debtor, s.debt, s.step))
+        return result
+
+    async def summary(self, day: date, creditor: str | None = None) -> CadenceSummary:
+        """The preview's counts, aggregated in SQL (the readable view of a large portfolio):
+        contacts per (segment, step, template, channel) and not-contacts per (…, reason)."""
+        result = CadenceSummary(day)
+        async with self._sessions() as session:
+            for creditor_id, policy in self._creditors(creditor):
+                now = self._moment(policy, day)
+                made = self._made_on(creditor_id, day).subquery("made")
+                for row in await session.execute(
+                    select(
+                        made.c.segment,
+                        made.c.cadence,
+                        made.c.step,
+                        made.c.template,
+                        made.c.channel,
+                        func.count(),
+                    ).group_by(made.c.segment, made.c.cadence, made.c.step, made.c.template, made.c.channel)
+                ):
+                    result.planned[(row[0], f"{row[1]}#{row[2]}", row[3], row[4])] += row[5]
+                query = await self._decision_query(session, creditor_id, policy, day, now)
+                if query is None:
+                    continue
+                decided = query.subquery("decided")
+                keys = (
+                    decided.c.segment,
+                    decided.c.cadence,
+                    decided.c.step,
+                    decided.c.template,
+                    decided.c.channel,
+                    decided.c.reason,
+                )
+                for row in await session.execute(select(*keys, func.count()).group_by(*keys)):
+                    segment, cadence, step, template, channel, reason, count = row
+                    if reason is None:
+                        result.planned[(segment, f"{cadence}#{step}", template, channel)] += count
+                    else:
+                        result.skipped[(segment, f"{cadence}#{step}", template, reason)] += count
         return result
 
     def _made_on(self, creditor: str, day: date) -> Any:
         debts, debtors = table_of(db.Debt), table_of(db.Debtor)
         table = table_of(CadenceContact)
-        return (select(debtors.c.external_id.label("debtor_ext"), debts.c.external_id.label("debt_ext"),
-                       table.c.step, table.c.template, table.c.channel, table.c.at, table.c.timezone,
-                       table.c.segment, table.c.cadence)
-                .select_from(table.join(debts, debts.c.id == table.c.debt_id)
-                             .join(debtors, debtors.c.id == table.c.debtor_id))
-                .where(table.c.creditor_id == creditor, table.c.day == day, table.c.attempt == 0,
-                       table.c.status.in_([Status.PLANNED.value, Status.QUEUED.value, Status.SENT.value,
-                                           Status.FELL_BACK.value, Status.FAILED.value])))
+        return (
+            select(
+                debtors.c.external_id.label("debtor_ext"),
+                debts.c.external_id.label("debt_ext"),
+                table.c.step,
+                table.c.template,
+                table.c.channel,
+                table.c.at,
+                table.c.timezone,
+                table.c.segment,
+                table.c.cadence,
+            )
+            .select_from(
+                table.join(debts, debts.c.id == table.c.debt_id).join(
+                    debtors, debtors.c.id == table.c.debtor_id
+                )
+            )
+            .where(
+                table.c.creditor_id == creditor,
+                table.c.day == day,
+                table.c.attempt == 0,
+                table.c.status.in_(
+                    [
+                        Status.PLANNED.value,
+                        Status.QUEUED.value,
+                        Status.SENT.value,
+                        Status.FELL_BACK.value,
+                        Status.FAILED.value,
+                    ]
+                ),
+            )
+        )
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -345,41 +524,120 @@ class CadenceService:
         return result
 
     def _insert(self, session: AsyncSession, table: Table) -> Any:
-        return (pg.insert(table) if _dialect(session) == "postgresql" else sqlite.insert(table))
+        return pg.insert(table) if _dialect(session) == "postgresql" else sqlite.insert(table)
 
     async def _write_contacts(self, session: AsyncSession, tmp: Table, creditor: str, day: date) -> int:
         table = table_of(CadenceContact)
         now = self._clock.now()
-        key = (literal("cadence:") + tmp.c.debt_id.cast(String) + literal(":") + tmp.c.cadence
-               + literal(":") + tmp.c.step.cast(String) + literal(":" + day.isoformat()))
-        rows = select(key, literal(creditor), tmp.c.debtor_id, tmp.c.debt_id, tmp.c.contact_id, tmp.c.segment,
-                      tmp.c.cadence, tmp.c.step, tmp.c.template, tmp.c.channel, literal(0), literal(day, Date),
-                      tmp.c.zone, tmp.c.at, tmp.c.window_end, literal(Status.PLANNED.value),
-                      literal(now, table.c.created_at.type), literal(now, table.c.updated_at.type)
-                      ).where(tmp.c.reason.is_(None))
-        statement = self._insert(session, table).from_select(
-            ["idempotency_key", "creditor_id", "debtor_id", "debt_id", "contact_id", "segment", "cadence",
-             "step", "template", "channel", "attempt", "day", "timezone", "at", "window_end", "status",
-             "created_at", "updated_at"], rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        key = (
+            literal("cadence:")
+            + tmp.c.debt_id.cast(String)
+            + literal(":")
+            + tmp.c.cadence
+            + literal(":")
+            + tmp.c.step.cast(String)
+            + literal(":" + day.isoformat())
+        )
+        rows = select(
+            key,
+            literal(creditor),
+            tmp.c.debtor_id,
+            tmp.c.debt_id,
+            tmp.c.contact_id,
+            tmp.c.segment,
+            tmp.c.cadence,
+            tmp.c.step,
+            tmp.c.template,
+            tmp.c.channel,
+            literal(0),
+            literal(day, Date),
+            tmp.c.zone,
+            tmp.c.at,
+            tmp.c.window_end,
+            literal(Status.PLANNED.value),
+            literal(now, table.c.created_at.type),
+            literal(now, table.c.updated_at.type),
+        ).where(tmp.c.reason.is_(None))
+        statement = (
+            self._insert(session, table)
+            .from_select(
+                [
+                    "idempotency_key",
+                    "creditor_id",
+                    "debtor_id",
+                    "debt_id",
+                    "contact_id",
+                    "segment",
+                    "cadence",
+                    "step",
+                    "template",
+                    "channel",
+                    "attempt",
+                    "day",
+                    "timezone",
+                    "at",
+                    "window_end",
+                    "status",
+                    "created_at",
+                    "updated_at",
+                ],
+                rows,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
         written = await session.execute(statement)
         return int(getattr(written, "rowcount", 0) or 0)
 
     async def _write_decisions(self, session: AsyncSession, tmp: Table, creditor: str, day: date) -> int:
         table = table_of(ContactDecision)
         now = self._clock.now()
-        rows = select(literal(creditor), tmp.c.debtor_id, tmp.c.debt_id, tmp.c.segment, tmp.c.cadence,
-                      tmp.c.step, tmp.c.template, tmp.c.reason, tmp.c.detail, literal(day, Date),
-                      literal(day, Date), literal(1), literal(now, table.c.created_at.type),
-                      literal(now, table.c.updated_at.type)).where(tmp.c.reason.is_not(None))
+        rows = select(
+            literal(creditor),
+            tmp.c.debtor_id,
+            tmp.c.debt_id,
+            tmp.c.segment,
+            tmp.c.cadence,
+            tmp.c.step,
+            tmp.c.template,
+            tmp.c.reason,
+            tmp.c.detail,
+            literal(day, Date),
+            literal(day, Date),
+            literal(1),
+            literal(now, table.c.created_at.type),
+            literal(now, table.c.updated_at.type),
+        ).where(tmp.c.reason.is_not(None))
         statement = self._insert(session, table).from_select(
-            ["creditor_id", "debtor_id", "debt_id", "segment", "cadence", "step", "template", "reason",
-             "detail", "first_day", "last_day", "days", "created_at", "updated_at"], rows)
+            [
+                "creditor_id",
+                "debtor_id",
+                "debt_id",
+                "segment",
+                "cadence",
+                "step",
+                "template",
+                "reason",
+                "detail",
+                "first_day",
+                "last_day",
+                "days",
+                "created_at",
+                "updated_at",
+            ],
+            rows,
+        )
         excluded = statement.excluded
         statement = statement.on_conflict_do_update(
             index_elements=["debt_id", "cadence", "step", "reason"],
-            set_={"last_day": excluded.last_day, "days": table.c.days + 1, "detail": excluded.detail,
-                  "segment": excluded.segment, "updated_at": excluded.updated_at},
-            where=table.c.last_day < excluded.last_day)
+            set_={
+                "last_day": excluded.last_day,
+                "days": table.c.days + 1,
+                "detail": excluded.detail,
+                "segment": excluded.segment,
+                "updated_at": excluded.updated_at,
+            },
+            where=table.c.last_day < excluded.last_day,
+        )
         await session.execute(statement)
         count = await session.scalar(select(func.count()).select_from(tmp).where(tmp.c.reason.is_not(None)))
         return int(count or 0)
@@ -401,39 +659,71 @@ class CadenceService:
 
     async def _materialize_batch(self, size: int) -> int:
         async with self._sessions() as session:
-            query = (select(CadenceContact).where(CadenceContact.status == Status.PLANNED.value)
-                     .order_by(CadenceContact.at, CadenceContact.id).limit(size))
+            query = (
+                select(CadenceContact)
+                .where(CadenceContact.status == Status.PLANNED.value)
+                .order_by(CadenceContact.at, CadenceContact.id)
+                .limit(size)
+            )
             if _dialect(session) == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list(await session.scalars(query))
             if not rows:
                 return 0
-            debts = {d.id: d for d in await session.scalars(
-                select(db.Debt).where(db.Debt.id.in_({r.debt_id for r in rows})))}
-            debtors = {d.id: d for d in await session.scalars(
-                select(db.Debtor).where(db.Debtor.id.in_({r.debtor_id for r in rows})))}
-            contact_rows = {c.id: c for c in await session.scalars(
-                select(db.Contact).where(db.Contact.id.in_({r.contact_id for r in rows})))}
+            debts = {
+                d.id: d
+                for d in await session.scalars(
+                    select(db.Debt).where(db.Debt.id.in_({r.debt_id for r in rows}))
+                )
+            }
+            debtors = {
+                d.id: d
+                for d in await session.scalars(
+                    select(db.Debtor).where(db.Debtor.id.in_({r.debtor_id for r in rows}))
+                )
+            }
+            contact_rows = {
+                c.id: c
+                for c in await session.scalars(
+                    select(db.Contact).where(db.Contact.id.in_({r.contact_id for r in rows}))
+                )
+            }
             paused = await self._paused_debtors(session, {r.debtor_id for r in rows})
             for row in rows:
-                await self._queue_one(session, row, debts[row.debt_id], debtors[row.debtor_id],
-                                      contact_rows[row.contact_id], paused)
+                await self._queue_one(
+                    session,
+                    row,
+                    debts[row.debt_id],
+                    debtors[row.debtor_id],
+                    contact_rows[row.contact_id],
+                    paused,
+                )
             await session.commit()
             return len(rows)
 
     async def _paused_debtors(self, session: AsyncSession, debtor_ids: set[int]) -> dict[int, str]:
         """Debtors whose régua is paused now (agreement, promise, a person), with the reason."""
         paused: dict[int, str] = {}
-        for debtor_id in await session.scalars(select(db.Agreement.debtor_id).where(
-                db.Agreement.debtor_id.in_(debtor_ids), db.Agreement.status == db.AgreementStatus.ACTIVE.value)):
-            paused[debtor_id] = SkipReason.AGREEMENT.value
-        for debtor_id in await session.scalars(select(Promise.debtor_id).where(
-                Promise.debtor_id.in_(debtor_ids), Promise.status == PromiseStatus.PENDING.value)):
+        for debtor_id in await session.scalars(
+            select(db.Agreement.debtor_id).where(
+                db.Agreement.debtor_id.in_(debtor_ids), db.Agreement.status == db.AgreementStatus.ACTIVE.value
+            )
+        ):
             paused[debtor_id] = SkipReason.AGREEMENT.value
         for debtor_id in await session.scalars(
-                select(db.Contact.debtor_id).join(db.Conversation, db.Conversation.contact_id == db.Contact.id)
-                .where(db.Contact.debtor_id.in_(debtor_ids),
-                       db.Conversation.state == db.ConversationState.HUMAN.value)):
+            select(Promise.debtor_id).where(
+                Promise.debtor_id.in_(debtor_ids), Promise.status == PromiseStatus.PENDING.value
+            )
+        ):
+            paused[debtor_id] = SkipReason.AGREEMENT.value
+        for debtor_id in await session.scalars(
+            select(db.Contact.debtor_id)
+            .join(db.Conversation, db.Conversation.contact_id == db.Contact.id)
+            .where(
+                db.Contact.debtor_id.in_(debtor_ids),
+                db.Conversation.state == db.ConversationState.HUMAN.value,
+            )
+        ):
             paused.setdefault(debtor_id, SkipReason.HUMAN.value)
         return paused
 
@@ -444,10 +734,19 @@ class CadenceService:
             return SkipReason.DISPUTE.value
         if debt.status == db.DebtStatus.IN_AGREEMENT:
             return SkipReason.AGREEMENT.value
+        if debt.status != db.DebtStatus.OPEN:
+            return str(debt.status)[:24]  # a status added later (a write-off): never reminded
         return None
 
-    async def _queue_one(self, session: AsyncSession, row: CadenceContact, debt: db.Debt, debtor: db.Debtor,
-                         contact: db.Contact, paused: dict[int, str]) -> None:
+    async def _queue_one(
+        self,
+        session: AsyncSession,
+        row: CadenceContact,
+        debt: db.Debt,
+        debtor: db.Debtor,
+        contact: db.Contact,
+        paused: dict[int, str],
+    ) -> None:
         reason = self._debt_pause(debt) or paused.get(debtor.id)
         if contact.status != db.ContactStatus.ACTIVE:
             reason = reason or contact.status
@@ -459,56 +758,130 @@ class CadenceService:
         if policy is None:
             row.status = Status.CANCELLED.value
             return
-        step = next((s for s in policy_steps(policy) if s.cadence == row.cadence and s.number == row.step), None)
+        step = next(
+            (s for s in policy_steps(policy) if s.cadence == row.cadence and s.number == row.step), None
+        )
         locale = contact.locale or debtor.locale or self._renderer.default_locale
-        balance = balance_on(DebtPosition(external_id=debt.external_id, principal=debt.amount,
-                                          due_date=debt.due_date, paid=debt.paid_amount), row.day, policy.charges)
+        balance = balance_on(
+            DebtPosition(
+                external_id=debt.external_id,
+                principal=debt.amount,
+                due_date=debt.due_date,
+                paid=debt.paid_amount,
+            ),
+            row.day,
+            policy.charges,
+        )
         variables: dict[str, Any] = {
-            "creditor_name": policy.creditor.name, "debtor_name": debtor.name,
-            "contact_name": (contact.name or "").split(" ")[0], "creditor_tax_id": policy.creditor.tax_id,
-            "pix_key": policy.creditor.pix_key, "today": row.day, "balance": balance, "total": balance,
-            "debts": [{"external_id": debt.external_id, "description": debt.description or "",
-                       "amount": debt.amount, "due_date": debt.due_date,
-                       "days_past_due": days_past_due(debt.due_date, row.day), "balance": balance}],
+            "creditor_name": policy.creditor.name,
+            "debtor_name": debtor.name,
+            "contact_name": (contact.name or "").split(" ")[0],
+            "creditor_tax_id": policy.creditor.tax_id,
+            "pix_key": policy.creditor.pix_key,
+            "today": row.day,
+            "balance": balance,
+            "total": balance,
+            "debts": [
+                {
+                    "external_id": debt.external_id,
+                    "description": debt.description or "",
+                    "amount": debt.amount,
+                    "due_date": debt.due_date,
+                    "days_past_due": days_past_due(debt.due_date, row.day),
+                    "balance": balance,
+                }
+            ],
         }
         text_body = self._renderer.render(row.template, locale, variables)
-        buttons = ([{"title": self._renderer.render(b.title_template, locale, {}), "payload": b.payload}
-                    for b in MENU_BUTTONS] if step is not None and step.offer_negotiation else [])
+        buttons = (
+            [
+                {"title": self._renderer.render(b.title_template, locale, {}), "payload": b.payload}
+                for b in MENU_BUTTONS
+            ]
+            if step is not None and step.offer_negotiation
+            else []
+        )
         conversations = ConversationRepository(session)
         conversation = await conversations.get_or_create(contact)
         if conversation.state != db.ConversationState.BOT:
             row.status = Status.CANCELLED.value
-            await self._record_cancel(session, row, SkipReason.HUMAN.value
-                                      if conversation.state == db.ConversationState.HUMAN else "opted_out")
+            await self._record_cancel(
+                session,
+                row,
+                SkipReason.HUMAN.value if conversation.state == db.ConversationState.HUMAN else "opted_out",
+            )
             return
         try:
             message = await conversations.add_message(
-                conversation, direction="out", author="bot", text=text_body, channel=contact.channel,
-                status="queued", template=row.template, template_vars=encode(variables),
-                buttons=buttons or None, idempotency_key=row.idempotency_key)
+                conversation,
+                direction="out",
+                author="bot",
+                text=text_body,
+                channel=contact.channel,
+                status="queued",
+                template=row.template,
+                template_vars=encode(variables),
+                buttons=buttons or None,
+                idempotency_key=row.idempotency_key,
+            )
         except DuplicateMessage as duplicate:
             message = duplicate.existing
         if contact.channel == db.Channel.WEB:
             row.status = Status.SENT.value  # the web chat shows it on the debtor's next visit
         else:
             outbox = await OutboxRepository(session).enqueue(
-                channel=contact.channel, address=contact.address, text=text_body, buttons=buttons or None,
-                message_id=message.id, contact_id=contact.id, template=row.template,
-                template_vars=encode(variables), locale=locale, initiated_by=Initiator.BOT,
-                not_before=row.at, idempotency_key=row.idempotency_key)
+                channel=contact.channel,
+                address=contact.address,
+                text=text_body,
+                buttons=buttons or None,
+                message_id=message.id,
+                contact_id=contact.id,
+                template=row.template,
+                template_vars=encode(variables),
+                locale=locale,
+                initiated_by=Initiator.BOT,
+                not_before=row.at,
+                idempotency_key=row.idempotency_key,
+            )
             row.outbox_id = outbox.id
             row.status = Status.QUEUED.value
         await AuditLog(session).record(
-            AuditKind.CADENCE_REMINDER, "bot", debtor_id=debtor.id, conversation_id=conversation.id,
-            data={"debt": debt.external_id, "cadence": row.cadence, "step": row.step, "template": row.template,
-                  "channel": row.channel, "at": row.at.isoformat(), "key": row.idempotency_key})
+            AuditKind.CADENCE_REMINDER,
+            "bot",
+            debtor_id=debtor.id,
+            conversation_id=conversation.id,
+            data={
+                "debt": debt.external_id,
+                "cadence": row.cadence,
+                "step": row.step,
+                "template": row.template,
+                "channel": row.channel,
+                "at": row.at.isoformat(),
+                "key": row.idempotency_key,
+            },
+        )
 
     async def _record_cancel(self, session: AsyncSession, row: CadenceContact, reason: str) -> None:
-        statement = self._insert(session, table_of(ContactDecision)).values(
-            creditor_id=row.creditor_id, debtor_id=row.debtor_id, debt_id=row.debt_id, segment=row.segment,
-            cadence=row.cadence, step=row.step, template=row.template, reason=reason[:24], detail="cancelled",
-            first_day=row.day, last_day=row.day, days=1, created_at=self._clock.now(),
-            updated_at=self._clock.now()).on_conflict_do_nothing()
+        statement = (
+            self._insert(session, table_of(ContactDecision))
+            .values(
+                creditor_id=row.creditor_id,
+                debtor_id=row.debtor_id,
+                debt_id=row.debt_id,
+                segment=row.segment,
+                cadence=row.cadence,
+                step=row.step,
+                template=row.template,
+                reason=reason[:24],
+                detail="cancelled",
+                first_day=row.day,
+                last_day=row.day,
+                days=1,
+                created_at=self._clock.now(),
+                updated_at=self._clock.now(),
+            )
+            .on_conflict_do_nothing()
+        )
         await session.execute(statement)
 
     # -- following the outbox -------------------------------------------------------------
@@ -521,11 +894,21 @@ class CadenceService:
             table = table_of(CadenceContact)
             outbox = table_of(OutboxMessage)
             queued = table.c.status == Status.QUEUED.value
-            for target, statuses in ((Status.SENT, (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ)),
-                                     (Status.CANCELLED, (OutboxStatus.CANCELLED,))):
-                done = await session.execute(update(table).where(queued, table.c.outbox_id.in_(
-                    select(outbox.c.id).where(outbox.c.status.in_([s.value for s in statuses]))))
-                    .values(status=target.value, updated_at=now).execution_options(synchronize_session=False))
+            for target, statuses in (
+                (Status.SENT, (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ)),
+                (Status.CANCELLED, (OutboxStatus.CANCELLED,)),
+            ):
+                done = await session.execute(
+                    update(table)
+                    .where(
+                        queued,
+                        table.c.outbox_id.in_(
+                            select(outbox.c.id).where(outbox.c.status.in_([s.value for s in statuses]))
+                        ),
+                    )
+                    .values(status=target.value, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
                 stats[target.value] += int(getattr(done, "rowcount", 0) or 0)
             stats["cancelled"] += await self._cancel_paused(session, now)
             stats["expired"] += await self._expire(session, now)
@@ -541,26 +924,40 @@ class CadenceService:
         debts = table_of(db.Debt)
         outbox = table_of(OutboxMessage)
         debt_paused = select(debts.c.id).where(
-            (debts.c.status != db.DebtStatus.OPEN.value) | (debts.c.amount <= debts.c.paid_amount))
+            (debts.c.status != db.DebtStatus.OPEN.value) | (debts.c.amount <= debts.c.paid_amount)
+        )
         debtor_paused = union(
             select(db.Agreement.debtor_id).where(db.Agreement.status == db.AgreementStatus.ACTIVE.value),
             select(Promise.debtor_id).where(Promise.status == PromiseStatus.PENDING.value),
-            select(db.Contact.debtor_id).join(db.Conversation, db.Conversation.contact_id == db.Contact.id)
-            .where(db.Conversation.state == db.ConversationState.HUMAN.value))
-        rows = (await session.execute(select(table.c.id, table.c.outbox_id).where(
-            table.c.status.in_([Status.QUEUED.value, Status.PLANNED.value]),
-            table.c.debt_id.in_(debt_paused) | table.c.debtor_id.in_(debtor_paused)))).all()
+            select(db.Contact.debtor_id)
+            .join(db.Conversation, db.Conversation.contact_id == db.Contact.id)
+            .where(db.Conversation.state == db.ConversationState.HUMAN.value),
+        )
+        rows = (
+            await session.execute(
+                select(table.c.id, table.c.outbox_id).where(
+                    table.c.status.in_([Status.QUEUED.value, Status.PLANNED.value]),
+                    table.c.debt_id.in_(debt_paused) | table.c.debtor_id.in_(debtor_paused),
+                )
+            )
+        ).all()
         cancelled = 0
         for row_id, outbox_id in rows:
             if outbox_id is not None:
                 changed = await session.execute(
-                    update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
+                    update(outbox)
+                    .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
                     .values(status=OutboxStatus.CANCELLED.value, last_error="cadence paused", updated_at=now)
-                    .execution_options(synchronize_session=False))
+                    .execution_options(synchronize_session=False)
+                )
                 if not getattr(changed, "rowcount", 0):
                     continue  # already claimed or sent: the sweep will see its outcome
-            await session.execute(update(table).where(table.c.id == row_id).values(
-                status=Status.CANCELLED.value, updated_at=now).execution_options(synchronize_session=False))
+            await session.execute(
+                update(table)
+                .where(table.c.id == row_id)
+                .values(status=Status.CANCELLED.value, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
             cancelled += 1
         return cancelled
 
@@ -568,19 +965,30 @@ class CadenceService:
         """Contacts whose window closed before they went: planned again on the next allowed day."""
         table = table_of(CadenceContact)
         outbox = table_of(OutboxMessage)
-        rows = (await session.execute(select(table.c.id, table.c.outbox_id).where(
-            table.c.status.in_([Status.QUEUED.value, Status.PLANNED.value]), table.c.window_end <= now))).all()
+        rows = (
+            await session.execute(
+                select(table.c.id, table.c.outbox_id).where(
+                    table.c.status.in_([Status.QUEUED.value, Status.PLANNED.value]), table.c.window_end <= now
+                )
+            )
+        ).all()
         expired = 0
         for row_id, outbox_id in rows:
             if outbox_id is not None:
                 changed = await session.execute(
-                    update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
+                    update(outbox)
+                    .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
                     .values(status=OutboxStatus.CANCELLED.value, last_error="outside_hours", updated_at=now)
-                    .execution_options(synchronize_session=False))
+                    .execution_options(synchronize_session=False)
+                )
                 if not getattr(changed, "rowcount", 0):
                     continue
-            await session.execute(update(table).where(table.c.id == row_id).values(
-                status=Status.EXPIRED.value, updated_at=now).execution_options(synchronize_session=False))
+            await session.execute(
+                update(table)
+                .where(table.c.id == row_id)
+                .values(status=Status.EXPIRED.value, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
             expired += 1
         return expired
 
@@ -589,23 +997,49 @@ class CadenceService:
         fell_back = failed = 0
         async with self._sessions() as session:
             outbox = table_of(OutboxMessage)
-            query = (select(CadenceContact).where(
-                CadenceContact.status == Status.QUEUED.value,
-                CadenceContact.outbox_id.in_(select(outbox.c.id).where(
-                    outbox.c.status == OutboxStatus.FAILED.value))).limit(self._batch))
+            query = (
+                select(CadenceContact)
+                .where(
+                    CadenceContact.status == Status.QUEUED.value,
+                    CadenceContact.outbox_id.in_(
+                        select(outbox.c.id).where(outbox.c.status == OutboxStatus.FAILED.value)
+                    ),
+                )
+                .limit(self._batch)
+            )
             if _dialect(session) == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list(await session.scalars(query))
             for row in rows:
                 policy = self._policies.get(row.creditor_id)
-                step = next((s for s in policy_steps(policy) if s.cadence == row.cadence and s.number == row.step),
-                            None) if policy else None
-                options = [ContactOption(c.id, c.channel, c.status, c.timezone) for c in await session.scalars(
-                    select(db.Contact).where(db.Contact.debtor_id == row.debtor_id))]
-                choice = (choose_channel(step.channels, options, self.channels_on,
-                                         after_rank=step.channels.index(row.channel)
-                                         if row.channel in step.channels else -1)
-                          if step is not None and policy is not None else None)
+                step = (
+                    next(
+                        (
+                            s
+                            for s in policy_steps(policy)
+                            if s.cadence == row.cadence and s.number == row.step
+                        ),
+                        None,
+                    )
+                    if policy
+                    else None
+                )
+                options = [
+                    ContactOption(c.id, c.channel, c.status, c.timezone)
+                    for c in await session.scalars(
+                        select(db.Contact).where(db.Contact.debtor_id == row.debtor_id)
+                    )
+                ]
+                choice = (
+                    choose_channel(
+                        step.channels,
+                        options,
+                        self.channels_on,
+                        after_rank=step.channels.index(row.channel) if row.channel in step.channels else -1,
+                    )
+                    if step is not None and policy is not None
+                    else None
+                )
                 if choice is None or choice.contact is None or policy is None:
                     row.status = Status.FAILED.value
                     failed += 1
@@ -619,14 +1053,30 @@ class CadenceService:
                     continue
                 slot = calendar.slot(at.astimezone(ZoneInfo(zone)).date(), zone)
                 row.status = Status.FELL_BACK.value
-                statement = self._insert(session, table_of(CadenceContact)).values(
-                    idempotency_key=f"{row.idempotency_key.split('|')[0]}|{choice.contact.channel}",
-                    creditor_id=row.creditor_id, debtor_id=row.debtor_id, debt_id=row.debt_id,
-                    contact_id=choice.contact.contact_id, segment=row.segment, cadence=row.cadence,
-                    step=row.step, template=row.template, channel=choice.contact.channel,
-                    attempt=row.attempt + 1, day=row.day, timezone=zone, at=at,
-                    window_end=slot.end if slot else at, status=Status.PLANNED.value,
-                    created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                statement = (
+                    self._insert(session, table_of(CadenceContact))
+                    .values(
+                        idempotency_key=f"{row.idempotency_key.split('|')[0]}|{choice.contact.channel}",
+                        creditor_id=row.creditor_id,
+                        debtor_id=row.debtor_id,
+                        debt_id=row.debt_id,
+                        contact_id=choice.contact.contact_id,
+                        segment=row.segment,
+                        cadence=row.cadence,
+                        step=row.step,
+                        template=row.template,
+                        channel=choice.contact.channel,
+                        attempt=row.attempt + 1,
+                        day=row.day,
+                        timezone=zone,
+                        at=at,
+                        window_end=slot.end if slot else at,
+                        status=Status.PLANNED.value,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                )
                 await session.execute(statement)
                 fell_back += 1
             await session.commit()

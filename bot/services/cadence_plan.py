@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -62,7 +62,6 @@ from bot.storage.payment_models import Promise, PromiseStatus
 from bot.storage.types import UTCDateTime
 
 
-
 def table_of(model: type[Any]) -> Table:
     table: Table = model.__table__
     return table
@@ -83,8 +82,11 @@ BROKEN_PROMISES_LOOKBACK_DAYS = 365
 
 def policy_steps(policy: Policy) -> list[CadenceStep]:
     """Every step of every régua of the policy (``number`` is 1-based within its régua)."""
-    return [CadenceStep(name, index, step.day, step.template, tuple(step.channels), step.offer_negotiation)
-            for name, steps in policy.cadence.items() for index, step in enumerate(steps, start=1)]
+    return [
+        CadenceStep(name, index, step.day, step.template, tuple(step.channels), step.offer_negotiation)
+        for name, steps in policy.cadence.items()
+        for index, step in enumerate(steps, start=1)
+    ]
 
 
 def segment_cadences(policy: Policy) -> dict[str, str]:
@@ -114,8 +116,9 @@ class DuePlanner:
 
     # -- pieces -------------------------------------------------------------------------
 
-    def _days_between(self, later: ColumnElement[object], earlier: ColumnElement[object]
-                      ) -> ColumnElement[int]:
+    def _days_between(
+        self, later: ColumnElement[object], earlier: ColumnElement[object]
+    ) -> ColumnElement[int]:
         if self.dialect == "postgresql":
             return cast(cast(later, Date) - earlier, Integer)
         return cast(func.julianday(func.date(later)) - func.julianday(earlier), Integer)
@@ -149,188 +152,378 @@ class DuePlanner:
         keys = [s.when for s in policy.segments if s.when is not None]
         if not any(w.broken_promises is not None or w.past_days_late is not None for w in keys):
             return None
-        broken = (select(promises.c.debtor_id.label("debtor_id"), func.count().label("broken"),
-                         literal(0).label("late"))
-                  .where(promises.c.status == PromiseStatus.BROKEN.value,
-                         promises.c.promised_date >= day - timedelta(days=BROKEN_PROMISES_LOOKBACK_DAYS))
-                  .group_by(promises.c.debtor_id))
+        broken = (
+            select(
+                promises.c.debtor_id.label("debtor_id"),
+                func.count().label("broken"),
+                literal(0).label("late"),
+            )
+            .where(
+                promises.c.status == PromiseStatus.BROKEN.value,
+                promises.c.promised_date >= day - timedelta(days=BROKEN_PROMISES_LOOKBACK_DAYS),
+            )
+            .group_by(promises.c.debtor_id)
+        )
         paid_debts = debts.alias("paid_debts")
-        last_paid = (select(payments.c.debt_id, func.max(payments.c.paid_at).label("paid_at"))
-                     .group_by(payments.c.debt_id).subquery("last_paid"))
-        late = (select(paid_debts.c.debtor_id.label("debtor_id"), literal(0).label("broken"),
-                       func.max(self._days_between(last_paid.c.paid_at, paid_debts.c.due_date)).label("late"))
-                .select_from(paid_debts.join(last_paid, last_paid.c.debt_id == paid_debts.c.id))
-                .where(paid_debts.c.status == db.DebtStatus.PAID.value)
-                .group_by(paid_debts.c.debtor_id))
+        last_paid = (
+            select(payments.c.debt_id, func.max(payments.c.paid_at).label("paid_at"))
+            .group_by(payments.c.debt_id)
+            .subquery("last_paid")
+        )
+        late = (
+            select(
+                paid_debts.c.debtor_id.label("debtor_id"),
+                literal(0).label("broken"),
+                func.max(self._days_between(last_paid.c.paid_at, paid_debts.c.due_date)).label("late"),
+            )
+            .select_from(paid_debts.join(last_paid, last_paid.c.debt_id == paid_debts.c.id))
+            .where(paid_debts.c.status == db.DebtStatus.PAID.value)
+            .group_by(paid_debts.c.debtor_id)
+        )
         both = union_all(broken, late).subquery("history_rows")
-        return (select(both.c.debtor_id, func.sum(both.c.broken).label("broken"),
-                       func.max(both.c.late).label("late"))
-                .group_by(both.c.debtor_id).subquery("history"))
+        return (
+            select(
+                both.c.debtor_id, func.sum(both.c.broken).label("broken"), func.max(both.c.late).label("late")
+            )
+            .group_by(both.c.debtor_id)
+            .subquery("history")
+        )
 
     # -- the statement -------------------------------------------------------------------
 
-    def decisions(self, request: PlanRequest, zones: Mapping[str, ZoneDay], now: datetime,
-                  already_paid_since: datetime) -> Select[Any] | None:
+    def decisions(
+        self, request: PlanRequest, zones: Mapping[str, ZoneDay], now: datetime, already_paid_since: datetime
+    ) -> Select[Any] | None:
         """The decision rows (``reason`` NULL = contact), or ``None`` when the policy has no régua."""
         policy, day = request.policy, request.day
         steps = policy_steps(policy)
         if not steps or not zones:
             return None
-        windows = [w for name in policy.cadence for w in
-                   due_windows([s for s in steps if s.cadence == name], day)]
+        windows = [
+            w for name in policy.cadence for w in due_windows([s for s in steps if s.cadence == name], day)
+        ]
         max_due = max(w.due_until for w in windows)
         history = self._history(policy, day)
         segments = policy.segments
-        segment_case = case(*[(self._condition(s.when, day, history), s.name)
-                              for s in segments if s.when is not None], else_=segments[-1].name)
-        cadence_case = case(*[(self._condition(s.when, day, history), s.cadence)
-                              for s in segments if s.when is not None], else_=segments[-1].cadence)
+        segment_case = case(
+            *[(self._condition(s.when, day, history), s.name) for s in segments if s.when is not None],
+            else_=segments[-1].name,
+        )
+        cadence_case = case(
+            *[(self._condition(s.when, day, history), s.cadence) for s in segments if s.when is not None],
+            else_=segments[-1].cadence,
+        )
         source = debts.join(debtors, debtors.c.id == debts.c.debtor_id)
         if history is not None:
             source = source.outerjoin(history, history.c.debtor_id == debts.c.debtor_id)
-        base = (select(debts.c.id.label("debt_id"), debts.c.debtor_id, debts.c.due_date,
-                       debts.c.external_id.label("debt_ext"), debtors.c.external_id.label("debtor_ext"),
-                       debtors.c.timezone.label("debtor_zone"), debts.c.status,
-                       or_(debts.c.status == db.DebtStatus.PAID.value,
-                           debts.c.amount <= debts.c.paid_amount).label("is_paid"),
-                       segment_case.label("segment"), cadence_case.label("cadence"))
-                .select_from(source)
-                .where(debts.c.creditor_id == request.creditor_id, debts.c.due_date <= max_due)
-                .cte("base"))
+        base = (
+            select(
+                debts.c.id.label("debt_id"),
+                debts.c.debtor_id,
+                debts.c.due_date,
+                debts.c.external_id.label("debt_ext"),
+                debtors.c.external_id.label("debtor_ext"),
+                debtors.c.timezone.label("debtor_zone"),
+                debts.c.status,
+                or_(debts.c.status == db.DebtStatus.PAID.value, debts.c.amount <= debts.c.paid_amount).label(
+                    "is_paid"
+                ),
+                segment_case.label("segment"),
+                cadence_case.label("cadence"),
+            )
+            .select_from(source)
+            .where(
+                debts.c.creditor_id == request.creditor_id,
+                debts.c.due_date <= max_due,
+                # A status this module does not know (a write-off, say) is never reminded.
+                debts.c.status.in_([status.value for status in db.DebtStatus]),
+            )
+            .cte("base")
+        )
 
-        step_rows = _rows([select(literal(w.step.cadence, String).label("cadence"),
-                                  literal(w.step.number, Integer).label("step"),
-                                  literal(w.step.template, String).label("template"),
-                                  literal(w.due_after, Date).label("due_after"),
-                                  literal(w.due_until, Date).label("due_until"))
-                           for w in windows], "steps")
-        made = (select(cc.c.id).where(cc.c.debt_id == base.c.debt_id, cc.c.cadence == step_rows.c.cadence,
-                                      cc.c.step == step_rows.c.step,
-                                      cc.c.status != CadenceContactStatus.EXPIRED.value))
-        cand = (select(base, step_rows.c.step, step_rows.c.template, step_rows.c.due_until)
-                .select_from(base.join(step_rows, and_(
-                    step_rows.c.cadence == base.c.cadence,
-                    base.c.due_date <= step_rows.c.due_until,
-                    or_(step_rows.c.due_after.is_(None), base.c.due_date > step_rows.c.due_after))))
-                .where(~exists(made),
-                       or_(~base.c.is_paid, base.c.due_date == step_rows.c.due_until))
-                .cte("cand"))
+        step_rows = _rows(
+            [
+                select(
+                    literal(w.step.cadence, String).label("cadence"),
+                    literal(w.step.number, Integer).label("step"),
+                    literal(w.step.template, String).label("template"),
+                    literal(w.due_after, Date).label("due_after"),
+                    literal(w.due_until, Date).label("due_until"),
+                )
+                for w in windows
+            ],
+            "steps",
+        )
+        made = select(cc.c.id).where(
+            cc.c.debt_id == base.c.debt_id,
+            cc.c.cadence == step_rows.c.cadence,
+            cc.c.step == step_rows.c.step,
+            cc.c.status != CadenceContactStatus.EXPIRED.value,
+        )
+        cand = (
+            select(base, step_rows.c.step, step_rows.c.template, step_rows.c.due_until)
+            .select_from(
+                base.join(
+                    step_rows,
+                    and_(
+                        step_rows.c.cadence == base.c.cadence,
+                        base.c.due_date <= step_rows.c.due_until,
+                        or_(step_rows.c.due_after.is_(None), base.c.due_date > step_rows.c.due_after),
+                    ),
+                )
+            )
+            .where(~exists(made), or_(~base.c.is_paid, base.c.due_date == step_rows.c.due_until))
+            .cte("cand")
+        )
 
         # Pauses per debtor, as flags (one hash join instead of sub-queries per debt).
         paid_debt = debts.alias("reported_debts")
-        confirmed = (select(payments.c.id).select_from(payments.join(paid_debt, paid_debt.c.id == payments.c.debt_id))
-                     .where(paid_debt.c.debtor_id == audit.c.debtor_id, payments.c.created_at > audit.c.at))
+        confirmed = (
+            select(payments.c.id)
+            .select_from(payments.join(paid_debt, paid_debt.c.id == payments.c.debt_id))
+            .where(paid_debt.c.debtor_id == audit.c.debtor_id, payments.c.created_at > audit.c.at)
+        )
         flag_rows = union_all(
-            select(agreements.c.debtor_id.label("debtor_id"), literal("agreement").label("flag"))
-            .where(agreements.c.status == db.AgreementStatus.ACTIVE.value),
-            select(promises.c.debtor_id, literal("promise"))
-            .where(promises.c.status == PromiseStatus.PENDING.value),
+            select(agreements.c.debtor_id.label("debtor_id"), literal("agreement").label("flag")).where(
+                agreements.c.status == db.AgreementStatus.ACTIVE.value
+            ),
+            select(promises.c.debtor_id, literal("promise")).where(
+                promises.c.status == PromiseStatus.PENDING.value
+            ),
             select(contacts.c.debtor_id, literal("human"))
             .select_from(conversations.join(contacts, contacts.c.id == conversations.c.contact_id))
             .where(conversations.c.state == db.ConversationState.HUMAN.value),
-            select(audit.c.debtor_id, literal("already_paid"))
-            .where(audit.c.kind == AuditKind.ALREADY_PAID_REPORTED.value, audit.c.at >= already_paid_since,
-                   audit.c.debtor_id.is_not(None), ~exists(confirmed)),
-            select(contacts.c.debtor_id, literal("opted_out"))
-            .where(contacts.c.status == db.ContactStatus.OPTED_OUT.value),
-            select(contacts.c.debtor_id, literal("wrong_person"))
-            .where(contacts.c.status == db.ContactStatus.WRONG_PERSON.value),
+            select(audit.c.debtor_id, literal("already_paid")).where(
+                audit.c.kind == AuditKind.ALREADY_PAID_REPORTED.value,
+                audit.c.at >= already_paid_since,
+                audit.c.debtor_id.is_not(None),
+                ~exists(confirmed),
+            ),
+            select(contacts.c.debtor_id, literal("opted_out")).where(
+                contacts.c.status == db.ContactStatus.OPTED_OUT.value
+            ),
+            select(contacts.c.debtor_id, literal("wrong_person")).where(
+                contacts.c.status == db.ContactStatus.WRONG_PERSON.value
+            ),
         ).subquery("flag_rows")
 
         def flag(name: str) -> ColumnElement[int]:
             return func.max(case((flag_rows.c.flag == name, 1), else_=0)).label(name)
 
-        flags = (select(flag_rows.c.debtor_id, flag("agreement"), flag("promise"), flag("human"),
-                        flag("already_paid"), flag("opted_out"), flag("wrong_person"))
-                 .group_by(flag_rows.c.debtor_id).cte("flags"))
+        flags = (
+            select(
+                flag_rows.c.debtor_id,
+                flag("agreement"),
+                flag("promise"),
+                flag("human"),
+                flag("already_paid"),
+                flag("opted_out"),
+                flag("wrong_person"),
+            )
+            .group_by(flag_rows.c.debtor_id)
+            .cte("flags")
+        )
 
-        channel_rows = _rows([select(literal(s.cadence, String).label("cadence"), literal(s.number, Integer).label("step"),
-                                     literal(channel, String).label("channel"), literal(rank, Integer).label("rank"))
-                              for s in steps for rank, channel in enumerate(s.channels)
-                              if channel in request.channels_on]
-                             or [select(literal("", String).label("cadence"), literal(0, Integer).label("step"),
-                                        literal("", String).label("channel"), literal(0, Integer).label("rank"))],
-                             "step_channels")
-        active = (select(contacts.c.debtor_id, contacts.c.channel, func.min(contacts.c.id).label("contact_id"))
-                  .where(contacts.c.status == db.ContactStatus.ACTIVE.value)
-                  .group_by(contacts.c.debtor_id, contacts.c.channel).subquery("active_contacts"))
-        options = (select(cand.c.debt_id, active.c.contact_id, active.c.channel,
-                          func.row_number().over(partition_by=cand.c.debt_id,
-                                                 order_by=channel_rows.c.rank).label("pick"))
-                   .select_from(cand.join(channel_rows, and_(channel_rows.c.cadence == cand.c.cadence,
-                                                             channel_rows.c.step == cand.c.step))
-                                .join(active, and_(active.c.debtor_id == cand.c.debtor_id,
-                                                   active.c.channel == channel_rows.c.channel)))
-                   .subquery("options"))
+        channel_rows = _rows(
+            [
+                select(
+                    literal(s.cadence, String).label("cadence"),
+                    literal(s.number, Integer).label("step"),
+                    literal(channel, String).label("channel"),
+                    literal(rank, Integer).label("rank"),
+                )
+                for s in steps
+                for rank, channel in enumerate(s.channels)
+                if channel in request.channels_on
+            ]
+            or [
+                select(
+                    literal("", String).label("cadence"),
+                    literal(0, Integer).label("step"),
+                    literal("", String).label("channel"),
+                    literal(0, Integer).label("rank"),
+                )
+            ],
+            "step_channels",
+        )
+        active = (
+            select(contacts.c.debtor_id, contacts.c.channel, func.min(contacts.c.id).label("contact_id"))
+            .where(contacts.c.status == db.ContactStatus.ACTIVE.value)
+            .group_by(contacts.c.debtor_id, contacts.c.channel)
+            .subquery("active_contacts")
+        )
+        options = (
+            select(
+                cand.c.debt_id,
+                active.c.contact_id,
+                active.c.channel,
+                func.row_number()
+                .over(partition_by=cand.c.debt_id, order_by=channel_rows.c.rank)
+                .label("pick"),
+            )
+            .select_from(
+                cand.join(
+                    channel_rows,
+                    and_(channel_rows.c.cadence == cand.c.cadence, channel_rows.c.step == cand.c.step),
+                ).join(
+                    active,
+                    and_(active.c.debtor_id == cand.c.debtor_id, active.c.channel == channel_rows.c.channel),
+                )
+            )
+            .subquery("options")
+        )
         best = select(options).where(options.c.pick == 1).cte("best")
         chosen = contacts.alias("chosen")
 
-        zone_rows = _rows([select(literal(z.zone, String).label("zone"), literal(z.at, UTCDateTime()).label("at"),
-                                  literal(z.reason.value if z.reason else None, String).label("reason"),
-                                  literal(z.window_end, UTCDateTime()).label("window_end"))
-                           for z in zones.values()], "zones")
+        zone_rows = _rows(
+            [
+                select(
+                    literal(z.zone, String).label("zone"),
+                    literal(z.at, UTCDateTime()).label("at"),
+                    literal(z.reason.value if z.reason else None, String).label("reason"),
+                    literal(z.window_end, UTCDateTime()).label("window_end"),
+                )
+                for z in zones.values()
+            ],
+            "zones",
+        )
         zone = func.coalesce(chosen.c.timezone, cand.c.debtor_zone)
         pre_reason = case(
             (cand.c.is_paid, SkipReason.PAID.value),
             (cand.c.status == db.DebtStatus.DISPUTED.value, SkipReason.DISPUTE.value),
-            (or_(cand.c.status == db.DebtStatus.IN_AGREEMENT.value, flags.c.agreement == 1,
-                 flags.c.promise == 1), SkipReason.AGREEMENT.value),
+            (
+                or_(
+                    cand.c.status == db.DebtStatus.IN_AGREEMENT.value,
+                    flags.c.agreement == 1,
+                    flags.c.promise == 1,
+                ),
+                SkipReason.AGREEMENT.value,
+            ),
             (flags.c.human == 1, SkipReason.HUMAN.value),
             (flags.c.already_paid == 1, SkipReason.PAID.value),
-            (best.c.contact_id.is_(None), case((flags.c.opted_out == 1, SkipReason.OPTED_OUT.value),
-                                               (flags.c.wrong_person == 1, SkipReason.WRONG_PERSON.value),
-                                               else_=SkipReason.NO_CHANNEL.value)),
+            (
+                best.c.contact_id.is_(None),
+                case(
+                    (flags.c.opted_out == 1, SkipReason.OPTED_OUT.value),
+                    (flags.c.wrong_person == 1, SkipReason.WRONG_PERSON.value),
+                    else_=SkipReason.NO_CHANNEL.value,
+                ),
+            ),
             (zone_rows.c.reason.is_not(None), zone_rows.c.reason),
             (zone_rows.c.zone.is_(None), SkipReason.OUTSIDE_HOURS.value),
-            else_=null())
+            else_=null(),
+        )
         detail = case(
-            (or_(cand.c.is_paid, cand.c.status == db.DebtStatus.DISPUTED.value,
-                 cand.c.status == db.DebtStatus.IN_AGREEMENT.value, flags.c.agreement == 1), null()),
+            (
+                or_(
+                    cand.c.is_paid,
+                    cand.c.status == db.DebtStatus.DISPUTED.value,
+                    cand.c.status == db.DebtStatus.IN_AGREEMENT.value,
+                    flags.c.agreement == 1,
+                ),
+                null(),
+            ),
             (flags.c.promise == 1, "promise"),
             (flags.c.human == 1, null()),
             (flags.c.already_paid == 1, "already_paid"),
-            else_=null())
-        staged = (select(cand.c.debt_id, cand.c.debtor_id, cand.c.debtor_ext, cand.c.debt_ext, cand.c.due_date,
-                         cand.c.segment, cand.c.cadence, cand.c.step, cand.c.template,
-                         best.c.contact_id, best.c.channel, zone.label("zone"),
-                         zone_rows.c.at, zone_rows.c.window_end,
-                         pre_reason.label("pre_reason"), detail.label("detail"))
-                  .select_from(cand.outerjoin(flags, flags.c.debtor_id == cand.c.debtor_id)
-                               .outerjoin(best, best.c.debt_id == cand.c.debt_id)
-                               .outerjoin(chosen, chosen.c.id == best.c.contact_id)
-                               .outerjoin(zone_rows, zone_rows.c.zone == zone))
-                  .cte("staged"))
+            else_=null(),
+        )
+        staged = (
+            select(
+                cand.c.debt_id,
+                cand.c.debtor_id,
+                cand.c.debtor_ext,
+                cand.c.debt_ext,
+                cand.c.due_date,
+                cand.c.segment,
+                cand.c.cadence,
+                cand.c.step,
+                cand.c.template,
+                best.c.contact_id,
+                best.c.channel,
+                zone.label("zone"),
+                zone_rows.c.at,
+                zone_rows.c.window_end,
+                pre_reason.label("pre_reason"),
+                detail.label("detail"),
+            )
+            .select_from(
+                cand.outerjoin(flags, flags.c.debtor_id == cand.c.debtor_id)
+                .outerjoin(best, best.c.debt_id == cand.c.debt_id)
+                .outerjoin(chosen, chosen.c.id == best.c.contact_id)
+                .outerjoin(zone_rows, zone_rows.c.zone == zone)
+            )
+            .cte("staged")
+        )
         week_start = day - timedelta(days=6)
-        recent = (select(cc.c.debtor_id, func.sum(case((cc.c.day == day, 1), else_=0)).label("today"),
-                         func.count().label("week"))
-                  .where(cc.c.day >= week_start, cc.c.day <= day, cc.c.attempt == 0, cc.c.status.in_(MADE),
-                         cc.c.creditor_id == request.creditor_id)
-                  .group_by(cc.c.debtor_id).cte("recent"))
+        recent = (
+            select(
+                cc.c.debtor_id,
+                func.sum(case((cc.c.day == day, 1), else_=0)).label("today"),
+                func.count().label("week"),
+            )
+            .where(
+                cc.c.day >= week_start,
+                cc.c.day <= day,
+                cc.c.attempt == 0,
+                cc.c.status.in_(MADE),
+                cc.c.creditor_id == request.creditor_id,
+            )
+            .group_by(cc.c.debtor_id)
+            .cte("recent")
+        )
         nth = func.row_number().over(
             partition_by=(staged.c.debtor_id, case((staged.c.pre_reason.is_(None), 0), else_=1)),
-            order_by=(staged.c.due_date, staged.c.debt_id))
-        ranked = (select(staged, nth.label("nth"), func.coalesce(recent.c.today, 0).label("made_today"),
-                         func.coalesce(recent.c.week, 0).label("made_week"))
-                  .select_from(staged.outerjoin(recent, recent.c.debtor_id == staged.c.debtor_id))
-                  .cte("ranked"))
+            order_by=(staged.c.due_date, staged.c.debt_id),
+        )
+        ranked = (
+            select(
+                staged,
+                nth.label("nth"),
+                func.coalesce(recent.c.today, 0).label("made_today"),
+                func.coalesce(recent.c.week, 0).label("made_week"),
+            )
+            .select_from(staged.outerjoin(recent, recent.c.debtor_id == staged.c.debtor_id))
+            .cte("ranked")
+        )
         limits = policy.contact_rules.max_contacts
         reason = case(
             (ranked.c.pre_reason.is_not(None), ranked.c.pre_reason),
             (ranked.c.made_today + ranked.c.nth > limits.per_day, SkipReason.CAP_PER_DAY.value),
             (ranked.c.made_week + ranked.c.nth > limits.per_7_days, SkipReason.CAP_PER_7_DAYS.value),
-            else_=null())
-        return (select(ranked.c.debt_id, ranked.c.debtor_id, ranked.c.debtor_ext, ranked.c.debt_ext,
-                       ranked.c.due_date, ranked.c.segment, ranked.c.cadence, ranked.c.step, ranked.c.template,
-                       ranked.c.contact_id, ranked.c.channel, ranked.c.zone, ranked.c.at, ranked.c.window_end,
-                       reason.label("reason"), ranked.c.detail)
-                .where(true()))
+            else_=null(),
+        )
+        return select(
+            ranked.c.debt_id,
+            ranked.c.debtor_id,
+            ranked.c.debtor_ext,
+            ranked.c.debt_ext,
+            ranked.c.due_date,
+            ranked.c.segment,
+            ranked.c.cadence,
+            ranked.c.step,
+            ranked.c.template,
+            ranked.c.contact_id,
+            ranked.c.channel,
+            ranked.c.zone,
+            ranked.c.at,
+            ranked.c.window_end,
+            reason.label("reason"),
+            ranked.c.detail,
+        ).where(true())
 
     def zones(self, creditor_id: str) -> Any:
         """Every time zone of the creditor's debtors and their contacts."""
         owned = contacts.join(debtors, debtors.c.id == contacts.c.debtor_id)
-        return select(debtors.c.timezone).where(debtors.c.creditor_id == creditor_id).union(
-            select(contacts.c.timezone).select_from(owned)
-            .where(debtors.c.creditor_id == creditor_id, contacts.c.timezone.is_not(None)))
+        return (
+            select(debtors.c.timezone)
+            .where(debtors.c.creditor_id == creditor_id)
+            .union(
+                select(contacts.c.timezone)
+                .select_from(owned)
+                .where(debtors.c.creditor_id == creditor_id, contacts.c.timezone.is_not(None))
+            )
+        )
 
 
 def already_paid_since(day: date, pause_days: int, zone: str) -> datetime:

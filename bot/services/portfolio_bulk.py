@@ -12,7 +12,9 @@ debtor is rejected whole. Per batch:
 3. the same for contacts (``ON CONFLICT (channel, address)``, only when still the same
    debtor's) and debts (``ON CONFLICT (creditor_id, external_id)``).
 
-Both PostgreSQL and SQLite run these as multi-row statements (``executemany``).
+On PostgreSQL the rows are ``COPY``-ed into temporary staging tables and upserted with one
+``INSERT … SELECT … ON CONFLICT`` each; on SQLite the driver's ``executemany`` runs the
+upsert with values converted once per column type.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, select, text, tuple_
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +46,28 @@ contacts_t = _table(db.Contact)
 debts_t = _table(db.Debt)
 
 
+OWNERS_SQL = """
+SELECT c.channel, c.address, d.id, d.creditor_id, d.external_id
+FROM unnest($1::varchar[], $2::varchar[]) AS k(channel, address)
+JOIN contacts c ON c.channel = k.channel AND c.address = k.address
+JOIN debtors d ON d.id = c.debtor_id"""
+DEBTORS_SQL = """
+INSERT INTO debtors ({columns}) SELECT {columns} FROM {stage}
+ON CONFLICT (creditor_id, external_id) DO UPDATE SET name = excluded.name, tax_id = excluded.tax_id,
+  timezone = excluded.timezone, locale = excluded.locale, updated_at = excluded.updated_at
+RETURNING id, external_id"""
+CONTACTS_SQL = """
+INSERT INTO contacts ({columns}) SELECT {columns} FROM {stage}
+ON CONFLICT (channel, address) DO UPDATE SET name = excluded.name, locale = excluded.locale,
+  timezone = excluded.timezone
+WHERE contacts.debtor_id = excluded.debtor_id"""
+DEBTS_SQL = """
+INSERT INTO debts ({columns}) SELECT {columns} FROM {stage}
+ON CONFLICT (creditor_id, external_id) DO UPDATE SET debtor_id = excluded.debtor_id,
+  amount = excluded.amount, currency = excluded.currency, due_date = excluded.due_date,
+  description = excluded.description, updated_at = excluded.updated_at"""
+
+
 @dataclass
 class BulkResult:
     debtors: int = 0
@@ -53,7 +77,7 @@ class BulkResult:
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class BulkPortfolioWriter:
@@ -83,46 +107,155 @@ class BulkPortfolioWriter:
             debtor_id = ids[debtor.external_id]
             for contact in debtor.contacts:
                 contacts[(contact.channel, contact.address)] = {
-                    "debtor_id": debtor_id, "name": contact.name, "channel": contact.channel,
-                    "address": contact.address, "locale": contact.locale, "timezone": contact.timezone,
-                    "created_at": self.now}
+                    "debtor_id": debtor_id,
+                    "name": contact.name,
+                    "channel": contact.channel,
+                    "address": contact.address,
+                    "locale": contact.locale,
+                    "timezone": contact.timezone,
+                    "created_at": self.now,
+                }
             for debt in debtor.debts:
                 debts[debt.external_id] = {
-                    "creditor_id": self.creditor_id, "debtor_id": debtor_id, "external_id": debt.external_id,
-                    "amount": debt.amount, "currency": debt.currency, "due_date": debt.due_date,
-                    "description": debt.description, "created_at": self.now, "updated_at": self.now}
+                    "creditor_id": self.creditor_id,
+                    "debtor_id": debtor_id,
+                    "external_id": debt.external_id,
+                    "amount": debt.amount,
+                    "currency": debt.currency,
+                    "due_date": debt.due_date,
+                    "description": debt.description,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
             result.debtors += 1
             result.contacts += len(debtor.contacts)
             result.debts += len(debtor.debts)
+        if self.dialect == "postgresql":
+            await self._copy_upsert(contacts_t, list(contacts.values()), CONTACTS_SQL)
+            await self._copy_upsert(debts_t, list(debts.values()), DEBTS_SQL)
+            return result
         if contacts:
             statement = self._insert(contacts_t)
             excluded = statement.excluded
-            await self.session.execute(statement.on_conflict_do_update(
-                index_elements=["channel", "address"],
-                set_={"name": excluded.name, "locale": excluded.locale, "timezone": excluded.timezone},
-                where=contacts_t.c.debtor_id == excluded.debtor_id), list(contacts.values()))
+            await self._executemany(
+                statement.on_conflict_do_update(
+                    index_elements=["channel", "address"],
+                    set_={"name": excluded.name, "locale": excluded.locale, "timezone": excluded.timezone},
+                    where=contacts_t.c.debtor_id == excluded.debtor_id,
+                ),
+                contacts_t,
+                list(contacts.values()),
+            )
         if debts:
             statement = self._insert(debts_t)
             excluded = statement.excluded
-            await self.session.execute(statement.on_conflict_do_update(
-                index_elements=["creditor_id", "external_id"],
-                set_={"debtor_id": excluded.debtor_id, "amount": excluded.amount,
-                      "currency": excluded.currency, "due_date": excluded.due_date,
-                      "description": excluded.description, "updated_at": excluded.updated_at}),
-                list(debts.values()))
+            await self._executemany(
+                statement.on_conflict_do_update(
+                    index_elements=["creditor_id", "external_id"],
+                    set_={
+                        "debtor_id": excluded.debtor_id,
+                        "amount": excluded.amount,
+                        "currency": excluded.currency,
+                        "due_date": excluded.due_date,
+                        "description": excluded.description,
+                        "updated_at": excluded.updated_at,
+                    },
+                ),
+                debts_t,
+                list(debts.values()),
+            )
         return result
 
-    async def _without_conflicts(self, items: list[tuple[int, schemas.DebtorIn]],
-                                 result: BulkResult) -> list[tuple[int, schemas.DebtorIn]]:
+    async def _driver(self) -> Any:
+        """The DB-API driver's own connection, inside the session's transaction."""
+        connection = await self.session.connection()
+        await connection.execute(text("SELECT 1"))  # the transaction begins before raw use
+        raw = await connection.get_raw_connection()
+        return raw.driver_connection
+
+    async def _executemany(self, statement: Any, table: Table, rows: list[dict[str, Any]]) -> None:
+        """SQLite: the driver's ``executemany`` with values converted once per column type
+        (SQLAlchemy's own per-row bookkeeping costs more than the insert)."""
+        connection = await self.session.connection()
+        dialect = connection.dialect
+        compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+        names = list(compiled.positiontup or [])
+        processors = {}
+        for name in names:
+            column = table.c.get(name)
+            processor = column.type.bind_processor(dialect) if column is not None else None
+            if processor is not None:
+                processors[name] = processor
+        constants: dict[str, Any] = {}
+        for name in names:
+            if name not in rows[0]:  # a column with a Python-side default (status, paid_amount)
+                default = table.c[name].default
+                value = getattr(default, "arg", None)
+                constants[name] = value(None) if callable(value) else value
+        params = [
+            tuple(
+                (
+                    processors[n](row[n] if n in row else constants[n])
+                    if n in processors
+                    else (row[n] if n in row else constants[n])
+                )
+                for n in names
+            )
+            for row in rows
+        ]
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.executemany(str(compiled), params)
+
+    async def _copy_upsert(
+        self, table: Table, rows: list[dict[str, Any]], sql: str, returning: bool = False
+    ) -> list[Any]:
+        """PostgreSQL: ``COPY`` the rows into a temporary staging table, then one
+        ``INSERT … SELECT … ON CONFLICT`` from it."""
+        if not rows:
+            return []
+        driver = await self._driver()
+        stage = f"stage_{table.name}"
+        columns = list(rows[0])
+        await driver.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "
+            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        await driver.execute(f"TRUNCATE {stage}")
+        await driver.copy_records_to_table(
+            stage, records=[tuple(r[c] for c in columns) for r in rows], columns=columns
+        )
+        statement = sql.format(stage=stage, columns=", ".join(columns))
+        if returning:
+            return list(await driver.fetch(statement))
+        await driver.execute(statement)
+        return []
+
+    async def _without_conflicts(
+        self, items: list[tuple[int, schemas.DebtorIn]], result: BulkResult
+    ) -> list[tuple[int, schemas.DebtorIn]]:
         """Drop (and report) debtors claiming an address that belongs to another debtor."""
         addresses = list({(c.channel, c.address) for _, d in items for c in d.contacts})
         owners: dict[tuple[str, str], tuple[int, str, str]] = {}
+        if self.dialect == "postgresql" and addresses:
+            driver = await self._driver()
+            for record in await driver.fetch(
+                OWNERS_SQL, [a[0] for a in addresses], [a[1] for a in addresses]
+            ):
+                owners[(record[0], record[1])] = (record[2], record[3], record[4])
+            addresses = []
         for part in _chunks(addresses, KEYS_PER_QUERY):
             rows = await self.session.execute(
-                select(contacts_t.c.channel, contacts_t.c.address, debtors_t.c.id, debtors_t.c.creditor_id,
-                       debtors_t.c.external_id)
+                select(
+                    contacts_t.c.channel,
+                    contacts_t.c.address,
+                    debtors_t.c.id,
+                    debtors_t.c.creditor_id,
+                    debtors_t.c.external_id,
+                )
                 .select_from(contacts_t.join(debtors_t, debtors_t.c.id == contacts_t.c.debtor_id))
-                .where(tuple_(contacts_t.c.channel, contacts_t.c.address).in_(list(part))))
+                .where(tuple_(contacts_t.c.channel, contacts_t.c.address).in_(list(part)))
+            )
             for channel, address, owner_id, creditor_id, external_id in rows:
                 owners[(channel, address)] = (owner_id, creditor_id, external_id)
         claimed: dict[tuple[str, str], str] = {}
@@ -135,12 +268,16 @@ class BulkPortfolioWriter:
                 if owner is not None and (owner[1], owner[2]) != (self.creditor_id, debtor.external_id):
                     conflict = f"{contact.channel}:{contact.address} already belongs to debtor #{owner[0]}"
                 elif claimed.get(key, debtor.external_id) != debtor.external_id:
-                    conflict = (f"{contact.channel}:{contact.address} already belongs to debtor "
-                                f"{claimed[key]!r} (earlier in the file)")
+                    conflict = (
+                        f"{contact.channel}:{contact.address} already belongs to debtor "
+                        f"{claimed[key]!r} (earlier in the file)"
+                    )
                 if conflict:
                     break
             if conflict:
-                result.rejected.append(schemas.RejectedRow(row=line, field="contacts.address", reason=conflict))
+                result.rejected.append(
+                    schemas.RejectedRow(row=line, field="contacts.address", reason=conflict)
+                )
                 continue
             for contact in debtor.contacts:
                 claimed[(contact.channel, contact.address)] = debtor.external_id
@@ -148,19 +285,44 @@ class BulkPortfolioWriter:
         return accepted
 
     async def _upsert_debtors(self, items: list[schemas.DebtorIn]) -> dict[str, int]:
+        rows = [
+            {
+                "creditor_id": self.creditor_id,
+                "external_id": d.external_id,
+                "name": d.name,
+                "tax_id": d.tax_id,
+                "timezone": d.timezone,
+                "locale": d.locale,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+            for d in items
+        ]
+        if self.dialect == "postgresql":
+            returned = await self._copy_upsert(debtors_t, rows, DEBTORS_SQL, returning=True)
+            return {row["external_id"]: row["id"] for row in returned}
         statement = self._insert(debtors_t)
         excluded = statement.excluded
-        await self.session.execute(statement.on_conflict_do_update(
-            index_elements=["creditor_id", "external_id"],
-            set_={"name": excluded.name, "tax_id": excluded.tax_id, "timezone": excluded.timezone,
-                  "locale": excluded.locale, "updated_at": excluded.updated_at}),
-            [{"creditor_id": self.creditor_id, "external_id": d.external_id, "name": d.name, "tax_id": d.tax_id,
-              "timezone": d.timezone, "locale": d.locale, "created_at": self.now, "updated_at": self.now}
-             for d in items])
+        await self._executemany(
+            statement.on_conflict_do_update(
+                index_elements=["creditor_id", "external_id"],
+                set_={
+                    "name": excluded.name,
+                    "tax_id": excluded.tax_id,
+                    "timezone": excluded.timezone,
+                    "locale": excluded.locale,
+                    "updated_at": excluded.updated_at,
+                },
+            ),
+            debtors_t,
+            rows,
+        )
         ids: dict[str, int] = {}
         for part in _chunks([d.external_id for d in items], KEYS_PER_QUERY):
-            rows = await self.session.execute(
-                select(debtors_t.c.external_id, debtors_t.c.id)
-                .where(debtors_t.c.creditor_id == self.creditor_id, debtors_t.c.external_id.in_(list(part))))
-            ids.update({external_id: debtor_id for external_id, debtor_id in rows})
+            found = await self.session.execute(
+                select(debtors_t.c.external_id, debtors_t.c.id).where(
+                    debtors_t.c.creditor_id == self.creditor_id, debtors_t.c.external_id.in_(list(part))
+                )
+            )
+            ids.update({external_id: debtor_id for external_id, debtor_id in found})
         return ids

@@ -184,19 +184,20 @@ def segment_case(policy: Policy, end: date) -> tuple[str, dict[str, Any]]:
 
 
 def segment_table_sql(segment: str, dialect: str) -> str:
-    """One row per debtor: its segment, channel and overdue principal.
+    """One row per debtor of the creditor: its segment, the channel of its first contact and
+    its principal due by the period's end (one pass over the debts, ``GROUP BY debtor_id``).
 
-    Built once per dashboard (a temporary table dropped with the transaction) so the
-    debtor and message queries do not each aggregate every debt again.
+    Built once per dashboard (a temporary table dropped with the transaction) and read by
+    both the debtor and the message figures.
     """
     on_commit = " ON COMMIT DROP" if dialect == "postgresql" else ""
     # The outstanding principal only when a segment condition needs it (one aggregate less).
     outstanding = " SUM(amount - paid_amount) AS outstanding," if "f.outstanding" in segment else ""
     first_contact = (
-        "fc AS (SELECT DISTINCT ON (debtor_id) debtor_id, channel FROM contacts ORDER BY debtor_id, id"
+        "fc AS (SELECT DISTINCT ON (debtor_id) debtor_id, channel FROM contacts ORDER BY debtor_id, id)"
         if dialect == "postgresql" else
         "first AS (SELECT debtor_id, MIN(id) AS contact_id FROM contacts GROUP BY debtor_id), "
-        "fc AS (SELECT first.debtor_id, ct.channel FROM first JOIN contacts ct ON ct.id = first.contact_id")
+        "fc AS (SELECT first.debtor_id, ct.channel FROM first JOIN contacts ct ON ct.id = first.contact_id)")
     return f"""
 CREATE TEMPORARY TABLE results_seg{on_commit} AS
 WITH f AS (
@@ -204,12 +205,16 @@ WITH f AS (
          SUM(CASE WHEN due_date <= :end_date THEN amount ELSE 0 END) AS overdue
   FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
 ), {first_contact}
-)
 SELECT f.debtor_id, {segment} AS segment, COALESCE(fc.channel, 'none') AS channel, f.overdue
 FROM f LEFT JOIN fc ON fc.debtor_id = f.debtor_id
 """
 
 
+# Debtor measures by (segment, channel) in one statement. Each source (payments, agreements,
+# promises, offers of the period) is reduced to rows keyed by debtor, the rows are joined to
+# the debtor's segment once and summed; only paying debtors are looked at one by one (their
+# first contact: the oldest message of each of their conversations, by the
+# (conversation_id, id) index).
 DEBTOR_SQL = """
 WITH paid AS (
   SELECT d.debtor_id, SUM(p.amount) AS recovered, MIN(p.paid_at) AS first_paid
@@ -217,48 +222,40 @@ WITH paid AS (
   WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
   GROUP BY d.debtor_id
 ), contacted AS (
-  SELECT ct.debtor_id, MIN(m.created_at) AS first_at
-  FROM paid JOIN contacts ct ON ct.debtor_id = paid.debtor_id
-  JOIN conversations cv ON cv.contact_id = ct.id
-  JOIN messages m ON m.id = (SELECT MIN(m2.id) FROM messages m2 WHERE m2.conversation_id = cv.id)
-  GROUP BY ct.debtor_id
-), agr AS (
-  SELECT a.debtor_id, COUNT(*) AS made,
-         SUM(CASE WHEN a.status = 'kept' THEN 1 ELSE 0 END) AS kept,
-         SUM(CASE WHEN a.status = 'broken' THEN 1 ELSE 0 END) AS broken,
-         SUM(CASE WHEN a.created_by = 'bot' AND NOT EXISTS (
-               SELECT 1 FROM audit_events e WHERE e.debtor_id = a.debtor_id AND e.kind = 'handoff'
-               AND e.at <= a.created_at) THEN 1 ELSE 0 END) AS without_human
-  FROM agreements a WHERE a.created_at >= :start_at AND a.created_at < :end_at
-  GROUP BY a.debtor_id
-), prom AS (
-  SELECT debtor_id, COUNT(*) AS made,
-         SUM(CASE WHEN status = 'kept' THEN 1 ELSE 0 END) AS kept,
-         SUM(CASE WHEN status = 'broken' THEN 1 ELSE 0 END) AS broken
-  FROM promises WHERE created_at >= :start_at AND created_at < :end_at GROUP BY debtor_id
-), neg AS (
-  SELECT debtor_id, COUNT(DISTINCT conversation_id) AS negotiations
-  FROM offers WHERE created_at >= :start_at AND created_at < :end_at GROUP BY debtor_id
+  SELECT c.debtor_id, MIN(c.first_at) AS first_at
+  FROM (SELECT ct.debtor_id, (SELECT m.created_at FROM messages m WHERE m.conversation_id = cv.id
+                              ORDER BY m.id LIMIT 1) AS first_at
+        FROM paid JOIN contacts ct ON ct.debtor_id = paid.debtor_id
+        JOIN conversations cv ON cv.contact_id = ct.id) c
+  GROUP BY c.debtor_id
+), handoff AS (
+  SELECT debtor_id, MIN(at) AS first_at FROM audit_events WHERE kind = 'handoff' GROUP BY debtor_id
 ), touched AS (
-  SELECT debtor_id, SUM(recovered) AS recovered, MAX(first_paid) AS first_paid, MAX(first_at) AS first_at,
-         SUM(a_made) AS a_made, SUM(a_kept) AS a_kept, SUM(a_broken) AS a_broken, SUM(a_wh) AS a_wh,
-         SUM(p_made) AS p_made, SUM(p_kept) AS p_kept, SUM(p_broken) AS p_broken,
-         SUM(negotiations) AS negotiations
-  FROM (
-    SELECT paid.debtor_id, paid.recovered, paid.first_paid, contacted.first_at, 0 AS a_made, 0 AS a_kept,
-           0 AS a_broken, 0 AS a_wh, 0 AS p_made, 0 AS p_kept, 0 AS p_broken, 0 AS negotiations
-    FROM paid LEFT JOIN contacted ON contacted.debtor_id = paid.debtor_id
-    UNION ALL SELECT debtor_id, 0, NULL, NULL, made, kept, broken, without_human, 0, 0, 0, 0 FROM agr
-    UNION ALL SELECT debtor_id, 0, NULL, NULL, 0, 0, 0, 0, made, kept, broken, 0 FROM prom
-    UNION ALL SELECT debtor_id, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, negotiations FROM neg
-  ) u GROUP BY debtor_id
+  SELECT paid.debtor_id, paid.recovered, 0 AS a_made, 0 AS a_kept, 0 AS a_broken, 0 AS a_wh,
+         0 AS p_made, 0 AS p_kept, 0 AS p_broken, 0 AS negotiations,
+         CASE WHEN contacted.first_at < paid.first_paid THEN 1 ELSE 0 END AS contacted,
+         CASE WHEN contacted.first_at < paid.first_paid THEN {days} ELSE 0 END AS days
+  FROM paid LEFT JOIN contacted ON contacted.debtor_id = paid.debtor_id
+  UNION ALL
+  SELECT a.debtor_id, 0, 1, CASE WHEN a.status = 'kept' THEN 1 ELSE 0 END,
+         CASE WHEN a.status = 'broken' THEN 1 ELSE 0 END,
+         CASE WHEN a.created_by = 'bot' AND (h.first_at IS NULL OR h.first_at > a.created_at)
+              THEN 1 ELSE 0 END, 0, 0, 0, 0, 0, 0
+  FROM agreements a LEFT JOIN handoff h ON h.debtor_id = a.debtor_id
+  WHERE a.created_at >= :start_at AND a.created_at < :end_at
+  UNION ALL
+  SELECT debtor_id, 0, 0, 0, 0, 0, 1, CASE WHEN status = 'kept' THEN 1 ELSE 0 END,
+         CASE WHEN status = 'broken' THEN 1 ELSE 0 END, 0, 0, 0
+  FROM promises WHERE created_at >= :start_at AND created_at < :end_at
+  UNION ALL
+  SELECT debtor_id, 0, 0, 0, 0, 0, 0, 0, 0, COUNT(DISTINCT conversation_id), 0, 0
+  FROM offers WHERE created_at >= :start_at AND created_at < :end_at GROUP BY debtor_id
 ), per_group AS (
   SELECT seg.segment, seg.channel, SUM(t.recovered) AS recovered,
          SUM(t.a_made) AS agreements_made, SUM(t.a_kept) AS agreements_kept,
          SUM(t.a_broken) AS agreements_broken, SUM(t.a_wh) AS agreements_without_human,
          SUM(t.p_made) AS promises_made, SUM(t.p_kept) AS promises_kept, SUM(t.p_broken) AS promises_broken,
-         SUM(CASE WHEN t.first_at < t.first_paid THEN 1 ELSE 0 END) AS paid_debtors_contacted,
-         SUM(CASE WHEN t.first_at < t.first_paid THEN {days} ELSE 0 END) AS days_to_payment_sum,
+         SUM(t.contacted) AS paid_debtors_contacted, SUM(t.days) AS days_to_payment_sum,
          SUM(t.negotiations) AS negotiations
   FROM touched t JOIN results_seg seg ON seg.debtor_id = t.debtor_id
   GROUP BY seg.segment, seg.channel
@@ -286,11 +283,16 @@ FROM debts WHERE creditor_id = :creditor GROUP BY status
 """
 
 
+# Message measures: the outbound messages of the period (the partial index on
+# messages(created_at) WHERE direction = 'out' covers every column read) joined to a
+# conversation -> segment map, grouped by the few message dimensions.
 MESSAGE_SQL = """
-WITH who AS (
-  SELECT cv.id AS conversation_id, seg.segment
-  FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id
-  JOIN results_seg seg ON seg.debtor_id = ct.debtor_id
+WITH f AS (
+  SELECT debtor_id, MIN(due_date) AS min_due{outstanding}
+  FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
+), who AS (
+  SELECT cv.id AS conversation_id, {segment} AS segment
+  FROM f JOIN contacts ct ON ct.debtor_id = f.debtor_id JOIN conversations cv ON cv.contact_id = ct.id
 )
 SELECT who.segment, m.channel, COALESCE(m.template, '') AS template, {version} AS version,
        m.author, COUNT(*) AS messages
@@ -326,9 +328,9 @@ class ResultsService:
         params.update(creditor=creditor, end_date=end, start_at=period.start_at, end_at=period.end_at)
         # Two connections at once: the per-debtor chain (segment table, debtor and message
         # figures) and the portfolio-wide ones (debts by status, recovery over time).
-        (debtor_rows, message_rows), (status_rows, time_rows) = await asyncio.gather(
+        debtor_rows, (message_rows, status_rows, time_rows) = await asyncio.gather(
             self._debtor_figures(segment, dict(params)),
-            self._portfolio_figures(policy, period, dict(params)))
+            self._portfolio_figures(policy, period, segment, dict(params)))
         return self._assemble(creditor, policy, period, debtor_rows, status_rows, message_rows, time_rows)
 
     async def _begin(self, session: AsyncSession) -> str:
@@ -340,25 +342,27 @@ class ResultsService:
             await session.execute(text("SET LOCAL work_mem = '64MB'"))
         return dialect
 
-    async def _debtor_figures(self, segment: str, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    async def _debtor_figures(self, segment: str, params: dict[str, Any]) -> list[Any]:
         async with self._sessions() as session:
             dialect = await self._begin(session)
             if dialect != "postgresql":
                 await session.execute(text("DROP TABLE IF EXISTS temp.results_seg"))
-            versions = await self._version_case(session, params)
             await session.execute(self._sql(segment_table_sql(segment, dialect), params))
             await session.execute(text("ANALYZE results_seg"))
             debtor_rows = (await session.execute(self._sql(DEBTOR_SQL.format(
-                days=_days_between(dialect, "t.first_at", "t.first_paid")), params))).mappings().all()
-            message_rows = (await session.execute(self._sql(MESSAGE_SQL.format(version=versions), params))
-                            ).mappings().all()
+                days=_days_between(dialect, "contacted.first_at", "paid.first_paid")), params))
+                           ).mappings().all()
             await session.rollback()  # drops the temporary table
-        return list(debtor_rows), list(message_rows)
+        return list(debtor_rows)
 
-    async def _portfolio_figures(self, policy: Policy, period: Period, params: dict[str, Any]
-                                 ) -> tuple[list[Any], list[Any]]:
+    async def _portfolio_figures(self, policy: Policy, period: Period, segment: str, params: dict[str, Any]
+                                 ) -> tuple[list[Any], list[Any], list[Any]]:
         async with self._sessions() as session:
             dialect = await self._begin(session)
+            versions = await self._version_case(session, params)
+            outstanding = ", SUM(amount - paid_amount) AS outstanding" if "f.outstanding" in segment else ""
+            message_rows = (await session.execute(self._sql(MESSAGE_SQL.format(
+                version=versions, segment=segment, outstanding=outstanding), params))).mappings().all()
             status_rows = (await session.execute(self._sql(STATUS_SQL, params))).mappings().all()
             if dialect == "postgresql":
                 day, params["zone"] = "date(p.paid_at AT TIME ZONE :zone)", policy.creditor.timezone
@@ -368,7 +372,7 @@ class ResultsService:
             time_rows = (await session.execute(self._sql(OVER_TIME_SQL.format(day=day), params))
                          ).mappings().all()
             await session.rollback()
-        return list(status_rows), list(time_rows)
+        return list(message_rows), list(status_rows), list(time_rows)
 
     @staticmethod
     def _sql(sql: str, params: Mapping[str, Any]) -> TextClause:

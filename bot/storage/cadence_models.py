@@ -17,19 +17,23 @@ from bot.storage.types import UTCDateTime
 
 
 class CadenceContactStatus(StrEnum):
-    PLANNED = "planned"      # decided by the scheduler; not yet in the outbox
-    QUEUED = "queued"        # in the outbox (or stored in the web conversation)
-    SENT = "sent"            # the provider accepted it (or it went to the web chat)
+    PLANNED = "planned"  # decided by the scheduler; not yet in the outbox
+    QUEUED = "queued"  # in the outbox (or stored in the web conversation)
+    SENT = "sent"  # the provider accepted it (or it went to the web chat)
     FELL_BACK = "fell_back"  # failed on this channel; the next attempt row tries the next one
-    FAILED = "failed"        # failed on every channel of the step
+    FAILED = "failed"  # failed on every channel of the step
     CANCELLED = "cancelled"  # a pause began (paid, dispute, agreement, person, opt-out) before it went
-    EXPIRED = "expired"      # its window closed before it went: planned again on the next allowed day
+    EXPIRED = "expired"  # its window closed before it went: planned again on the next allowed day
 
 
 # Contacts that count as made (for the caps and for "this step is done").
-MADE = (CadenceContactStatus.PLANNED.value, CadenceContactStatus.QUEUED.value,
-        CadenceContactStatus.SENT.value, CadenceContactStatus.FELL_BACK.value,
-        CadenceContactStatus.FAILED.value)
+MADE = (
+    CadenceContactStatus.PLANNED.value,
+    CadenceContactStatus.QUEUED.value,
+    CadenceContactStatus.SENT.value,
+    CadenceContactStatus.FELL_BACK.value,
+    CadenceContactStatus.FAILED.value,
+)
 
 
 class CadenceContact(Base):

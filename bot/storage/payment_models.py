@@ -10,10 +10,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import Base, one_of, utcnow
+from bot.storage.models import AuditEvent, Base, Message, Payment, one_of, utcnow
 from bot.storage.types import Money, UTCDateTime
 
 
@@ -103,3 +103,14 @@ class FollowUpEvent(Base):
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
     day: Mapped[date] = mapped_column(Date)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Indexes of the results dashboard (migration 0006_results_indexes, bot/services/results.py):
+# a period's outbound messages with every column the figures group by (index-only scans),
+# the first hand-off of each debtor, a period's payments.
+Index("ix_messages_out_created_at", Message.created_at,
+      postgresql_include=["conversation_id", "channel", "template", "author"],
+      postgresql_where=text("direction = 'out'"), sqlite_where=text("direction = 'out'"))
+Index("ix_audit_events_handoff_debtor_id", AuditEvent.debtor_id, AuditEvent.at,
+      postgresql_where=text("kind = 'handoff'"), sqlite_where=text("kind = 'handoff'"))
+Index("ix_payments_paid_at", Payment.paid_at, postgresql_include=["debt_id", "amount"])

@@ -81,7 +81,8 @@ class Env:
 
     async def load(self, *debtors: dict[str, Any]) -> None:
         report = await self.portfolio.import_portfolio(
-            PortfolioIn.model_validate({"creditor": "acme", "debtors": list(debtors)}))
+            PortfolioIn.model_validate({"creditor": "acme", "debtors": list(debtors)})
+        )
         assert not report.rejected, report.rejected
 
     async def debt(self, external_id: str) -> db.Debt:
@@ -103,15 +104,30 @@ class Env:
             await session.commit()
 
 
-def debtor(external_id: str, debts: Sequence[tuple[str, str, date]],
-           contacts: Sequence[tuple[str, str]] = (), timezone: str = "America/Sao_Paulo",
-           contact_timezone: str | None = None) -> dict[str, Any]:
+def debtor(
+    external_id: str,
+    debts: Sequence[tuple[str, str, date]],
+    contacts: Sequence[tuple[str, str]] = (),
+    timezone: str = "America/Sao_Paulo",
+    contact_timezone: str | None = None,
+) -> dict[str, Any]:
     return {
-        "external_id": external_id, "name": f"Empresa {external_id}", "tax_id": CNPJ, "timezone": timezone,
-        "contacts": [{"name": f"Pessoa {external_id}", "channel": channel, "address": address,
-                      "timezone": contact_timezone} for channel, address in contacts],
-        "debts": [{"external_id": ext, "amount": amount, "due_date": due.isoformat()}
-                  for ext, amount, due in debts],
+        "external_id": external_id,
+        "name": f"Empresa {external_id}",
+        "tax_id": CNPJ,
+        "timezone": timezone,
+        "contacts": [
+            {
+                "name": f"Pessoa {external_id}",
+                "channel": channel,
+                "address": address,
+                "timezone": contact_timezone,
+            }
+            for channel, address in contacts
+        ],
+        "debts": [
+            {"external_id": ext, "amount": amount, "due_date": due.isoformat()} for ext, amount, due in debts
+        ],
     }
 
 

@@ -42,7 +42,11 @@ async def test_planned_contacts_are_queued_once_with_the_deterministic_key(env: 
     [contact] = await contacts(env)
     assert row.idempotency_key == contact.idempotency_key == f"cadence:{contact.debt_id}:gentle:2:2026-12-07"
     assert (row.channel, row.address, row.initiated_by, row.template) == (
-        "whatsapp", "+5511900000001", "bot", "overdue_first")
+        "whatsapp",
+        "+5511900000001",
+        "bot",
+        "overdue_first",
+    )
     assert row.next_attempt_at == datetime(2026, 12, 7, 11, 0, tzinfo=UTC)  # 08:00 in São Paulo
     assert "Acme Credora Ltda" in row.text and "SAIR" in row.text
     assert contact.status == "queued" and contact.outbox_id == row.id
@@ -57,13 +61,21 @@ async def test_a_step_that_offers_the_negotiation_carries_its_buttons(env: Env) 
     await env.cadence.materialize()
     [row] = await outbox_rows(env)
     assert row.template == "overdue_offer"
-    assert [b["payload"] for b in row.buttons or []] == ["/ask_debt_details", "/pay_in_full",
-                                                         "/request_installments"]
+    assert [b["payload"] for b in row.buttons or []] == [
+        "/ask_debt_details",
+        "/pay_in_full",
+        "/request_installments",
+    ]
 
 
 async def test_a_failed_channel_falls_back_to_the_next_one_of_the_step(env: Env) -> None:
-    await env.load(debtor("sp", [("SP-1", "1000.00", DUE_SUNDAY)],
-                          [("whatsapp", "+5511900000001"), ("sms", "+5511900000002")]))
+    await env.load(
+        debtor(
+            "sp",
+            [("SP-1", "1000.00", DUE_SUNDAY)],
+            [("whatsapp", "+5511900000001"), ("sms", "+5511900000002")],
+        )
+    )
     await env.cadence.schedule(MONDAY)
     await env.cadence.materialize()
     await set_outbox(env, "failed")
@@ -76,7 +88,9 @@ async def test_a_failed_channel_falls_back_to_the_next_one_of_the_step(env: Env)
     assert rows[1].idempotency_key == first.idempotency_key + "|sms"
     # SMS fails too: nothing left to try, the step failed for good (and is not re-planned).
     async with env.sessions() as session:
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id == rows[1].id).values(status="failed"))
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == rows[1].id).values(status="failed")
+        )
         await session.commit()
     assert (await env.cadence.sweep())["failed"] == 1
     await env.cadence.schedule(MONDAY)
@@ -96,8 +110,11 @@ async def test_a_payment_takes_the_debt_out_of_the_regua_at_once(env: Env) -> No
     await env.load(debtor("sp", [("SP-1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000001")]))
     await env.cadence.schedule(MONDAY)
     await env.cadence.materialize()
-    await env.portfolio.record_payment(PaymentIn.model_validate(
-        {"debt_external_id": "SP-1", "amount": "1000.00", "paid_at": "2026-12-07T06:00:00-03:00"}))
+    await env.portfolio.record_payment(
+        PaymentIn.model_validate(
+            {"debt_external_id": "SP-1", "amount": "1000.00", "paid_at": "2026-12-07T06:00:00-03:00"}
+        )
+    )
     [row] = await outbox_rows(env)
     assert row.status == "cancelled"
     assert [c.status for c in await contacts(env)] == ["cancelled"]

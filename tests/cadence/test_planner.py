@@ -20,9 +20,15 @@ DUE_SUNDAY = date(2026, 12, 6)  # gentle step 2 (day 1) falls on Monday
 async def test_preview_has_the_contract_shape_with_at_in_the_contacts_zone(env: Env) -> None:
     await env.load(
         debtor("sp", [("SP-1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000001")]),
-        debtor("am", [("AM-1", "1000.00", DUE_SUNDAY)], [("sms", "+5592900000001")], timezone="America/Manaus"),
-        debtor("fn", [("FN-1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5581900000001")],
-               contact_timezone="America/Noronha"),
+        debtor(
+            "am", [("AM-1", "1000.00", DUE_SUNDAY)], [("sms", "+5592900000001")], timezone="America/Manaus"
+        ),
+        debtor(
+            "fn",
+            [("FN-1", "1000.00", DUE_SUNDAY)],
+            [("whatsapp", "+5581900000001")],
+            contact_timezone="America/Noronha",
+        ),
     )
     preview = (await env.cadence.preview(MONDAY)).as_json()
     assert set(preview) == {"date", "planned", "skipped"} and preview["date"] == "2026-12-07"
@@ -32,7 +38,12 @@ async def test_preview_has_the_contract_shape_with_at_in_the_contacts_zone(env: 
     assert by_debt["FN-1"]["at"] == "2026-12-07T08:00:00-02:00"  # the contact's own zone wins
     row = by_debt["SP-1"]
     assert {k: row[k] for k in ("debtor", "debt", "step", "template", "channel")} == {
-        "debtor": "sp", "debt": "SP-1", "step": 2, "template": "overdue_first", "channel": "whatsapp"}
+        "debtor": "sp",
+        "debt": "SP-1",
+        "step": 2,
+        "template": "overdue_first",
+        "channel": "whatsapp",
+    }
     assert by_debt["AM-1"]["channel"] == "sms"  # whatsapp first, but only an SMS contact
     assert preview["skipped"] == []
 
@@ -54,18 +65,40 @@ async def test_holidays_and_closed_days_defer_the_step(env: Env) -> None:
     await env.load(debtor("sp", [("SP-1", "1000.00", date(2026, 12, 23))], [("whatsapp", "+5511900000001")]))
     assert [s.reason for s in (await env.cadence.preview(date(2026, 12, 24))).skipped] == ["closed_day"]
     assert [s.reason for s in (await env.cadence.preview(date(2026, 12, 25))).skipped] == ["holiday"]
-    assert [s.reason for s in (await env.cadence.preview(date(2026, 12, 27))).skipped] == ["closed_day"]  # Sunday
+    assert [s.reason for s in (await env.cadence.preview(date(2026, 12, 27))).skipped] == [
+        "closed_day"
+    ]  # Sunday
     saturday = await env.cadence.preview(date(2026, 12, 26))
     assert [(p.debt, p.step, p.at.isoformat()) for p in saturday.planned] == [
-        ("SP-1", 2, "2026-12-26T08:00:00-03:00")]
+        ("SP-1", 2, "2026-12-26T08:00:00-03:00")
+    ]
 
 
 async def test_every_pause_and_contact_reason(env: Env) -> None:
-    names = ["paid", "dispute", "in_agreement", "agreement", "promise", "human", "already_paid",
-             "opted_out", "wrong_person", "unreachable", "nobody", "ok"]
-    await env.load(*[debtor(name, [(f"{name}-1", "1000.00", DUE_SUNDAY)],
-                            [] if name == "nobody" else [("whatsapp", f"+55119000{i:05d}")])
-                     for i, name in enumerate(names)])
+    names = [
+        "paid",
+        "dispute",
+        "in_agreement",
+        "agreement",
+        "promise",
+        "human",
+        "already_paid",
+        "opted_out",
+        "wrong_person",
+        "unreachable",
+        "nobody",
+        "ok",
+    ]
+    await env.load(
+        *[
+            debtor(
+                name,
+                [(f"{name}-1", "1000.00", DUE_SUNDAY)],
+                [] if name == "nobody" else [("whatsapp", f"+55119000{i:05d}")],
+            )
+            for i, name in enumerate(names)
+        ]
+    )
     await env.set_debt("paid-1", status="paid", paid_amount=Decimal("1000.00"))
     await env.set_debt("dispute-1", status="disputed")
     await env.set_debt("in_agreement-1", status="in_agreement")
@@ -74,24 +107,47 @@ async def test_every_pause_and_contact_reason(env: Env) -> None:
     await env.set_contact(f"+55119000{names.index('unreachable'):05d}", status="unreachable")
     async with env.sessions() as session:
         ids = dict((await session.execute(select(db.Debtor.external_id, db.Debtor.id))).all())
-        session.add(db.Agreement(debtor_id=ids["agreement"], kind="full_payment", total=Decimal("900.00"),
-                                 created_by="bot", status="active"))
-        session.add(Promise(debtor_id=ids["promise"], promised_date=MONDAY + timedelta(days=3),
-                            balance=Decimal("1000.00"), status="pending"))
+        session.add(
+            db.Agreement(
+                debtor_id=ids["agreement"],
+                kind="full_payment",
+                total=Decimal("900.00"),
+                created_by="bot",
+                status="active",
+            )
+        )
+        session.add(
+            Promise(
+                debtor_id=ids["promise"],
+                promised_date=MONDAY + timedelta(days=3),
+                balance=Decimal("1000.00"),
+                status="pending",
+            )
+        )
         contact = await session.scalar(select(db.Contact).where(db.Contact.debtor_id == ids["human"]))
         assert contact is not None
         conversation = await ConversationRepository(session).get_or_create(contact)
         conversation.state = "human"
-        await AuditLog(session).record(AuditKind.ALREADY_PAID_REPORTED, "bot", debtor_id=ids["already_paid"],
-                                       at=datetime(2026, 12, 5, 15, 0, tzinfo=UTC))
+        await AuditLog(session).record(
+            AuditKind.ALREADY_PAID_REPORTED,
+            "bot",
+            debtor_id=ids["already_paid"],
+            at=datetime(2026, 12, 5, 15, 0, tzinfo=UTC),
+        )
         await session.commit()
     preview = await env.cadence.preview(MONDAY)
     reasons = {s.debtor: (s.reason, s.detail) for s in preview.skipped}
     assert reasons == {
-        "paid": ("paid", None), "dispute": ("dispute", None), "in_agreement": ("agreement", None),
-        "agreement": ("agreement", None), "promise": ("agreement", "promise"), "human": ("human", None),
-        "already_paid": ("paid", "already_paid"), "opted_out": ("opted_out", None),
-        "wrong_person": ("wrong_person", None), "unreachable": ("no_channel", None),
+        "paid": ("paid", None),
+        "dispute": ("dispute", None),
+        "in_agreement": ("agreement", None),
+        "agreement": ("agreement", None),
+        "promise": ("agreement", "promise"),
+        "human": ("human", None),
+        "already_paid": ("paid", "already_paid"),
+        "opted_out": ("opted_out", None),
+        "wrong_person": ("wrong_person", None),
+        "unreachable": ("no_channel", None),
         "nobody": ("no_channel", None),
     }
     assert [p.debtor for p in preview.planned] == ["ok"]
@@ -104,13 +160,20 @@ async def test_every_pause_and_contact_reason(env: Env) -> None:
 
 
 async def test_caps_count_contacts_across_channels_per_day_and_rolling_week(env: Env) -> None:
-    await env.load(debtor("multi", [("M-1", "100.00", DUE_SUNDAY), ("M-2", "100.00", DUE_SUNDAY),
-                                    ("M-3", "100.00", DUE_SUNDAY)],
-                          [("whatsapp", "+5511911111111"), ("sms", "+5511922222222")]))
+    await env.load(
+        debtor(
+            "multi",
+            [("M-1", "100.00", DUE_SUNDAY), ("M-2", "100.00", DUE_SUNDAY), ("M-3", "100.00", DUE_SUNDAY)],
+            [("whatsapp", "+5511911111111"), ("sms", "+5511922222222")],
+        )
+    )
     await env.set_contact("+5511911111111", status="unreachable")  # M-* go by SMS
     first = await env.cadence.preview(MONDAY)
     assert [p.debt for p in first.planned] == ["M-1"] and first.planned[0].channel == "sms"
-    assert sorted((s.debt, s.reason) for s in first.skipped) == [("M-2", "cap_per_day"), ("M-3", "cap_per_day")]
+    assert sorted((s.debt, s.reason) for s in first.skipped) == [
+        ("M-2", "cap_per_day"),
+        ("M-3", "cap_per_day"),
+    ]
     await env.cadence.schedule(MONDAY)
     env.clock.moment = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
     await env.cadence.schedule(date(2026, 12, 8))
@@ -128,8 +191,13 @@ async def test_caps_count_contacts_across_channels_per_day_and_rolling_week(env:
 
 
 async def test_schedule_is_idempotent_and_records_every_reason(env: Env) -> None:
-    await env.load(debtor("a", [("A-1", "100.00", DUE_SUNDAY), ("A-2", "100.00", DUE_SUNDAY)],
-                          [("whatsapp", "+5511933333333")]))
+    await env.load(
+        debtor(
+            "a",
+            [("A-1", "100.00", DUE_SUNDAY), ("A-2", "100.00", DUE_SUNDAY)],
+            [("whatsapp", "+5511933333333")],
+        )
+    )
     first = await env.cadence.schedule(MONDAY)
     again = await env.cadence.schedule(MONDAY)
     assert (first[0].planned, first[0].skipped) == (1, 1)
@@ -150,21 +218,40 @@ async def test_schedule_is_idempotent_and_records_every_reason(env: Env) -> None
 
 async def test_segments_pick_the_cadence_from_amount_days_and_payment_history(env: Env) -> None:
     await env.load(
-        debtor("small", [("S-1", "100.00", DUE_SUNDAY)], [("telegram", "1001"), ("whatsapp", "+5511944444444")]),
-        debtor("large", [("L-1", "90000.00", DUE_SUNDAY)], [("telegram", "1002"), ("whatsapp", "+5511955555555")]),
-        debtor("broken", [("B-1", "100.00", DUE_SUNDAY)], [("telegram", "1003"), ("whatsapp", "+5511966666666")]),
+        debtor(
+            "small", [("S-1", "100.00", DUE_SUNDAY)], [("telegram", "1001"), ("whatsapp", "+5511944444444")]
+        ),
+        debtor(
+            "large", [("L-1", "90000.00", DUE_SUNDAY)], [("telegram", "1002"), ("whatsapp", "+5511955555555")]
+        ),
+        debtor(
+            "broken", [("B-1", "100.00", DUE_SUNDAY)], [("telegram", "1003"), ("whatsapp", "+5511966666666")]
+        ),
         debtor("old", [("O-1", "100.00", MONDAY - timedelta(days=40))], [("whatsapp", "+5511977777777")]),
     )
     async with env.sessions() as session:
         broken_id = await session.scalar(select(db.Debtor.id).where(db.Debtor.external_id == "broken"))
         assert broken_id is not None
-        session.add(Promise(debtor_id=broken_id, promised_date=MONDAY - timedelta(days=20),
-                            balance=Decimal("100.00"), status="broken"))
+        session.add(
+            Promise(
+                debtor_id=broken_id,
+                promised_date=MONDAY - timedelta(days=20),
+                balance=Decimal("100.00"),
+                status="broken",
+            )
+        )
         await session.commit()
     planned = {p.debtor: p for p in (await env.cadence.preview(MONDAY)).planned}
     assert (planned["small"].segment, planned["small"].cadence, planned["small"].channel) == (
-        "early", "gentle", "whatsapp")
+        "early",
+        "gentle",
+        "whatsapp",
+    )
     assert (planned["large"].segment, planned["large"].channel) == ("big", "telegram")
     assert (planned["broken"].segment, planned["broken"].channel) == ("repeat", "telegram")
     # 40 days late: segment "late", its régua's latest step (day 10) supersedes day 1.
-    assert (planned["old"].segment, planned["old"].step, planned["old"].template) == ("late", 2, "overdue_offer")
+    assert (planned["old"].segment, planned["old"].step, planned["old"].template) == (
+        "late",
+        2,
+        "overdue_offer",
+    )

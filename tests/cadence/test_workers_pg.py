@@ -42,12 +42,32 @@ async def database(policies: PolicyBook) -> AsyncIterator[str]:
         sessions = session_factory(engine)
         portfolio = PortfolioService(sessions, policies, FixedClock(NOW))
         await portfolio.ensure_creditors()
-        await portfolio.import_portfolio(PortfolioIn.model_validate({"creditor": "acme", "debtors": [
-            {"external_id": f"d{i}", "name": f"Empresa {i}", "tax_id": CNPJ,
-             "contacts": [{"name": "Financeiro", "channel": "sms", "address": f"+55119{i:08d}"}],
-             "debts": [{"external_id": f"NF-{i}-{j}", "amount": "100.00",
-                        "due_date": date(2026, 12, 6 - j).isoformat()} for j in range(2)]}
-            for i in range(DEBTORS)]}))
+        await portfolio.import_portfolio(
+            PortfolioIn.model_validate(
+                {
+                    "creditor": "acme",
+                    "debtors": [
+                        {
+                            "external_id": f"d{i}",
+                            "name": f"Empresa {i}",
+                            "tax_id": CNPJ,
+                            "contacts": [
+                                {"name": "Financeiro", "channel": "sms", "address": f"+55119{i:08d}"}
+                            ],
+                            "debts": [
+                                {
+                                    "external_id": f"NF-{i}-{j}",
+                                    "amount": "100.00",
+                                    "due_date": date(2026, 12, 6 - j).isoformat(),
+                                }
+                                for j in range(2)
+                            ],
+                        }
+                        for i in range(DEBTORS)
+                    ],
+                }
+            )
+        )
         await engine.dispose()
         yield url
     finally:
@@ -58,8 +78,13 @@ async def expected_keys(url: str, policies: PolicyBook) -> set[str]:
     """What the régua must send on the day: one contact per debtor (cap per day 1)."""
     engine = create_engine(url)
     try:
-        cadence = CadenceService(session_factory(engine), policies, TemplateRenderer(ROOT / "templates"),
-                                 FixedClock(NOW), {"sms", "whatsapp"})
+        cadence = CadenceService(
+            session_factory(engine),
+            policies,
+            TemplateRenderer(ROOT / "templates"),
+            FixedClock(NOW),
+            {"sms", "whatsapp"},
+        )
         preview = await cadence.preview(NOW.date())
     finally:
         await engine.dispose()
@@ -70,22 +95,37 @@ async def expected_keys(url: str, policies: PolicyBook) -> set[str]:
 
 def worker_env(url: str, twilio: TwilioEmulator, policies_dir: Path, name: str) -> dict[str, str]:
     return {
-        **os.environ, "ACORDO_DATABASE_URL": url, "ACORDO_POLICIES_DIR": str(policies_dir),
-        "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"), "ACORDO_TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "ACORDO_TWILIO_AUTH_TOKEN": twilio.auth_token, "ACORDO_TWILIO_API_URL": twilio.base_url,
-        "ACORDO_TWILIO_SMS_FROM": "+5511900000000", "ACORDO_TWILIO_SMS_MPS": "500",
-        "ACORDO_TWILIO_CHAT_RATE_PER_SECOND": "100", "ACORDO_CHANNEL_SEND_TIMEOUT_SECONDS": "3",
-        "ACORDO_CADENCE_TICK_SECONDS": "0.2", "ACORDO_CADENCE_SCHEDULE_MINUTES": "0.01",
-        "ACORDO_TEST_NOW": NOW.isoformat(), "WORKER_NAME": name, "PYTHONPATH": str(ROOT),
+        **os.environ,
+        "ACORDO_DATABASE_URL": url,
+        "ACORDO_POLICIES_DIR": str(policies_dir),
+        "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"),
+        "ACORDO_TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "ACORDO_TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "ACORDO_TWILIO_API_URL": twilio.base_url,
+        "ACORDO_TWILIO_SMS_FROM": "+5511900000000",
+        "ACORDO_TWILIO_SMS_MPS": "500",
+        "ACORDO_TWILIO_CHAT_RATE_PER_SECOND": "100",
+        "ACORDO_CHANNEL_SEND_TIMEOUT_SECONDS": "3",
+        "ACORDO_CADENCE_TICK_SECONDS": "0.2",
+        "ACORDO_CADENCE_SCHEDULE_MINUTES": "0.01",
+        "ACORDO_TEST_NOW": NOW.isoformat(),
+        "WORKER_NAME": name,
+        "PYTHONPATH": str(ROOT),
     }
 
 
-async def start_worker(url: str, twilio: TwilioEmulator, policies_dir: Path, name: str,
-                       log: Path) -> asyncio.subprocess.Process:
+async def start_worker(
+    url: str, twilio: TwilioEmulator, policies_dir: Path, name: str, log: Path
+) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.cadence.worker_main", cwd=ROOT,
+        sys.executable,
+        "-m",
+        "tests.cadence.worker_main",
+        cwd=ROOT,
         env=worker_env(url, twilio, policies_dir, name),
-        stdout=asyncio.subprocess.PIPE, stderr=log.open("ab"))
+        stdout=asyncio.subprocess.PIPE,
+        stderr=log.open("ab"),
+    )
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), 30)
     assert line.startswith(b"ready"), f"worker did not start; see {log}"
@@ -103,7 +143,6 @@ async def wait_for(twilio: TwilioEmulator, count: int, timeout: float) -> None:
         await asyncio.sleep(0.1)
 
 
-
 @pytest.fixture
 def policies_dir(policies: PolicyBook, tmp_path: Path) -> Path:
     from tests.cadence.conftest import POLICY
@@ -114,15 +153,22 @@ def policies_dir(policies: PolicyBook, tmp_path: Path) -> Path:
     return folder
 
 
-async def test_two_workers_at_once_send_every_contact_once(database: str, policies: PolicyBook,
-                                                          policies_dir: Path, tmp_path: Path) -> None:
+async def test_two_workers_at_once_send_every_contact_once(
+    database: str, policies: PolicyBook, policies_dir: Path, tmp_path: Path
+) -> None:
     expected = await expected_keys(database, policies)
     twilio = TwilioEmulator()
     await twilio.start()
     workers = []
     try:
-        workers = list(await asyncio.gather(*(start_worker(database, twilio, policies_dir, f"w{i}",
-                                                           tmp_path / f"w{i}.log") for i in range(2))))
+        workers = list(
+            await asyncio.gather(
+                *(
+                    start_worker(database, twilio, policies_dir, f"w{i}", tmp_path / f"w{i}.log")
+                    for i in range(2)
+                )
+            )
+        )
         await wait_for(twilio, len(expected), 40)
     finally:
         for worker in workers:
@@ -138,7 +184,8 @@ async def test_two_workers_at_once_send_every_contact_once(database: str, polici
 
 
 async def test_killing_workers_mid_batch_loses_nothing_and_sends_nothing_twice(
-        database: str, policies: PolicyBook, policies_dir: Path, tmp_path: Path) -> None:
+    database: str, policies: PolicyBook, policies_dir: Path, tmp_path: Path
+) -> None:
     expected = await expected_keys(database, policies)
     # Slow answers (the delivery is made, the answer comes late): kills land between the
     # provider accepting a message and the worker recording it.
@@ -148,7 +195,9 @@ async def test_killing_workers_mid_batch_loses_nothing_and_sends_nothing_twice(
     kills = 0
     try:
         for round_ in range(4):
-            worker = await start_worker(database, twilio, policies_dir, f"crash{round_}", tmp_path / "crash.log")
+            worker = await start_worker(
+                database, twilio, policies_dir, f"crash{round_}", tmp_path / "crash.log"
+            )
             await asyncio.sleep(rng.uniform(0.3, 1.2))
             worker.send_signal(signal.SIGKILL)
             await worker.wait()

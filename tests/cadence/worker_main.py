@@ -11,7 +11,7 @@ import asyncio
 import os
 import signal
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.bootstrap import build_container
 from bot.config import Settings
@@ -32,8 +32,12 @@ async def main() -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     async with build_container(Settings(), clock=clock) as container:
         dispatcher = container.channels.new_dispatcher(
-            os.environ.get("WORKER_NAME", f"w{os.getpid()}"), lease_seconds=float(os.environ.get("LEASE", "2")),
-            poll_interval=0.05, backoff_base=0.05, batch=8)
+            os.environ.get("WORKER_NAME", f"w{os.getpid()}"),
+            lease_seconds=float(os.environ.get("LEASE", "2")),
+            poll_interval=0.05,
+            backoff_base=0.05,
+            batch=8,
+        )
         print(f"ready {time.monotonic()}", flush=True)  # noqa: T201
         async with container.cadence.running():
             await dispatcher.run(stop)

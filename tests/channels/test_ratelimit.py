@@ -49,7 +49,7 @@ async def test_all_or_nothing_across_global_and_chat_limits() -> None:
 def test_rates_from_configuration_widen_windows_by_the_margin() -> None:
     limits = ChannelRates(30, 1, margin=0.03).limits("telegram", "42")
     assert [(lim.key, lim.count) for lim in limits] == [
-        ("telegram:global", 30), ("telegram:global:smooth", 15), ("telegram:chat:42", 1)]
+        ("telegram:global", 30), ("telegram:global:smooth", 3), ("telegram:chat:42", 1)]
     assert limits[0].window == pytest.approx(1.03) and limits[2].window == pytest.approx(1.1)
     slow = ChannelRates(0.5, 1).limits("sms", "x")
     assert slow[0].count == 1 and slow[0].window == pytest.approx(2 * 1.03)

@@ -35,12 +35,15 @@ def at(day: date, hh: int, mm: int = 0, ss: int = 0, zone: ZoneInfo = SP) -> dat
     return datetime.combine(day, time(hh, mm, ss), tzinfo=zone)
 
 
-@pytest.mark.parametrize(("now", "expected"), [
-    (at(MONDAY, 7, 59, 59), at(MONDAY, 8)),       # before the window: moved to its start
-    (at(MONDAY, 8), at(MONDAY, 8)),               # the start itself is allowed
-    (at(MONDAY, 19, 59, 59), at(MONDAY, 19, 59, 59)),
-    (at(MONDAY, 20), None),                       # the end is not: outside_hours
-])
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (at(MONDAY, 7, 59, 59), at(MONDAY, 8)),  # before the window: moved to its start
+        (at(MONDAY, 8), at(MONDAY, 8)),  # the start itself is allowed
+        (at(MONDAY, 19, 59, 59), at(MONDAY, 19, 59, 59)),
+        (at(MONDAY, 20), None),  # the end is not: outside_hours
+    ],
+)
 def test_window_boundaries_are_exact(now: datetime, expected: datetime | None) -> None:
     decision = CALENDAR.decide_day(MONDAY, "America/Sao_Paulo", now)
     assert decision.at == expected
@@ -59,14 +62,17 @@ def test_a_late_contact_moves_to_the_next_allowed_moment_not_dropped() -> None:
     assert CALENDAR.next_allowed(at(date(2026, 12, 23), 21), "America/Sao_Paulo") == at(date(2026, 12, 26), 8)
 
 
-@pytest.mark.parametrize(("day", "reason"), [
-    (date(2026, 12, 25), SkipReason.HOLIDAY),      # Christmas
-    (date(2026, 4, 21), SkipReason.HOLIDAY),       # Tiradentes
-    (date(2026, 11, 20), SkipReason.HOLIDAY),      # Consciência Negra (national since 2024)
-    (date(2026, 12, 24), SkipReason.CLOSED_DAY),   # the policy's closed date
-    (date(2026, 12, 13), SkipReason.CLOSED_DAY),   # a Sunday: no hours
-    (date(2026, 12, 12), None),                    # a Saturday with hours
-])
+@pytest.mark.parametrize(
+    ("day", "reason"),
+    [
+        (date(2026, 12, 25), SkipReason.HOLIDAY),  # Christmas
+        (date(2026, 4, 21), SkipReason.HOLIDAY),  # Tiradentes
+        (date(2026, 11, 20), SkipReason.HOLIDAY),  # Consciência Negra (national since 2024)
+        (date(2026, 12, 24), SkipReason.CLOSED_DAY),  # the policy's closed date
+        (date(2026, 12, 13), SkipReason.CLOSED_DAY),  # a Sunday: no hours
+        (date(2026, 12, 12), None),  # a Saturday with hours
+    ],
+)
 def test_holidays_and_closed_days(day: date, reason: SkipReason | None) -> None:
     assert CALENDAR.day_reason(day) == reason
     assert CALENDAR.decide_day(day, "America/Sao_Paulo", at(day, 0)).reason == reason
@@ -78,12 +84,15 @@ def test_holidays_off_in_the_policy_means_holidays_are_ordinary_days() -> None:
     assert calendar.day_reason(date(2026, 12, 25)) is None  # a Friday
 
 
-@pytest.mark.parametrize(("zone", "utc_hour", "offset"), [
-    ("America/Sao_Paulo", 11, "-03:00"),
-    ("America/Manaus", 12, "-04:00"),
-    ("America/Noronha", 10, "-02:00"),
-    ("America/Rio_Branco", 13, "-05:00"),
-])
+@pytest.mark.parametrize(
+    ("zone", "utc_hour", "offset"),
+    [
+        ("America/Sao_Paulo", 11, "-03:00"),
+        ("America/Manaus", 12, "-04:00"),
+        ("America/Noronha", 10, "-02:00"),
+        ("America/Rio_Branco", 13, "-05:00"),
+    ],
+)
 def test_the_window_is_in_the_contacts_own_zone(zone: str, utc_hour: int, offset: str) -> None:
     decision = CALENDAR.decide_day(MONDAY, zone, datetime(2026, 12, 7, 0, 0, tzinfo=UTC))
     assert decision.at is not None
@@ -138,63 +147,86 @@ def test_manaus_has_no_dst_even_when_sao_paulo_had() -> None:
     assert slot is not None and slot.start.isoformat() == "2018-11-04T08:00:00-04:00"
 
 
-@pytest.mark.parametrize(("today", "week", "reason"), [
-    (0, 0, None), (0, 2, None), (1, 1, SkipReason.CAP_PER_DAY), (0, 3, SkipReason.CAP_PER_7_DAYS),
-])
+@pytest.mark.parametrize(
+    ("today", "week", "reason"),
+    [
+        (0, 0, None),
+        (0, 2, None),
+        (1, 1, SkipReason.CAP_PER_DAY),
+        (0, 3, SkipReason.CAP_PER_7_DAYS),
+    ],
+)
 def test_caps(today: int, week: int, reason: SkipReason | None) -> None:
     assert cap_reason(MaxContacts(per_day=1, per_7_days=3), today, week) == reason
 
 
-@pytest.mark.parametrize(("facts", "reason"), [
-    (DebtFacts(), None),
-    (DebtFacts(debt_status="paid"), SkipReason.PAID),
-    (DebtFacts(unpaid=False), SkipReason.PAID),
-    (DebtFacts(debt_status="disputed"), SkipReason.DISPUTE),
-    (DebtFacts(debt_status="in_agreement"), SkipReason.AGREEMENT),
-    (DebtFacts(active_agreement=True), SkipReason.AGREEMENT),
-    (DebtFacts(pending_promise=True), SkipReason.AGREEMENT),
-    (DebtFacts(human_owned=True), SkipReason.HUMAN),
-    (DebtFacts(already_paid_reported_on=MONDAY - timedelta(days=4)), SkipReason.PAID),
-    (DebtFacts(already_paid_reported_on=MONDAY - timedelta(days=5)), None),  # the pause ran out
-])
+@pytest.mark.parametrize(
+    ("facts", "reason"),
+    [
+        (DebtFacts(), None),
+        (DebtFacts(debt_status="paid"), SkipReason.PAID),
+        (DebtFacts(unpaid=False), SkipReason.PAID),
+        (DebtFacts(debt_status="disputed"), SkipReason.DISPUTE),
+        (DebtFacts(debt_status="in_agreement"), SkipReason.AGREEMENT),
+        (DebtFacts(active_agreement=True), SkipReason.AGREEMENT),
+        (DebtFacts(pending_promise=True), SkipReason.AGREEMENT),
+        (DebtFacts(human_owned=True), SkipReason.HUMAN),
+        (DebtFacts(already_paid_reported_on=MONDAY - timedelta(days=4)), SkipReason.PAID),
+        (DebtFacts(already_paid_reported_on=MONDAY - timedelta(days=5)), None),  # the pause ran out
+    ],
+)
 def test_every_pause_reason(facts: DebtFacts, reason: SkipReason | None) -> None:
     assert pause_reason(facts, MONDAY, already_paid_pause_days=5) == reason
 
 
 def test_channel_choice_falls_back_in_the_steps_order() -> None:
-    contacts = [ContactOption(1, "whatsapp", "unreachable"), ContactOption(2, "sms", "active"),
-                ContactOption(3, "telegram", "active")]
+    contacts = [
+        ContactOption(1, "whatsapp", "unreachable"),
+        ContactOption(2, "sms", "active"),
+        ContactOption(3, "telegram", "active"),
+    ]
     choice = choose_channel(("whatsapp", "sms", "telegram"), contacts, {"whatsapp", "sms", "telegram"})
     assert choice.contact is not None and choice.contact.channel == "sms" and choice.rank == 1
-    after_sms = choose_channel(("whatsapp", "sms", "telegram"), contacts, {"whatsapp", "sms", "telegram"},
-                               after_rank=1)
+    after_sms = choose_channel(
+        ("whatsapp", "sms", "telegram"), contacts, {"whatsapp", "sms", "telegram"}, after_rank=1
+    )
     assert after_sms.contact is not None and after_sms.contact.channel == "telegram"
     sms_off = choose_channel(("whatsapp", "sms"), contacts, {"whatsapp", "telegram"})
     assert sms_off.contact is None and sms_off.reason == SkipReason.NO_CHANNEL
 
 
-@pytest.mark.parametrize(("statuses", "reason"), [
-    (("opted_out", "wrong_person"), SkipReason.OPTED_OUT),
-    (("wrong_person",), SkipReason.WRONG_PERSON),
-    (("unreachable",), SkipReason.NO_CHANNEL),
-    ((), SkipReason.NO_CHANNEL),
-])
+@pytest.mark.parametrize(
+    ("statuses", "reason"),
+    [
+        (("opted_out", "wrong_person"), SkipReason.OPTED_OUT),
+        (("wrong_person",), SkipReason.WRONG_PERSON),
+        (("unreachable",), SkipReason.NO_CHANNEL),
+        ((), SkipReason.NO_CHANNEL),
+    ],
+)
 def test_why_no_contact(statuses: tuple[str, ...], reason: SkipReason) -> None:
     contacts = [ContactOption(i, "whatsapp", s) for i, s in enumerate(statuses)]
     assert choose_channel(("whatsapp",), contacts, {"whatsapp"}).reason == reason
 
 
-STEPS = [CadenceStep("gentle", 1, -3, "reminder_upcoming", ("whatsapp",)),
-         CadenceStep("gentle", 2, 1, "overdue_first", ("whatsapp",)),
-         CadenceStep("gentle", 3, 7, "overdue_offer", ("whatsapp",))]
+STEPS = [
+    CadenceStep("gentle", 1, -3, "reminder_upcoming", ("whatsapp",)),
+    CadenceStep("gentle", 2, 1, "overdue_first", ("whatsapp",)),
+    CadenceStep("gentle", 3, 7, "overdue_offer", ("whatsapp",)),
+]
 
 
-@given(st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 1, 1)),
-       st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 1, 1)))
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 1, 1)),
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 1, 1)),
+)
 def test_due_windows_agree_with_the_current_step(due: date, day: date) -> None:
     step = current_step(STEPS, due, day)
-    matching = [w.step for w in due_windows(STEPS, day)
-                if due <= w.due_until and (w.due_after is None or due > w.due_after)]
+    matching = [
+        w.step
+        for w in due_windows(STEPS, day)
+        if due <= w.due_until and (w.due_after is None or due > w.due_after)
+    ]
     assert matching == ([step] if step else [])
 
 
