@@ -8,9 +8,9 @@ PY        := $(VENV)/bin/python
 RASA      := $(RASA_VENV)/bin/rasa
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
-# A fake action endpoint for offline Rasa commands (training, data validation, story tests).
-export ACORDO_ACTION_ENDPOINT_URL ?= http://127.0.0.1:8000/actions/webhook
-export ACORDO_ACTION_TOKEN ?= offline
+# A placeholder action endpoint for offline Rasa commands (data validation, story tests);
+# only those commands get it, so tests never inherit a token.
+RASA_ENV := ACORDO_ACTION_ENDPOINT_URL=http://127.0.0.1:8000/actions/webhook ACORDO_ACTION_TOKEN=offline
 
 .PHONY: help venv rasa-venv model run test lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
 
@@ -50,11 +50,11 @@ typecheck: venv
 	$(VENV)/bin/mypy bot
 
 rasa-validate: rasa-venv
-	cd dialogs && ../$(RASA) data validate --fail-on-warnings --debug 2>&1 | grep -E "WARNING|ERROR|error" || true
-	cd dialogs && ../$(RASA) data validate --fail-on-warnings > /dev/null
+	cd dialogs && $(RASA_ENV) ../$(RASA) data validate --fail-on-warnings --debug 2>&1 | grep -E "WARNING|ERROR|error" || true
+	cd dialogs && $(RASA_ENV) ../$(RASA) data validate --fail-on-warnings > /dev/null
 
 rasa-stories: model
-	cd dialogs && ../$(RASA) test core --model models/acordo.tar.gz --stories tests/test_stories.yml \
+	cd dialogs && $(RASA_ENV) ../$(RASA) test core --model models/acordo.tar.gz --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/core
 
 pytest: model

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -33,6 +34,7 @@ import asyncpg
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.ratelimit import ChannelRates, InProcessRateLimiter, RateLimiter, RedisRateLimiter
 from bot.channels.telegram import TelegramChannel, build_bot
@@ -97,15 +99,11 @@ async def enqueue(url: str, messages: int, chats: int) -> None:
     await engine.dispose()
 
 
-async def unfinished(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return int(await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))) or 0)
-    finally:
-        await engine.dispose()
+async def unfinished(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]))) or 0)
 
 
 async def dispatch(url: str, api_url: str, redis_url: str | None) -> None:
@@ -122,16 +120,29 @@ async def dispatch(url: str, api_url: str, redis_url: str | None) -> None:
         limiter = RedisRateLimiter(redis, prefix=f"acordo:bench:{os.environ['BENCH_RUN']}:")
     else:
         limiter = InProcessRateLimiter()
+    overs: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # asyncio.sleep, measuring how late it wakes
+        t0 = time.monotonic()
+        await asyncio.sleep(seconds)
+        overs.append(time.monotonic() - t0 - seconds)
+
     dispatcher = OutboxDispatcher(
         sessions, {"telegram": TelegramChannel(bot, SEND_TIMEOUT)}, limiter,
         {"telegram": ChannelRates(GLOBAL, PER_CHAT)}, clock=SystemClock(), batch=120, concurrency=128,
-        max_attempts=20, backoff_base=0.5, backoff_cap=5.0, poll_interval=0.1)
+        max_attempts=20, backoff_base=0.5, backoff_cap=5.0, poll_interval=0.1, sleep=sleep)
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run(stop))
-    while await unfinished(url):
-        await asyncio.sleep(0.5)
+    while await unfinished(sessions):
+        await asyncio.sleep(1.0)
     stop.set()
     await task
+    # How late the sends woke up (CPU starvation) and how many of them booked a new slot.
+    overs.sort()
+    quantiles = [round(overs[int(len(overs) * q)] * 1000, 1) for q in (0.5, 0.9, 0.99)] if overs else []
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"  dispatcher {os.getpid()}: {dispatcher.stats}; woke late p50/p90/p99 {quantiles} ms; "
+          f"cpu {cpu.ru_utime + cpu.ru_stime:.1f} s", file=sys.stderr)
     await bot.session.close()
     if redis is not None:
         await redis.aclose()

@@ -5,9 +5,15 @@ Creates a fresh database ``acordo_bench_dashboard_<random>`` on the server at
 migrates it, bulk-loads a synthetic portfolio (200,000 debtors with 5 invoices each, 25
 messages per debtor over a year, agreements, installments, promises, payments, hand-offs)
 with set-based ``INSERT ... SELECT generate_series`` on the server plus ``COPY`` through
-asyncpg for the template versions, ``ANALYZE``s, then times the dashboard: every figure
-(``ResultsService.compute``) and the whole HTML page, for 30-day and 90-day periods,
-cold and warm. The database is dropped at the end. Run: ``python -m bench.dashboard``.
+asyncpg for the template versions, ``VACUUM (ANALYZE)``s, then times the dashboard: every
+figure (``ResultsService.compute``) and the whole HTML page, for 30-day, 90-day and 365-day
+periods, each ``--repeat`` times *cold-ish* (a fresh engine: new server connections, right
+after the other periods ran) and *warm* (the same period again), and prints the medians and
+the load average (other work on the machine skews every timing). ``--explain`` then prints,
+per period, every statement's ``EXPLAIN ANALYZE`` time and the plan of the slowest. The
+database is dropped at the end (``--keep`` keeps it; ``--database NAME`` reuses a loaded one).
+Run: ``python -m bench.dashboard [--repeat 5] [--explain]``; exit status 1 when the 30-day
+page's median is 2 s or more.
 """
 
 from __future__ import annotations

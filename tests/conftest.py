@@ -47,6 +47,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "policies_dir": ROOT / "policies",
         "templates_dir": ROOT / "templates",
         "admin_token": ADMIN_TOKEN,
+        "action_token": None,
         "_env_file": None,
     }
     values.update(overrides)

@@ -51,7 +51,7 @@ async def queue_page(container: ContainerDep, staff: StaffDep, sort: str = "wait
 async def conversation_page(public_id: str, container: ContainerDep, staff: StaffDep,
                             msg: str = "", error: str = "") -> Response:
     try:
-        view = await container.agent_desk.view(public_id)
+        view = await container.agent_desk.view(public_id, container.settings.whatsapp_templates)
     except NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     return page("conversation.html", staff=staff, c=view, msg=msg, error=error,
@@ -67,6 +67,14 @@ async def take(public_id: str, container: ContainerDep, staff: CsrfStaffDep) -> 
 async def reply(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
                 text: Annotated[str, Form()] = "") -> Response:
     return await _act(public_id, "Sent.", lambda: container.agent_desk.reply(staff, public_id, text))
+
+
+@router.post("/c/{public_id}/template")
+async def send_template(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
+                        name: Annotated[str, Form()] = "") -> Response:
+    """WhatsApp outside the 24-hour window: send one of the approved templates."""
+    return await _act(public_id, "Template sent.", lambda: container.agent_desk.send_template(
+        staff, public_id, name, container.settings.whatsapp_templates))
 
 
 def _decimal(value: str, field: str) -> Decimal:

@@ -5,13 +5,15 @@ queue. An agent takes it (one agent at a time: the ``conversation_assignments`` 
 key refuses a second take), replies through the debtor's channel, makes offers through
 the negotiation core with the policy's agent limits, records agreements, promises and
 disputes, writes internal notes, and finally hands it back to the bot (Rasa resumes and
-the bot greets the debtor again without repeating what was settled) or closes it.
+the bot greets the debtor again without repeating what was settled) or closes it. On
+WhatsApp, outside the 24-hour window, the agent can only send one of the approved
+templates of ``ACORDO_WHATSAPP_TEMPLATES`` (its Content SID goes through the outbox).
 Every action is in the audit log with actor ``agent:<name>`` (or ``admin:<name>``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,8 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
+from bot.config import WhatsAppTemplate
 from bot.negotiation import machine
-from bot.negotiation.balance import DebtPosition, balance_on
+from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.offers import (
     InfeasiblePlan,
     Limits,
@@ -33,7 +36,7 @@ from bot.negotiation.offers import (
     offer_violations,
 )
 from bot.policies import PolicyBook
-from bot.rendering.renderer import TemplateRenderer
+from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, UnknownTemplate
 from bot.services.clock import Clock
 from bot.services.conversation import clean_text
 from bot.services.negotiation import OFFER_BUTTONS, DebtorFile, NegotiationService, offer_variables
@@ -47,6 +50,9 @@ from bot.storage.staff_models import ConversationAssignment, ConversationNote, S
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 MAX_REPLY_CHARS = 4000
+
+# ``Settings.whatsapp_templates``: template name -> locale -> approved Content SID (+ variables).
+ApprovedTemplates = Mapping[str, Mapping[str, WhatsAppTemplate]]
 
 
 @runtime_checkable
@@ -122,6 +128,20 @@ class AgreementLine:
 
 
 @dataclass(frozen=True)
+class TemplateChoice:
+    """An approved WhatsApp template the agent may send, rendered with the debtor's data.
+
+    ``error`` says why it cannot be sent (it does not render with this debtor's data, or the
+    outbox would resolve another Content SID); such a choice is shown but refused."""
+
+    name: str
+    content_sid: str
+    variables: tuple[str, ...]
+    preview: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class ConversationView:
     public_id: str
     state: str
@@ -142,6 +162,8 @@ class ConversationView:
     agent_limits: Limits
     whatsapp_window_open: bool
     last_message_id: int
+    # WhatsApp with the 24-hour window closed: the approved templates for the debtor's locale.
+    templates: list[TemplateChoice] = field(default_factory=list)
 
 
 class AgentDesk:
@@ -205,7 +227,9 @@ class AgentDesk:
                                         ConversationAssignment.user_id == StaffUser.id)
             .where(ConversationAssignment.conversation_id == conversation_id))
 
-    async def view(self, public_id: str) -> ConversationView:
+    async def view(self, public_id: str, approved: ApprovedTemplates | None = None) -> ConversationView:
+        """The conversation page's data; ``approved`` (``Settings.whatsapp_templates``) lists the
+        templates an agent may send on WhatsApp once the 24-hour window is closed."""
         async with self._sessions() as session:
             file = await self._file(session, public_id)
             conversation, debtor = file.conversation, file.debtor
@@ -222,6 +246,9 @@ class AgentDesk:
                 db.Offer.conversation_id == conversation.id).order_by(db.Offer.id.desc()))
             agreements = await AgreementRepository(session).agreements_for(debtor.id)
             debts = await self._debt_lines(session, debtor)
+            window_open = self._window_open(conversation)
+            templates = ([] if window_open or conversation.channel != "whatsapp" else
+                         self._template_choices(file, approved or {}, debts))
             return ConversationView(
                 public_id=conversation.public_id, state=conversation.state,
                 reason=conversation.handoff_reason, channel=conversation.channel,
@@ -236,8 +263,9 @@ class AgentDesk:
                             for a in agreements],
                 bot_limits=Limits.for_bot(file.profile),
                 agent_limits=Limits.for_agent(file.profile, file.policy.handoff.agent_limits),
-                whatsapp_window_open=self._window_open(conversation),
+                whatsapp_window_open=window_open,
                 last_message_id=max((m.id for m in messages), default=0),
+                templates=templates,
             )
 
     async def messages_after(self, public_id: str, after: int) -> list[HistoryItem]:
@@ -294,6 +322,30 @@ class AgentDesk:
                                               OutboundMessage(text=text, author="agent"))
             await self._audit(session, file, staff, StaffAuditKind.AGENT_REPLY,
                               {"message_id": message.id, "chars": len(text)})
+            await session.commit()
+
+    async def send_template(self, staff: StaffIdentity, public_id: str, name: str,
+                            approved: ApprovedTemplates) -> None:
+        """Send an approved WhatsApp template (the only thing allowed outside the 24-hour
+        window): stored as an agent message and queued with its template name, locale and
+        variables, so the outbox sends it by its Content SID."""
+        async with self._sessions() as session:
+            file = await self._held(session, staff, public_id)
+            if file.conversation.channel != "whatsapp":
+                raise DeskError("approved templates are for WhatsApp conversations: write a reply")
+            debts = await self._debt_lines(session, file.debtor)
+            choice = next((c for c in self._template_choices(file, approved, debts)
+                           if c.name == name), None)
+            if choice is None:
+                raise DeskError(f"no approved WhatsApp template {name!r} for {self._locale(file)}")
+            if choice.error:
+                raise DeskError(f"{name}: {choice.error}")
+            variables = self._template_variables(file, debts)
+            message = await self._sender.send(session, file.conversation, OutboundMessage(
+                text=choice.preview, author="agent", template=name, variables=variables))
+            await self._audit(session, file, staff, StaffAuditKind.AGENT_REPLY, {
+                "message_id": message.id, "chars": len(choice.preview), "template": name,
+                "locale": self._locale(file), "content_sid": choice.content_sid})
             await session.commit()
 
     async def offer(self, staff: StaffIdentity, public_id: str, *, kind: str, count: int = 1,
@@ -459,6 +511,48 @@ class AgentDesk:
         if not self._window_open(conversation):
             raise DeskError("WhatsApp's 24-hour window is closed: only approved templates may be "
                             "sent until the debtor writes again")
+
+    def _template_variables(self, file: DebtorFile, debts: Sequence[DebtLine]) -> dict[str, Any]:
+        """The debtor's data for an approved template (the names the cadence's templates use)."""
+        return {
+            **file.common,
+            "creditor_tax_id": file.policy.creditor.tax_id,
+            "pix_key": file.policy.creditor.pix_key,
+            "today": file.today,
+            "balance": file.balance,
+            "total": file.balance,
+            "debts": [{"external_id": d.external_id, "description": d.description or "",
+                       "amount": d.amount, "due_date": d.due_date, "balance": d.balance,
+                       "days_past_due": days_past_due(d.due_date, file.today)}
+                      for d in debts if d.status in ("open", "disputed")],
+        }
+
+    def _template_choices(self, file: DebtorFile, approved: ApprovedTemplates,
+                          debts: Sequence[DebtLine]) -> list[TemplateChoice]:
+        """The approved templates configured for the debtor's locale, rendered for a preview."""
+        locale = self._locale(file)
+        variables = self._template_variables(file, debts)
+        choices = []
+        for name in sorted(approved):
+            by_locale = approved[name]
+            template = by_locale.get(locale)
+            if template is None:
+                continue
+            error = ""
+            try:
+                preview = self._renderer.render(name, locale, variables, channel="whatsapp")
+            except (TemplateRenderError, UnknownTemplate) as exc:
+                preview, error = "", f"cannot be rendered with this debtor's data ({exc})"
+            missing = [v for v in template.variables if v not in variables]
+            if missing and not error:
+                error = "its Content variables are not available here: " + ", ".join(missing)
+            # The outbox resolves the Content SID by the contact's locale (else the first one).
+            resolved = by_locale.get(file.contact.locale or "") or next(iter(by_locale.values()))
+            if resolved.sid != template.sid and not error:
+                error = (f"the contact has no locale of its own: the outbox would send "
+                         f"{resolved.sid} instead")
+            choices.append(TemplateChoice(name, template.sid, template.variables, preview, error))
+        return choices
 
     async def _send_template(self, session: AsyncSession, file: DebtorFile, template: str,
                              variables: dict[str, Any], buttons: Sequence[Button] = (), *,

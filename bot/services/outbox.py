@@ -2,12 +2,19 @@
 
 Every outbound message on Telegram, WhatsApp and SMS goes through the ``outbox`` table.
 :class:`OutboxDispatcher` (``acordo worker``, or inside the app) claims due rows that head
-their chat's queue, takes a slot of each rate limit that applies (provider global and per
-chat, in process or in Redis), sends through the channel and records the outcome:
+their chat's queue, books a send time with the rate limiter (the provider's next free global
+slot, provided the chat is free by then; in process or in Redis), sleeps until that instant,
+sends through the channel and records the outcome. Sends are pipelined: up to
+``booking_horizon`` seconds of slots are booked ahead, each send waiting for its own instant
+in its own task, so the dispatcher's latency (database, HTTP round trips) never leaves a
+slot unused. A send that wakes up more than ``late_tolerance`` after its instant (the
+process was starved of CPU) is not sent late, which would crowd the sends after it, but
+books a new slot. Outcomes:
 
 - accepted: ``sent`` (and the conversation message gets the provider id);
-- :class:`RetryLater`: back to ``pending`` after the provider's ``retry_after`` or an
-  exponential backoff with jitter; the idempotency key is the same on every attempt;
+- :class:`RetryLater`: back to ``pending`` after the provider's ``retry_after`` (which also
+  pushes back that chat's next slot in the limiter) or an exponential backoff with jitter;
+  the retry books a slot like any send; the idempotency key is the same on every attempt;
 - :class:`Refused` / :class:`Undeliverable`: ``failed``; an unreachable contact (blocked
   the bot, opted out at the carrier) is marked so on that channel and audited.
 
@@ -121,6 +128,7 @@ class _Held:
     row: OutboxMessage
     message: OutboundMessage
     ready_at: float = 0.0
+    rebooked: int = 0
 
 
 class OutboxDispatcher:
@@ -132,7 +140,9 @@ class OutboxDispatcher:
                  worker_id: str | None = None, batch: int = 100, concurrency: int = 64,
                  lease_seconds: float = 60.0, max_attempts: int = 8,
                  backoff_base: float = 1.0, backoff_cap: float = 300.0,
-                 poll_interval: float = 0.25, rng: random.Random | None = None) -> None:
+                 poll_interval: float = 0.25, rng: random.Random | None = None,
+                 booking_horizon: float = 1.0, late_tolerance: float | None = 0.02,
+                 max_rebooks: int = 3) -> None:
         self._sessions = sessions
         self._channels = dict(channels)
         self._limiter = limiter
@@ -147,10 +157,13 @@ class OutboxDispatcher:
         self._backoff = (backoff_base, backoff_cap)
         self._poll = poll_interval
         self._rng = rng or random.Random()
+        self._horizon = booking_horizon
+        self._late_tolerance = late_tolerance
+        self._max_rebooks = max_rebooks
         self._held: dict[int, _Held] = {}
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
-        self.stats = {"sent": 0, "retried": 0, "failed": 0, "cancelled": 0}
+        self.stats = {"sent": 0, "retried": 0, "failed": 0, "cancelled": 0, "rebooked": 0}
 
     def wake(self) -> None:
         self._wake.set()
@@ -195,7 +208,7 @@ class OutboxDispatcher:
             if self._in_flight:
                 await asyncio.wait(list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
             elif pause > 0:
-                await self._sleep(pause)
+                await self._sleep(max(pause, 0.001))
         raise RuntimeError("outbox still busy after max_rounds")
 
     async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
@@ -288,37 +301,59 @@ class OutboxDispatcher:
                 await session.commit()
 
     async def _send_ready(self) -> float:
-        """Start every held message whose limits allow it now; how long until the next may go."""
+        """Book a send time for every held message the limits allow within the booking horizon
+        and start its task; how long until the next booking may succeed."""
         now = self._now()
         pause = self._poll
         for held in sorted(self._held.values(), key=lambda h: (h.ready_at, h.row.id)):
             if held.ready_at > now:
                 pause = min(pause, held.ready_at - now)
                 continue
+            if self._slots.locked():
+                return pause  # a finishing send wakes the loop
+            send_at: float | None = None
             rates = self._rates.get(held.row.channel)
             if rates is not None:
-                verdict = await self._limiter.try_acquire(
-                    rates.limits(held.row.channel, held.row.address))
-                if not verdict.admitted:
-                    if verdict.blocked_by and ":chat:" in verdict.blocked_by:
-                        held.ready_at = now + verdict.wait
-                        pause = min(pause, verdict.wait)
+                limits = rates.limits(held.row.channel, held.row.address)
+                booking = await self._limiter.book(limits, self._horizon)
+                if not booking.booked:
+                    if booking.blocked_by != limits[0].key:  # this chat is busy
+                        held.ready_at = self._now() + booking.delay
+                        pause = min(pause, booking.delay)
                         continue
-                    return min(pause, verdict.wait)  # the provider's global budget is spent
+                    return min(pause, booking.delay)  # the global schedule is booked up to the horizon
+                send_at = self._now() + booking.delay
             del self._held[held.row.id]
             await self._slots.acquire()
-            task = asyncio.create_task(self._deliver(held))
+            task = asyncio.create_task(self._deliver(held, send_at))
             self._in_flight[held.row.id] = task
         return pause if self._held else self._poll
 
     # -- one message -------------------------------------------------------------------------
 
-    async def _deliver(self, held: _Held) -> None:
+    async def _deliver(self, held: _Held, send_at: float | None = None) -> None:
         try:
+            if send_at is not None:
+                wait = send_at - self._now()
+                if wait > 0:
+                    await self._sleep(wait)
+                late = self._now() - send_at
+                if (self._late_tolerance is not None and late > self._late_tolerance
+                        and held.rebooked < self._max_rebooks):
+                    # Woken too late: sending now would crowd the next slots. The booked slot
+                    # stays unused and the message books another one.
+                    held.rebooked += 1
+                    held.ready_at = 0.0
+                    self._held[held.row.id] = held
+                    self.stats["rebooked"] += 1
+                    return
             channel = self._channels[held.row.channel]
             try:
                 receipt = await channel.send(held.message)
             except RetryLater as exc:
+                rates = self._rates.get(held.row.channel)
+                if exc.retry_after and rates is not None:
+                    await self._defer_chat(rates, held.row, exc.retry_after)
                 await self._retry(held.row, exc)
             except (Refused, Undeliverable) as exc:
                 await self._fail(held.row, exc)
@@ -332,6 +367,13 @@ class OutboxDispatcher:
             self._in_flight.pop(held.row.id, None)
             self._slots.release()
             self._wake.set()
+
+    async def _defer_chat(self, rates: ChannelRates, row: OutboxMessage, seconds: float) -> None:
+        """Telegram's ``retry_after``: no slot for this chat before then, in any dispatcher."""
+        try:
+            await self._limiter.defer(rates.chat_limit(row.channel, row.address).key, seconds)
+        except Exception:  # the row's own next_attempt_at still holds the retry back
+            logger.warning("outbox row %s: could not defer the chat in the limiter", row.id, exc_info=True)
 
     async def _sent(self, row: OutboxMessage, receipt: SendReceipt) -> None:
         async with self._sessions() as session:
@@ -414,6 +456,7 @@ class ChannelOutbound(StoredOutbound):
             contact = await session.get(db.Contact, conversation.contact_id)
             await OutboxRepository(session).enqueue(
                 channel=conversation.channel, address=conversation.address, text=stored.text,
+                contact_id=conversation.contact_id,
                 buttons=stored.buttons, message_id=stored.id, template=message.template,
                 template_vars=dict(message.variables) if message.template else None,
                 locale=(contact.locale if contact else None),

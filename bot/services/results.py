@@ -287,12 +287,10 @@ FROM debts WHERE creditor_id = :creditor GROUP BY status
 # messages(created_at) WHERE direction = 'out' covers every column read) joined to a
 # conversation -> segment map, grouped by the few message dimensions.
 MESSAGE_SQL = """
-WITH f AS (
-  SELECT debtor_id, MIN(due_date) AS min_due{outstanding}
-  FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
-), who AS (
-  SELECT cv.id AS conversation_id, {segment} AS segment
-  FROM f JOIN contacts ct ON ct.debtor_id = f.debtor_id JOIN conversations cv ON cv.contact_id = ct.id
+WITH who AS (
+  SELECT cv.id AS conversation_id, seg.segment
+  FROM results_seg seg JOIN contacts ct ON ct.debtor_id = seg.debtor_id
+  JOIN conversations cv ON cv.contact_id = ct.id
 )
 SELECT who.segment, m.channel, COALESCE(m.template, '') AS template, {version} AS version,
        m.author, COUNT(*) AS messages
@@ -328,9 +326,9 @@ class ResultsService:
         params.update(creditor=creditor, end_date=end, start_at=period.start_at, end_at=period.end_at)
         # Two connections at once: the per-debtor chain (segment table, debtor and message
         # figures) and the portfolio-wide ones (debts by status, recovery over time).
-        debtor_rows, (message_rows, status_rows, time_rows) = await asyncio.gather(
+        (debtor_rows, message_rows), (status_rows, time_rows) = await asyncio.gather(
             self._debtor_figures(segment, dict(params)),
-            self._portfolio_figures(policy, period, segment, dict(params)))
+            self._portfolio_figures(policy, period, dict(params)))
         return self._assemble(creditor, policy, period, debtor_rows, status_rows, message_rows, time_rows)
 
     async def _begin(self, session: AsyncSession) -> str:
@@ -342,27 +340,26 @@ class ResultsService:
             await session.execute(text("SET LOCAL work_mem = '64MB'"))
         return dialect
 
-    async def _debtor_figures(self, segment: str, params: dict[str, Any]) -> list[Any]:
+    async def _debtor_figures(self, segment: str, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
         async with self._sessions() as session:
             dialect = await self._begin(session)
             if dialect != "postgresql":
                 await session.execute(text("DROP TABLE IF EXISTS temp.results_seg"))
+            versions = await self._version_case(session, params)
             await session.execute(self._sql(segment_table_sql(segment, dialect), params))
             await session.execute(text("ANALYZE results_seg"))
             debtor_rows = (await session.execute(self._sql(DEBTOR_SQL.format(
                 days=_days_between(dialect, "contacted.first_at", "paid.first_paid")), params))
                            ).mappings().all()
+            message_rows = (await session.execute(self._sql(MESSAGE_SQL.format(version=versions), params))
+                            ).mappings().all()
             await session.rollback()  # drops the temporary table
-        return list(debtor_rows)
+        return list(debtor_rows), list(message_rows)
 
-    async def _portfolio_figures(self, policy: Policy, period: Period, segment: str, params: dict[str, Any]
-                                 ) -> tuple[list[Any], list[Any], list[Any]]:
+    async def _portfolio_figures(self, policy: Policy, period: Period, params: dict[str, Any]
+                                 ) -> tuple[list[Any], list[Any]]:
         async with self._sessions() as session:
             dialect = await self._begin(session)
-            versions = await self._version_case(session, params)
-            outstanding = ", SUM(amount - paid_amount) AS outstanding" if "f.outstanding" in segment else ""
-            message_rows = (await session.execute(self._sql(MESSAGE_SQL.format(
-                version=versions, segment=segment, outstanding=outstanding), params))).mappings().all()
             status_rows = (await session.execute(self._sql(STATUS_SQL, params))).mappings().all()
             if dialect == "postgresql":
                 day, params["zone"] = "date(p.paid_at AT TIME ZONE :zone)", policy.creditor.timezone
@@ -372,7 +369,7 @@ class ResultsService:
             time_rows = (await session.execute(self._sql(OVER_TIME_SQL.format(day=day), params))
                          ).mappings().all()
             await session.rollback()
-        return list(message_rows), list(status_rows), list(time_rows)
+        return list(status_rows), list(time_rows)
 
     @staticmethod
     def _sql(sql: str, params: Mapping[str, Any]) -> TextClause:

@@ -103,13 +103,45 @@ async def test_each_chat_in_order_and_at_most_one_per_second(sessions: async_ses
         assert set(await session.scalars(select(OutboxMessage.status))) == {"sent"}
 
 
+async def test_sends_go_at_their_booked_slots_and_a_late_wake_up_books_a_new_one(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    time, outbox = FakeTime(), Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    late = [0.05]  # the second send's sleep overshoots by 50 ms once (CPU starvation)
+
+    async def sleep(seconds: float) -> None:
+        await time.sleep(seconds + (late.pop() if late and seconds < 0.1 else 0.0))
+
+    for chat in ("a", "b", "c"):
+        await outbox.enqueue(channel="telegram", address=chat, text=chat, idempotency_key=chat)
+    limiter = InProcessRateLimiter(lambda: time.now().timestamp())
+    real = OutboxDispatcher(sessions, {"telegram": channel}, limiter,
+                            {"telegram": ChannelRates(10, 1, margin=0.0)}, clock=time, sleep=sleep,
+                            late_tolerance=0.02)
+    await real.run_until_idle()
+    assert real.stats["rebooked"] == 1 and sorted(m.text for m in channel.attempts) == ["a", "b", "c"]
+    times = sorted(at for _, _, at in channel.at)
+    assert all((b - a).total_seconds() >= 0.1 for a, b in zip(times, times[1:], strict=False))
+
+
 async def test_retry_after_is_honoured_with_the_same_key(sessions: async_sessionmaker[AsyncSession]) -> None:
     time, outbox = FakeTime(), Outbox(sessions)
     channel = TimedFake("telegram", time)
     channel.fail_next(RetryLater("429", retry_after=3))
     await outbox.enqueue(channel="telegram", address="a", text="hi", idempotency_key="k1")
     await outbox.enqueue(channel="telegram", address="a", text="second", idempotency_key="k2")
-    await dispatcher(sessions, channel, time).run_until_idle()
+    sender = dispatcher(sessions, channel, time)
+    deferred: list[tuple[str, float]] = []
+    limiter = sender._limiter
+    original = limiter.defer
+
+    async def defer(key: str, seconds: float) -> None:
+        deferred.append((key, seconds))
+        await original(key, seconds)
+
+    limiter.defer = defer  # type: ignore[method-assign]
+    await sender.run_until_idle()
+    assert deferred == [("telegram:chat:a", 3)]  # every dispatcher holds that chat back
     assert [m.idempotency_key for m in channel.attempts] == ["k1", "k1", "k2"]
     first, retry = channel.at[0][2], channel.at[1][2]
     assert (retry - first).total_seconds() >= 3
