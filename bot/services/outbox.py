@@ -174,22 +174,40 @@ class OutboxDispatcher:
     # -- main loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch until ``stop`` is set; claimed rows still held are given back."""
+        """Dispatch until ``stop`` is set; claimed rows still held are given back.
+
+        Claims and lease renewals run in the background: a slow query must not stop the
+        booking of slots for the rows already held (the booked horizon would drain and slots
+        go unused).
+        """
         last_claim = last_renew = float("-inf")
+        claiming: asyncio.Task[None] | None = None
+        renewing: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
                 now = self._now()
-                if len(self._held) < self._batch // 2 and now - last_claim >= self._poll:
-                    await self._claim()
+                if claiming is not None and claiming.done():
+                    claiming.result()  # a failed claim stops the dispatcher, as before
+                    claiming = None
+                if claiming is None and len(self._held) < self._batch // 2 and now - last_claim >= self._poll:
+                    claiming = asyncio.create_task(self._claim_and_wake())
                     last_claim = now
-                if now - last_renew >= self._lease.total_seconds() / 3:
-                    await self._renew()
+                if renewing is not None and renewing.done():
+                    renewing.result()
+                    renewing = None
+                if renewing is None and now - last_renew >= self._lease.total_seconds() / 3:
+                    renewing = asyncio.create_task(self._renew())
                     last_renew = now
                 pause = await self._send_ready()
                 if pause > 0:
                     await self._pause(min(pause, self._poll), stop)
         finally:
+            await asyncio.gather(*(t for t in (claiming, renewing) if t is not None), return_exceptions=True)
             await self._finish()
+
+    async def _claim_and_wake(self) -> None:
+        await self._claim()
+        self._wake.set()
 
     async def run_until_idle(self, max_rounds: int = 10_000) -> None:
         """Dispatch until nothing is held, in flight or waiting (tests and one-off runs).
