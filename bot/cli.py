@@ -277,7 +277,7 @@ def dev(port: Annotated[int, typer.Option()] = 8000,
         rasa_port: Annotated[int, typer.Option()] = 5005) -> None:
     """Run the local stack: Rasa, the app with the action webhook, SQLite and the demo data."""
     from bot.devtools.model import ensure_model
-    from bot.devtools.stack import dev_secrets, start_app, start_rasa
+    from bot.devtools.stack import dev_secrets, start_app, start_rasa, wait_for_rasa
 
     root = Path.cwd()
     var = root / "var"
@@ -301,13 +301,15 @@ def dev(port: Annotated[int, typer.Option()] = 8000,
     signal.signal(signal.SIGTERM, stop)
     try:
         out.print("Starting the app and Rasa (logs in var/*.log)…", markup=False)
+        # Rasa loads its model (the slow part) while the app starts and the demo loads.
+        rasa = start_rasa(root, port=rasa_port, token=tokens["rasa"], action_url=action_url,
+                          action_token=tokens["action"], log=var / "rasa.log", wait=False)
+        children.append(rasa)
         children.append(start_app(root, port=port, env=env, log=var / "app.log"))
         os.environ.update(env)
-        children.append(start_rasa(root, port=rasa_port, token=tokens["rasa"],
-                                   action_url=action_url, action_token=tokens["action"],
-                                   log=var / "rasa.log"))
         subprocess.run([sys.executable, "-m", "bot", "demo", "load"], check=True,
                        env={**os.environ, **env})
+        wait_for_rasa(rasa, rasa_port, tokens["rasa"])
         out.print(f"""
 Acordo is running.
   Chat page:    http://127.0.0.1:{port}/chat

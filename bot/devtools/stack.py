@@ -67,7 +67,7 @@ def wait_until(check_url: str, child: Child, timeout: float, params: dict[str, s
 
 
 def start_rasa(root: Path, *, port: int, token: str, action_url: str, action_token: str,
-               log: Path, timeout: float = 180.0) -> Child:
+               log: Path, timeout: float = 180.0, wait: bool = True) -> Child:
     dialogs = root / "dialogs"
     rasa = root / ".venv-rasa" / "bin" / "rasa"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "ACORDO_ACTION_ENDPOINT_URL": action_url,
@@ -77,8 +77,14 @@ def start_rasa(root: Path, *, port: int, token: str, action_url: str, action_tok
         "-p", str(port), "--model", "models/acordo.tar.gz", "--endpoints", "endpoints.yml",
         "--credentials", "credentials.yml",
     ], dialogs, env, log)
-    wait_until(f"http://127.0.0.1:{port}/status", child, timeout, {"token": token}, "model_file")
+    if wait:
+        wait_for_rasa(child, port, token, timeout)
     return child
+
+
+def wait_for_rasa(child: Child, port: int, token: str, timeout: float = 180.0) -> None:
+    """Until Rasa's /status names a loaded model."""
+    wait_until(f"http://127.0.0.1:{port}/status", child, timeout, {"token": token}, "model_file")
 
 
 def start_app(root: Path, *, port: int, env: dict[str, str], log: Path,
