@@ -70,7 +70,9 @@ nlu-heldout: model
 
 bench: model
 	$(PY) -m bench.turns
+	$(PY) -m bench.channels
 	$(PY) -m bench.portfolio
+	$(PY) -m bench.dashboard
 
 compose-config:
 	bash docker/check.sh
