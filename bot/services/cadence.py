@@ -28,7 +28,7 @@ import contextlib
 import logging
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -922,7 +922,6 @@ class CadenceService:
         """Queued contacts of debts that were paid, disputed or agreed, or debtors now paused."""
         table = table_of(CadenceContact)
         debts = table_of(db.Debt)
-        outbox = table_of(OutboxMessage)
         debt_paused = select(debts.c.id).where(
             (debts.c.status != db.DebtStatus.OPEN.value) | (debts.c.amount <= debts.c.paid_amount)
         )
@@ -941,30 +940,11 @@ class CadenceService:
                 )
             )
         ).all()
-        cancelled = 0
-        for row_id, outbox_id in rows:
-            if outbox_id is not None:
-                changed = await session.execute(
-                    update(outbox)
-                    .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-                    .values(status=OutboxStatus.CANCELLED.value, last_error="cadence paused", updated_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                if not getattr(changed, "rowcount", 0):
-                    continue  # already claimed or sent: the sweep will see its outcome
-            await session.execute(
-                update(table)
-                .where(table.c.id == row_id)
-                .values(status=Status.CANCELLED.value, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            cancelled += 1
-        return cancelled
+        return await self._withdraw(session, rows, now, Status.CANCELLED, "cadence paused")
 
     async def _expire(self, session: AsyncSession, now: datetime) -> int:
         """Contacts whose window closed before they went: planned again on the next allowed day."""
         table = table_of(CadenceContact)
-        outbox = table_of(OutboxMessage)
         rows = (
             await session.execute(
                 select(table.c.id, table.c.outbox_id).where(
@@ -972,13 +952,21 @@ class CadenceService:
                 )
             )
         ).all()
-        expired = 0
+        return await self._withdraw(session, rows, now, Status.EXPIRED, "outside_hours")
+
+    async def _withdraw(self, session: AsyncSession, rows: Sequence[Any], now: datetime,
+                        status: Status, reason: str) -> int:
+        """Withdraw contacts whose outbox row is still pending; one already claimed or sent is
+        left alone (the sweep will see its outcome). Returns how many were withdrawn."""
+        table = table_of(CadenceContact)
+        outbox = table_of(OutboxMessage)
+        withdrawn = 0
         for row_id, outbox_id in rows:
             if outbox_id is not None:
                 changed = await session.execute(
                     update(outbox)
                     .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-                    .values(status=OutboxStatus.CANCELLED.value, last_error="outside_hours", updated_at=now)
+                    .values(status=OutboxStatus.CANCELLED.value, last_error=reason, updated_at=now)
                     .execution_options(synchronize_session=False)
                 )
                 if not getattr(changed, "rowcount", 0):
@@ -986,11 +974,11 @@ class CadenceService:
             await session.execute(
                 update(table)
                 .where(table.c.id == row_id)
-                .values(status=Status.EXPIRED.value, updated_at=now)
+                .values(status=status.value, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            expired += 1
-        return expired
+            withdrawn += 1
+        return withdrawn
 
     async def _fall_back(self, now: datetime) -> tuple[int, int]:
         """A contact whose outbox row failed tries the step's next channel (or fails for good)."""
