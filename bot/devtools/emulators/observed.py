@@ -8,6 +8,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
 
 @dataclass(frozen=True)
 class Faults:
@@ -49,6 +51,25 @@ class Observed:
         self.deliveries: list[Delivery] = []
         self.by_key: dict[str, Any] = {}
         self.scripted: deque[str] = deque()  # forced outcomes for the next sends ("429", "5xx", "timeout")
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    def app(self) -> web.Application:
+        raise NotImplementedError
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve :meth:`app` on ``host``; port 0 picks a free one. Returns the base URL."""
+        self._runner = web.AppRunner(self.app(), handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[attr-defined]
+        self.base_url = f"http://{host}:{sockets[0].getsockname()[1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     def now(self) -> float:
         return time.monotonic()

@@ -45,19 +45,6 @@ class TelegramEmulator(Observed):
         chat = float(request.query.get("chat", "1"))
         return web.json_response(self.report(rate, chat))
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.app(), handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[attr-defined]
-        self.base_url = f"http://{host}:{sockets[0].getsockname()[1]}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
     def queue_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
 

@@ -36,19 +36,6 @@ class TwilioEmulator(Observed):
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
         return app
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.app(), handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[attr-defined]
-        self.base_url = f"http://{host}:{sockets[0].getsockname()[1]}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
     def signed(self, url: str, params: dict[str, str]) -> dict[str, str]:
         """The ``X-Twilio-Signature`` header Twilio would send for ``params`` posted to ``url``."""
         signature = RequestValidator(self.auth_token).compute_signature(url, params)
