@@ -61,6 +61,7 @@ class DebtStatus(StrEnum):
     IN_AGREEMENT = "in_agreement"
     PAID = "paid"
     DISPUTED = "disputed"
+    WRITTEN_OFF = "written_off"
 
 
 class ConversationState(StrEnum):

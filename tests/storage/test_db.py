@@ -117,3 +117,38 @@ def test_alembic_commands_work_without_the_app(empty_database_url: str) -> None:
     command.upgrade(config, "heads")
     command.check(config)  # the models need no new revision
     command.downgrade(config, "base")
+
+
+async def test_write_off_migration_keeps_rows_that_reference_debts(empty_database_url: str) -> None:
+    """0007 widens the debts' status check on a database that already holds a paid debt."""
+    for branch in ("0002_channels", "0003", "0005_cadence", "0006_results_indexes"):
+        await migrate(empty_database_url, branch)
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            for statement in (
+                "INSERT INTO creditors (id, name, tax_id, created_at) "
+                "VALUES ('c', 'C', '1', CURRENT_TIMESTAMP)",
+                "INSERT INTO debtors (id, creditor_id, external_id, name, timezone, locale, created_at, "
+                "updated_at) VALUES (1, 'c', 'D1', 'D', 'America/Sao_Paulo', 'pt-BR', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)",
+                "INSERT INTO debts (id, creditor_id, debtor_id, external_id, amount, currency, due_date, "
+                "status, created_at, updated_at) VALUES (1, 'c', 1, 'NF1', 10, 'BRL', '2026-01-01', 'open', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                "INSERT INTO payments (debt_id, amount, paid_at, created_at) VALUES (1, 10, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            ):
+                await connection.execute(text(statement))
+        await migrate(empty_database_url)
+        assert await current_revision(empty_database_url) == head_revision()
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE debts SET status = 'written_off'"))
+            assert await connection.scalar(text("SELECT count(*) FROM payments")) == 1
+        with pytest.raises(Exception, match="ck_debts_status|CHECK constraint"):
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE debts SET status = 'forgiven'"))
+        await downgrade(empty_database_url, "0006_results_indexes")
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT status FROM debts")) == "open"
+    finally:
+        await engine.dispose()
