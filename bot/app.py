@@ -16,6 +16,7 @@ from bot.api import (
     channels_web,
     channels_web_poll,
     chat_page,
+    debts,
     health,
     portfolio,
     results,
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     app = FastAPI(title="Acordo", version="0.1.0", lifespan=lifespan,
                   description="Conversational negotiation bot for B2B credit recovery.")
-    for module in (channels_web, portfolio, health, actions, chat_page):
+    for module in (channels_web, portfolio, debts, health, actions, chat_page):
         app.include_router(module.router)
     for staff_module in (channels_web_poll, staff_auth, agent_console, template_admin):
         app.include_router(staff_module.router)

@@ -13,7 +13,7 @@ import httpx
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.channels.runtime import ChannelRuntime, build_channel_runtime
+from bot.channels.runtime import ChannelRuntime, build_channel_runtime, picture_channels
 from bot.config import Settings
 from bot.dialogue.actions import build_actions
 from bot.dialogue.engine import DialogueEngine, RasaDialogueEngine
@@ -83,9 +83,12 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
         conversations = MeasuredConversations(sessions, MeasuredDialogue(dialogue, metrics), renderer,
                                               settings.default_locale)
         conversations.metrics = metrics
+        followup = FollowUpService(sessions, policies, renderer, clock, payments,
+                                   picture_channels(settings))
         channel_stack = contextlib.AsyncExitStack()
         channels = await channel_stack.enter_async_context(
-            build_channel_runtime(settings, sessions, conversations, renderer, clock))
+            build_channel_runtime(settings, sessions, conversations, renderer, clock,
+                                  on_rate_limit_wait=metrics.rate_limit_wait))
         container = Container(
             settings=settings, policies=policies, engine=engine, sessions=sessions,
             renderer=renderer, dialogue=dialogue, negotiation=negotiation,
@@ -100,14 +103,15 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
             template_admin=TemplateAdmin(sessions, renderer, policies, clock, settings.policies_dir),
             channels=channels,
             payments=payments,
-            followup=FollowUpService(sessions, policies, renderer, clock, payments),
+            followup=followup,
             results=ResultsService(sessions, policies, settings.message_costs,
                                    settings.agent_cost_per_hour, settings.agent_minutes_per_message),
             metrics=metrics,
             cadence=CadenceService(
                 sessions, policies, renderer, clock, channels.channels,
                 schedule_every=timedelta(minutes=settings.cadence_schedule_minutes),
-                tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox),
+                tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox,
+                followup=followup),  # the day's follow-up runs in the régua loop
         )
         await container.portfolio.ensure_creditors()
         await container.template_admin.load_into_renderer()

@@ -35,6 +35,8 @@ users_app = typer.Typer(help="Staff accounts (agents and admins).", no_args_is_h
 app.add_typer(users_app, name="users")
 followup_app = typer.Typer(help="Follow-up of promises and installment plans.", no_args_is_help=True)
 app.add_typer(followup_app, name="followup")
+debts_app = typer.Typer(help="One debt: write it off.", no_args_is_help=True)
+app.add_typer(debts_app, name="debts")
 
 if TYPE_CHECKING:
     from bot.bootstrap import Container
@@ -232,14 +234,17 @@ def users_add(name: str,
 @followup_app.command("run")
 def followup_run(day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; default today")] = None,
                  dry_run: Annotated[bool, typer.Option("--dry-run", help="only report")] = False,
-                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Remind, follow up, keep or break promises and installments due on a day (schedule daily)."""
+                 as_json: Annotated[bool, typer.Option("--json")] = False,
+                 creditor: Annotated[str | None, typer.Option(help="creditor id (default: all)")] = None
+                 ) -> None:
+    """Remind, follow up, keep or break promises and installments due on a day (`acordo worker`
+    runs it at the start of each creditor's day; this runs it by hand)."""
     import json
     from datetime import date
 
     async def work(container: Container) -> object:
         when = date.fromisoformat(day) if day else container.clock.now().date()
-        return await container.followup.run(when, dry_run=dry_run)
+        return await container.followup.run(when, creditor=creditor, dry_run=dry_run)
 
     try:
         report = _run_with_container(work)
@@ -251,7 +256,8 @@ def followup_run(day: Annotated[str | None, typer.Option("--date", help="YYYY-MM
     assert isinstance(report, FollowUpReport)
     if as_json:
         out.print_json(json.dumps({"date": report.day.isoformat(), "dry_run": report.dry_run,
-                                   "decisions": report.decisions, "messages": report.messages}))
+                                   "decisions": report.decisions, "messages": report.messages,
+                                   "held": report.held}))
         return
     table = Table("action", "debtor", "details", title=f"Follow-up {report.day.isoformat()}"
                   + (" (dry run)" if report.dry_run else ""))
@@ -259,7 +265,34 @@ def followup_run(day: Annotated[str | None, typer.Option("--date", help="YYYY-MM
         details = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("action", "debtor"))
         table.add_row(row["action"], row["debtor"], details)
     out.print(table)
-    out.print(f"{len(report.decisions)} decisions; {report.messages} messages queued", markup=False)
+    for held in report.held:
+        out.print(f"held back: {held['debtor']} {held['key']} ({held['reason']})", markup=False)
+    out.print(f"{len(report.decisions)} decisions; {report.messages} messages queued; "
+              f"{len(report.held)} contacts held back (reasons recorded)", markup=False)
+
+
+@debts_app.command("write-off")
+def debts_write_off(
+    debt: Annotated[str, typer.Argument(help="the debt's external id")],
+    creditor: Annotated[str, typer.Option(help="creditor id")],
+    reason: Annotated[str, typer.Option(help="why the creditor gives up (kept in the audit trail)")],
+) -> None:
+    """Write a debt off: the régua, the follow-up and the bot stop chasing it (exit 1 if it is
+    unknown, paid, written off already or in an active agreement)."""
+    from bot.services.portfolio import DebtNotCollectable, UnknownCreditor, UnknownDebt, WriteOff
+
+    async def work(container: Container) -> WriteOff:
+        return await container.portfolio.write_off(debt, creditor, reason, actor="cli")
+
+    try:
+        done = _run_with_container(work)
+    except (UnknownCreditor, UnknownDebt, DebtNotCollectable, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    out.print(f"debt {done.debt_external_id} of {done.debtor_external_id} ({done.creditor}) written off "
+              f"(was {done.previous_status}): {done.outstanding:.2f} outstanding, "
+              f"{done.balance:.2f} with charges; {done.contacts_withdrawn} reminders withdrawn, "
+              f"{done.promises_cancelled} promises cancelled", markup=False, highlight=False)
 
 
 @model_app.command("ensure")

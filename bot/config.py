@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     policies_dir: Path = Path("policies")
     templates_dir: Path = Path("templates")
     admin_token: SecretStr | None = None
+    # Bearer token Prometheus sends to GET /metrics (the admin token is accepted too).
+    metrics_token: SecretStr | None = None
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr | None = None
     rasa_timeout_seconds: float = Field(default=5.0, gt=0)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from bot.api.deps import ContainerDep
 from bot.api.schemas import ButtonOut
+from bot.services.payment_pictures import picture_path, stored_picture
 from bot.storage import models as db
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
 
@@ -25,6 +26,7 @@ class PushedMessage(BaseModel):
     author: str
     text: str
     buttons: list[ButtonOut] = Field(default_factory=list)
+    image: str | None = None  # the PIX QR code of payment instructions (relative URL)
 
 
 class PushedMessages(BaseModel):
@@ -56,6 +58,7 @@ async def pushed_messages(sender: str, container: ContainerDep, after: int | Non
         await session.commit()
         return PushedMessages(
             messages=[PushedMessage(id=r.id, author=r.author, text=r.text,
-                                    buttons=[ButtonOut(**b) for b in r.buttons or []])
+                                    buttons=[ButtonOut(**b) for b in r.buttons or []],
+                                    image=picture_path(stored_picture(r.template, r.template_vars)))
                       for r in rows],
             last_id=max([last or 0, *(r.id for r in rows)]))

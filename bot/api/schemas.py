@@ -212,6 +212,8 @@ class ButtonOut(BaseModel):
 class ReplyOut(BaseModel):
     text: str
     buttons: list[ButtonOut] = Field(default_factory=list)
+    image: str | None = Field(None, description="a picture to show with the text (relative URL: "
+                                                "the PIX QR code, /pay/<txid>.png); absent without one")
 
 
 class WebMessageIn(BaseModel):

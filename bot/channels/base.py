@@ -44,6 +44,46 @@ class ButtonSpec:
     payload: str
 
 
+# Telegram photo captions hold at most 1024 characters (UTF-16 code units), and so do
+# WhatsApp image captions: a longer text goes as its own message after the picture.
+CAPTION_MAX_CHARS = 1024
+
+
+def fits_caption(text: str) -> bool:
+    """Whether ``text`` can go as the caption of a picture."""
+    return len(text.encode("utf-16-le")) // 2 <= CAPTION_MAX_CHARS
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A picture by reference, as stored with a queued message (outbox ``media_kind`` and
+    ``media_ref``): enough to rebuild it after a restart. ``pix_qr`` + a txid is the QR code
+    of that PIX charge (``bot/services/payment_pictures.py``)."""
+
+    kind: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    """A picture to send, rebuilt from a :class:`MediaRef` just before sending.
+
+    ``png`` is the image itself (Telegram uploads it); ``url`` is where the provider can
+    fetch it (Twilio only takes URLs: ``ACORDO_PUBLIC_URL/pay/<txid>.png``; ``None`` without
+    a public URL). ``filename`` names the upload.
+    """
+
+    filename: str
+    png: bytes | None = field(default=None, repr=False)
+    url: str | None = None
+
+
+class MediaResolver(Protocol):
+    """Rebuilds a stored picture reference; ``None`` when it no longer exists."""
+
+    async def resolve(self, media: MediaRef) -> MediaSpec | None: ...
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """A debtor's message as the pipeline needs it. ``provider_id`` dedupes provider retries."""
@@ -57,7 +97,9 @@ class InboundMessage:
 @dataclass(frozen=True)
 class OutboundMessage:
     """One message to send. ``template``/``template_vars``/``locale`` allow provider templates
-    (WhatsApp Content SIDs); ``last_inbound_at`` is when the debtor last wrote on this channel."""
+    (WhatsApp Content SIDs); ``last_inbound_at`` is when the debtor last wrote on this channel.
+    ``media``: a picture to send with the text (the text is its caption; an empty text sends
+    the picture alone); channels that cannot carry it (SMS) send the text only."""
 
     channel: str
     address: str
@@ -68,6 +110,7 @@ class OutboundMessage:
     template_vars: Mapping[str, Any] = field(default_factory=dict)
     locale: str | None = None
     last_inbound_at: datetime | None = None
+    media: MediaSpec | None = None
 
 
 @dataclass(frozen=True)

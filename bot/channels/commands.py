@@ -57,7 +57,13 @@ def _print_status(settings: Settings) -> None:
         out.print(f"channel {channel}: {status}", markup=False, highlight=False)
 
 
-def worker(concurrency: Annotated[int, typer.Option(help="sends in flight at most")] = 64) -> None:
+def worker(
+    concurrency: Annotated[int, typer.Option(help="sends in flight at most")] = 64,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="serve this process' metrics (rate-limit waits, turns, Rasa errors) for Prometheus "
+             "on ACORDO_HOST:PORT (bearer ACORDO_METRICS_TOKEN)",
+        envvar="ACORDO_WORKER_METRICS_PORT")] = None,
+) -> None:
     """Dispatch the outbox (all channels, rate limited) and resume stored inbound updates."""
     _configure_logging()
     settings = Settings()
@@ -66,22 +72,33 @@ def worker(concurrency: Annotated[int, typer.Option(help="sends in flight at mos
     async def work(container: Container) -> None:
         runtime = container.channels
         stop = _stop_event()
-        name = f"worker-{socket.gethostname()}-{id(stop) & 0xFFFF:x}"
-        task = None
-        if runtime.senders:
-            dispatcher = runtime.new_dispatcher(name, concurrency=concurrency)
-            task = asyncio.create_task(dispatcher.run(stop))
-            out.print(f"{name}: dispatching {', '.join(runtime.senders)}"
-                      f" (limits {'in Redis' if settings.redis_url else 'in process'})", markup=False)
-        else:
-            out.print(f"{name}: no outbound channel is on (web only)", markup=False)
-        async with container.cadence.running():  # the régua (issue 5): schedule, queue, follow up
-            while not stop.is_set():
-                await runtime.inbound.resume()  # updates whose processing died with a process
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
-        if task is not None:
-            await task
+        with contextlib.ExitStack() as cleanup:
+            if metrics_port is not None:
+                from bot.services.metrics import serve_process_metrics
+
+                tokens = [t.get_secret_value() for t in (settings.metrics_token, settings.admin_token) if t]
+                port, stop_metrics = serve_process_metrics(container.metrics, metrics_port, settings.host,
+                                                           tokens)
+                cleanup.callback(stop_metrics)
+                out.print(f"worker metrics: http://{settings.host}:{port}/metrics"
+                          + ("" if tokens else " (no ACORDO_METRICS_TOKEN: every scrape is refused)"),
+                          markup=False)
+            name = f"worker-{socket.gethostname()}-{id(stop) & 0xFFFF:x}"
+            task = None
+            if runtime.senders:
+                dispatcher = runtime.new_dispatcher(name, concurrency=concurrency)
+                task = asyncio.create_task(dispatcher.run(stop))
+                out.print(f"{name}: dispatching {', '.join(runtime.senders)}"
+                          f" (limits {'in Redis' if settings.redis_url else 'in process'})", markup=False)
+            else:
+                out.print(f"{name}: no outbound channel is on (web only)", markup=False)
+            async with container.cadence.running():  # the régua (issue 5): schedule, queue, follow up
+                while not stop.is_set():
+                    await runtime.inbound.resume()  # updates whose processing died with a process
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+            if task is not None:
+                await task
 
     asyncio.run(_with_container(settings, work))
 

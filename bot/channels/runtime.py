@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, MediaResolver
 from bot.channels.ratelimit import ChannelRates, RateLimiter, build_rate_limiter
 from bot.channels.web import WebChannel
 from bot.config import Settings
@@ -28,7 +28,8 @@ from bot.rendering.renderer import TemplateRenderer
 from bot.services.clock import Clock
 from bot.services.conversation import ConversationService
 from bot.services.inbound import ChannelInbox, InboundProcessor, UpdateHandler
-from bot.services.outbox import Outbox, OutboxDispatcher
+from bot.services.outbox import Outbox, OutboxDispatcher, RateLimitWaitHook
+from bot.services.payment_pictures import PixQrPictures
 from bot.services.telegram_links import TelegramLinks
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class ChannelRuntime:
     telegram: Any = None             # TelegramChannel when on
     telegram_dispatcher: Any = None  # aiogram Dispatcher when on
     twilio_validator: Any = None     # twilio RequestValidator when WhatsApp or SMS is on
+    media: MediaResolver | None = None              # rebuilds queued pictures (PIX QR codes)
+    on_rate_limit_wait: RateLimitWaitHook | None = None  # the metrics of this process
     _dispatchers: list[OutboxDispatcher] = field(default_factory=list)
 
     @property
@@ -63,6 +66,7 @@ class ChannelRuntime:
         return {name: channel for name, channel in self.channels.items() if name != "web"}
 
     def new_dispatcher(self, worker_id: str | None = None, **options: Any) -> OutboxDispatcher:
+        options = {"media": self.media, "on_rate_limit_wait": self.on_rate_limit_wait, **options}
         dispatcher = OutboxDispatcher(
             self.sessions, self.senders, self.limiter, self.rates, clock=self.clock,
             worker_id=worker_id, max_attempts=self.settings.outbox_max_attempts, **options)
@@ -126,12 +130,23 @@ def channel_rates(settings: Settings) -> dict[str, ChannelRates]:
     }
 
 
+def picture_channels(settings: Settings) -> set[str]:
+    """Channels whose replies carry pictures: Telegram uploads them; Twilio fetches them from
+    ``ACORDO_PUBLIC_URL``, so WhatsApp needs it; SMS never."""
+    return {"telegram"} | ({"whatsapp"} if settings.public_url else set())
+
+
 @asynccontextmanager
 async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                                 conversations: ConversationService, renderer: TemplateRenderer,
                                 clock: Clock, *, extra_channels: Mapping[str, Channel] | None = None,
+                                on_rate_limit_wait: RateLimitWaitHook | None = None,
                                 ) -> AsyncIterator[ChannelRuntime]:
-    """Build every configured channel; close their HTTP sessions at exit."""
+    """Build every configured channel; close their HTTP sessions at exit.
+
+    ``on_rate_limit_wait(channel, seconds)`` is called by every dispatcher of this process
+    when a send waited for its rate-limit slot (the process' metrics).
+    """
     closers: list[Callable[[], Awaitable[Any]]] = []
     limiter, close_limiter = build_rate_limiter(settings.redis_url)
     if close_limiter is not None:
@@ -141,7 +156,8 @@ async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker
     handlers: dict[str, UpdateHandler] = {}
     holder: list[ChannelRuntime] = []
     inbox = ChannelInbox(sessions, conversations, renderer, settings.default_locale,
-                         wake_outbox=lambda: holder[0].wake_outbox() if holder else None)
+                         wake_outbox=lambda: holder[0].wake_outbox() if holder else None,
+                         picture_channels=picture_channels(settings))
     links = TelegramLinks(sessions, clock, timedelta(hours=settings.telegram_link_ttl_hours))
     try:
         if settings.telegram_token is not None:
@@ -191,7 +207,9 @@ async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker
         runtime = ChannelRuntime(
             settings=settings, channels=channels, outbox=Outbox(sessions), inbox=inbox,
             inbound=InboundProcessor(sessions, handlers, clock), links=links, limiter=limiter,
-            rates=channel_rates(settings), sessions=sessions, clock=clock, **runtime_parts)
+            rates=channel_rates(settings), sessions=sessions, clock=clock,
+            media=PixQrPictures(sessions, settings.public_url), on_rate_limit_wait=on_rate_limit_wait,
+            **runtime_parts)
         holder.append(runtime)
         yield runtime
     finally:

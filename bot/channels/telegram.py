@@ -5,6 +5,10 @@ The bot's HTTP session is aiogram's own aiohttp session pointed at
 tests and the benchmark). Each send carries the outbox row's idempotency key in an
 ``Idempotency-Key`` header: the emulator honours it; Telegram ignores it (see
 docs/channels.md on what that means for timeouts).
+
+A message with a picture is one ``sendPhoto``: the PNG uploaded (multipart), the text as
+its caption with the keyboard. The outbox gives a text too long for a caption (1024
+characters) a row of its own after the picture, so the "copia e cola" stays copyable text.
 """
 
 from __future__ import annotations
@@ -25,7 +29,13 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods.base import TelegramMethod, TelegramType
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from aiohttp import ClientError, ClientTimeout
 
 from bot.channels.base import (
@@ -35,6 +45,7 @@ from bot.channels.base import (
     RetryLater,
     SendReceipt,
     Undeliverable,
+    fits_caption,
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -112,10 +123,7 @@ class TelegramChannel:
     async def send(self, message: OutboundMessage) -> SendReceipt:
         token = _idempotency_key.set(message.idempotency_key)
         try:
-            sent = await self.bot.send_message(
-                chat_id=int(message.address), text=message.text,
-                reply_markup=keyboard(message.buttons), request_timeout=int(max(1, self._timeout)),
-            )
+            sent = await self._send_once(message)
         except TelegramRetryAfter as exc:
             raise RetryLater("telegram 429", retry_after=float(exc.retry_after)) from exc
         except TelegramForbiddenError as exc:
@@ -128,3 +136,19 @@ class TelegramChannel:
         finally:
             _idempotency_key.reset(token)
         return SendReceipt(provider_id=f"{sent.chat.id}:{sent.message_id}")
+
+    async def _send_once(self, message: OutboundMessage) -> Message:
+        """One Bot API call: ``sendPhoto`` (text as caption) when there is a picture, else
+        ``sendMessage``; a caption too long is not cut: the text goes alone."""
+        timeout = int(max(1, self._timeout))
+        markup = keyboard(message.buttons)
+        media = message.media
+        photo: BufferedInputFile | str | None = None
+        if media is not None:
+            photo = BufferedInputFile(media.png, media.filename) if media.png else media.url
+        if photo is not None and fits_caption(message.text):
+            return await self.bot.send_photo(chat_id=int(message.address), photo=photo,
+                                             caption=message.text or None, reply_markup=markup,
+                                             request_timeout=timeout)
+        return await self.bot.send_message(chat_id=int(message.address), text=message.text,
+                                           reply_markup=markup, request_timeout=timeout)

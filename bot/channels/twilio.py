@@ -8,6 +8,11 @@ WhatsApp's 24-hour rule: free text only within 24 h of the debtor's last inbound
 outside it only an approved template (Content SID per template and locale, from
 ``ACORDO_WHATSAPP_TEMPLATES``) may go, and free text is refused before calling Twilio.
 SMS texts are shortened to ``ACORDO_SMS_MAX_SEGMENTS`` and their segments reported.
+
+Pictures: Twilio fetches media from a public URL (``MediaUrl``), so a WhatsApp message
+carries its picture only when it has one (``ACORDO_PUBLIC_URL/pay/<txid>.png``); without
+it the text goes alone. SMS never carries media. Outside WhatsApp's 24-hour window a
+template goes without the picture.
 """
 
 from __future__ import annotations
@@ -144,12 +149,21 @@ class TwilioChannel:
             params["status_callback"] = self._status_callback
         if self.name == "sms":
             body = shorten(with_options(message.text, message.buttons), self._max_segments)
+            if not body:
+                raise Refused("sms: no text to send (SMS carries no pictures)")
             count = count_segments(body)
             params.update(to=message.address, body=body)
             return params, SendReceipt("", segments=count.segments, encoding=count.encoding)
         params["to"] = _prefixed(message.address)
         if window_open(message.last_inbound_at, self._now()):
-            params["body"] = with_options(message.text, message.buttons)
+            body = with_options(message.text, message.buttons)
+            picture = message.media.url if message.media is not None else None
+            if picture:
+                params["media_url"] = [picture]
+            elif not body:
+                raise Refused("whatsapp: a picture alone needs a public URL (ACORDO_PUBLIC_URL)")
+            if body:
+                params["body"] = body
             return params, None
         template = self._template_for(message)
         if template is None:

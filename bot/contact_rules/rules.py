@@ -18,7 +18,8 @@ All moments are judged in the debtor contact's own time zone:
 - a contact planned outside the window is **moved** to the next allowed moment
   (:meth:`ContactCalendar.next_allowed`), never dropped;
 - **caps** count bot-initiated contacts per debtor across all channels, per local day
-  and per rolling 7 local days (today and the 6 days before);
+  and per rolling 7 local days (today and the 6 days before): the régua's reminders and
+  the follow-up's (installment and promise reminders, broken-agreement notices) alike;
 - **pauses**: a debt paid, disputed or under an agreement or a pending promise, a
   conversation a person owns, a recent "already paid" not yet confirmed;
 - **contacts**: never a contact that opted out, is the wrong person or is unreachable.
@@ -202,7 +203,7 @@ def rolling_week(day: date) -> tuple[date, date]:
 class DebtFacts:
     """What the pauses look at, for one debt of one debtor on one day."""
 
-    debt_status: str = "open"  # open | in_agreement | paid | disputed
+    debt_status: str = "open"  # open | in_agreement | paid | disputed (written_off: out of the régua)
     unpaid: bool = True  # principal not yet covered by payments
     active_agreement: bool = False  # the debtor has an agreement in force
     pending_promise: bool = False  # the debtor promised to pay and it is not due/broken

@@ -11,6 +11,11 @@ and the contact calendar, :func:`plan` returns what should happen, as data:
 - **Promises**: a reminder on the last contact day before the promised date; the promise is
   kept as soon as what was paid since it covers the promised amount (or the balance when no
   amount was said); unpaid more than ``promise_grace_days`` after the date, it is broken.
+- **Held back**: a reminder the contact rules held back on its day (a contact cap, the
+  hours, a person owning the conversation) is due again on each next contact day up to the
+  due (or promised) date itself; a follow-up stays due on every contact day of the grace; the
+  notice of a broken agreement held back goes on the next contact day. Keeping and breaking
+  never wait for a contact.
 
 Pure: standard library only, today's date is passed in, nothing is read or written.
 """
@@ -61,6 +66,7 @@ class InstallmentFacts:
     paid_amount: Decimal = ZERO
     reminded: bool = False
     followed_up: bool = False
+    reminder_held: bool = False  # the reminder was due and the contact rules held it back
 
     @property
     def open_amount(self) -> Decimal:
@@ -74,6 +80,7 @@ class AgreementFacts:
     grace_days: int
     installments: tuple[InstallmentFacts, ...]
     status: str = "active"
+    notice_pending: bool = False  # broken, and the debtor was not told yet (held back)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class PromiseFacts:
     grace_days: int
     reminded: bool = False
     status: str = "pending"
+    reminder_held: bool = False
 
 
 # -- decisions ------------------------------------------------------------------------------
@@ -122,6 +130,15 @@ class BreakAgreement:
 
 
 @dataclass(frozen=True)
+class NotifyBrokenAgreement:
+    """Tell the debtor of an agreement that broke earlier (the notice was held back then)."""
+
+    agreement_id: int
+    debtor_id: int
+    installment_id: int  # the oldest unpaid installment: the one that broke it
+
+
+@dataclass(frozen=True)
 class KeepAgreement:
     agreement_id: int
     debtor_id: int
@@ -150,16 +167,28 @@ class BreakPromise:
     days_late: int
 
 
-Decision = (RemindInstallment | FollowUpInstallment | BreakAgreement | KeepAgreement
-            | RemindPromise | KeepPromise | BreakPromise)
+Decision = (RemindInstallment | FollowUpInstallment | BreakAgreement | NotifyBrokenAgreement
+            | KeepAgreement | RemindPromise | KeepPromise | BreakPromise)
+
+
+def reminder_due(calendar: ContactCalendar, today: date, deadline: date, held: bool) -> bool:
+    """A reminder goes on the last contact day before ``deadline``; one held back then goes on
+    the next contact day up to ``deadline`` itself (after it, the follow-up takes over)."""
+    if calendar.last_call_before(today, deadline):
+        return True
+    return held and today <= deadline and calendar.is_open(today)
 
 
 def plan_agreement(agreement: AgreementFacts, today: date,
                    calendar: ContactCalendar) -> list[Decision]:
-    if agreement.status != "active":
-        return []
     unpaid = sorted((i for i in agreement.installments if i.open_amount > 0),
                     key=lambda i: (i.due_date, i.number))
+    if agreement.status == "broken" and agreement.notice_pending:
+        if unpaid and calendar.is_open(today):
+            return [NotifyBrokenAgreement(agreement.id, agreement.debtor_id, unpaid[0].id)]
+        return []
+    if agreement.status != "active":
+        return []
     if not unpaid:
         return [KeepAgreement(agreement.id, agreement.debtor_id)]
     decisions: list[Decision] = []
@@ -171,8 +200,8 @@ def plan_agreement(agreement: AgreementFacts, today: date,
             decisions.append(FollowUpInstallment(
                 agreement.id, agreement.debtor_id, item.id, item.number, item.due_date,
                 item.open_amount, days_late, agreement.grace_days))
-        elif (days_late < 0 and not item.reminded
-              and calendar.last_call_before(today, item.due_date)):
+        elif (days_late <= 0 and not item.reminded
+              and reminder_due(calendar, today, item.due_date, item.reminder_held)):
             decisions.append(RemindInstallment(agreement.id, agreement.debtor_id, item.id,
                                                item.number, item.due_date, item.open_amount))
     return decisions
@@ -186,7 +215,8 @@ def plan_promise(promise: PromiseFacts, today: date, calendar: ContactCalendar) 
     days_late = (today - promise.promised_date).days
     if days_late > promise.grace_days:
         return [BreakPromise(promise.id, promise.debtor_id, days_late)]
-    if not promise.reminded and calendar.last_call_before(today, promise.promised_date):
+    if not promise.reminded and reminder_due(calendar, today, promise.promised_date,
+                                             promise.reminder_held):
         return [RemindPromise(promise.id, promise.debtor_id, promise.promised_date,
                               promise.target - promise.paid_since)]
     return []

@@ -31,3 +31,5 @@ class AuditKind(StrEnum):
     FOLLOWUP_SENT = "followup_sent"
     # Régua (issue 5)
     CADENCE_REMINDER = "cadence_reminder"
+    # The creditor gives up on a debt (issue 7): actor, reason, what was outstanding.
+    DEBT_WRITTEN_OFF = "debt_written_off"

@@ -17,8 +17,10 @@
   debtor is with a person) before it went is cancelled; one whose window closed unsent is
   expired and planned again on the next allowed day.
 - :meth:`CadenceService.run` — the loop ``acordo worker`` (and the app, when
-  ``ACORDO_CADENCE_IN_APP``) runs: schedule each creditor's local today every
-  ``ACORDO_CADENCE_SCHEDULE_MINUTES``, materialize, sweep.
+  ``ACORDO_CADENCE_IN_APP``) runs: at the first tick of each creditor's local day, the day's
+  follow-up of promises and installments (:class:`bot.services.followup.FollowUpService`,
+  before the régua so its reminders get the day's contact first); schedule each creditor's
+  local today every ``ACORDO_CADENCE_SCHEDULE_MINUTES``, materialize, sweep.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
@@ -252,6 +254,21 @@ def _temp_table() -> Table:
     )
 
 
+async def lock_creditor(session: AsyncSession, creditor: str) -> None:
+    """Serialize, per creditor, everything that counts contacts against the caps (the régua's
+    scheduler, each follow-up decision): a PostgreSQL advisory lock released at the end of the
+    transaction. SQLite has one writer at a time anyway."""
+    if _dialect(session) == "postgresql":
+        lock = zlib.crc32(f"cadence:{creditor}".encode()) & 0x7FFFFFFF
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+
+
+class DailyFollowUp(Protocol):
+    """The day's follow-up of promises and installment plans (``FollowUpService``)."""
+
+    async def run(self, day: date, *, creditor: str | None = None, dry_run: bool = False) -> Any: ...
+
+
 async def cancel_pending(session: AsyncSession, debt_ids: Iterable[int], reason: str, now: datetime) -> int:
     """Take these debts out of the régua at once: their queued reminders not yet claimed by a
     worker are cancelled in the outbox (the caller commits). How many were cancelled."""
@@ -304,6 +321,7 @@ class CadenceService:
         tick_seconds: float = 30.0,
         batch: int = 500,
         on_queued: Any = None,
+        followup: DailyFollowUp | None = None,
     ) -> None:
         self._sessions = sessions
         self._policies = policies
@@ -315,6 +333,9 @@ class CadenceService:
         self._batch = batch
         self._on_queued = on_queued  # e.g. wake the outbox dispatchers
         self._last_schedule: dict[tuple[str, date], datetime] = {}
+        self._followup = followup
+        self._followed_up: set[tuple[str, date]] = set()  # (creditor, local day) done
+        self._followup_tried: dict[tuple[str, date], datetime] = {}
 
     # -- deciding -----------------------------------------------------------------------
 
@@ -501,10 +522,7 @@ class CadenceService:
         result = ScheduleResult(creditor, day)
         now = self._moment(policy, day)
         async with self._sessions() as session:
-            dialect = _dialect(session)
-            if dialect == "postgresql":
-                lock = zlib.crc32(f"cadence:{creditor}".encode()) & 0x7FFFFFFF
-                await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+            await lock_creditor(session, creditor)
             run = CadenceRun(creditor_id=creditor, day=day, started_at=self._clock.now())
             session.add(run)
             query = await self._decision_query(session, creditor, policy, day, now)
@@ -735,7 +753,7 @@ class CadenceService:
         if debt.status == db.DebtStatus.IN_AGREEMENT:
             return SkipReason.AGREEMENT.value
         if debt.status != db.DebtStatus.OPEN:
-            return str(debt.status)[:24]  # a status added later (a write-off): never reminded
+            return str(debt.status)[:24]  # written off (or a status added later): never reminded
         return None
 
     async def _queue_one(
@@ -1075,15 +1093,37 @@ class CadenceService:
     # -- the loop -----------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """One round: schedule each creditor's today when due, queue, follow up."""
+        """One round: the day's follow-up once per creditor day, schedule each creditor's today
+        when due, queue, follow up."""
         now = self._clock.now()
         for creditor_id, policy in self._creditors(None):
             day = self._today(policy)
+            await self._follow_up(creditor_id, day, now)
             last = self._last_schedule.get((creditor_id, day))
             if last is None or now - last >= self._schedule_every:
                 await self._schedule_one(creditor_id, policy, day)
         await self.materialize()
         await self.sweep()
+
+    async def _follow_up(self, creditor: str, day: date, now: datetime) -> None:
+        """Run the creditor's follow-up for its local ``day`` once (this process); a failed run
+        is logged and tried again after ``schedule_every`` without holding up the régua. Other
+        workers may run it too: its keys and the creditor lock make that send nothing twice."""
+        if self._followup is None or (creditor, day) in self._followed_up:
+            return
+        tried = self._followup_tried.get((creditor, day))
+        if tried is not None and now - tried < self._schedule_every:
+            return
+        self._followup_tried[(creditor, day)] = now
+        try:
+            await self._followup.run(day, creditor=creditor)
+        except Exception:
+            logger.exception("follow-up of %s for %s failed; tried again later", creditor, day)
+            return
+        self._followed_up.add((creditor, day))
+        recent = day - timedelta(days=1)  # creditors in other zones may still be on yesterday
+        self._followed_up = {k for k in self._followed_up if k[1] >= recent}
+        self._followup_tried = {k: v for k, v in self._followup_tried.items() if k[1] >= recent}
 
     @contextlib.asynccontextmanager
     async def running(self, enabled: bool = True) -> AsyncIterator[None]:

@@ -19,8 +19,9 @@ Steps of the statement (CTEs):
    "already paid" not yet confirmed) and contact flags (opted out, wrong person);
 4. the first channel of the step that is on and has an active contact;
 5. the zone's verdict (``holiday``, ``closed_day``, ``outside_hours`` or the moment);
-6. the caps: contacts already made today / in the rolling 7 days plus the rank of this
-   contact among the debtor's contacts of the day (oldest due date first).
+6. the caps: contacts already made today / in the rolling 7 days (the régua's and the
+   follow-up's reminders, :func:`recent_contacts`) plus the rank of this contact among the
+   debtor's contacts of the day (oldest due date first).
 """
 
 from __future__ import annotations
@@ -53,12 +54,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.contact_rules import CadenceStep, SkipReason, ZoneDay, due_windows
+from bot.contact_rules import CadenceStep, SkipReason, ZoneDay, due_windows, rolling_week
 from bot.policies.models import Policy, SegmentCondition
 from bot.services.audit_kinds import AuditKind
 from bot.storage import models as db
 from bot.storage.cadence_models import MADE, CadenceContact, CadenceContactStatus
-from bot.storage.payment_models import Promise, PromiseStatus
+from bot.storage.payment_models import FollowUpEvent, Promise, PromiseStatus
 from bot.storage.types import UTCDateTime
 
 
@@ -76,8 +77,44 @@ audit = table_of(db.AuditEvent)
 payments = table_of(db.Payment)
 promises = table_of(Promise)
 cc = table_of(CadenceContact)
+followups = table_of(FollowUpEvent)
 
 BROKEN_PROMISES_LOOKBACK_DAYS = 365
+# Follow-up events that are a bot-initiated contact (issue 7): an installment or promise
+# reminder, an overdue installment's follow-up, a broken agreement's notice. They count
+# toward the caps like the régua's own contacts.
+FOLLOWUP_CONTACT_KINDS = ("remind", "followup", "notice")
+# Debt statuses the régua looks at (paid, disputed and in agreement to record why not);
+# ``written_off`` is out of it for good.
+REMINDED_STATUSES = tuple(
+    s.value
+    for s in (db.DebtStatus.OPEN, db.DebtStatus.IN_AGREEMENT, db.DebtStatus.PAID, db.DebtStatus.DISPUTED)
+)
+
+
+def recent_contacts(day: date, *, creditor_id: str | None = None,
+                    debtor_ids: Sequence[int] | None = None) -> Select[Any]:
+    """Per debtor: bot-initiated contacts made on ``day`` (``today``) and in the rolling 7 days
+    ending on it (``week``), across channels: the régua's first attempts (a fallback to another
+    channel is the same contact) and the follow-up's reminders."""
+    first, last = rolling_week(day)
+    regua = select(cc.c.debtor_id.label("debtor_id"), cc.c.day.label("day")).where(
+        cc.c.day >= first, cc.c.day <= last, cc.c.attempt == 0, cc.c.status.in_(MADE)
+    )
+    followed = select(followups.c.debtor_id, followups.c.day).where(
+        followups.c.day >= first, followups.c.day <= last, followups.c.kind.in_(FOLLOWUP_CONTACT_KINDS)
+    )
+    if creditor_id is not None:
+        regua = regua.where(cc.c.creditor_id == creditor_id)
+    if debtor_ids is not None:
+        regua = regua.where(cc.c.debtor_id.in_(list(debtor_ids)))
+        followed = followed.where(followups.c.debtor_id.in_(list(debtor_ids)))
+    made = union_all(regua, followed).subquery("made_rows")
+    return select(
+        made.c.debtor_id,
+        func.sum(case((made.c.day == day, 1), else_=0)).label("today"),
+        func.count().label("week"),
+    ).group_by(made.c.debtor_id)
 
 
 def policy_steps(policy: Policy) -> list[CadenceStep]:
@@ -235,8 +272,8 @@ class DuePlanner:
             .where(
                 debts.c.creditor_id == request.creditor_id,
                 debts.c.due_date <= max_due,
-                # A status this module does not know (a write-off, say) is never reminded.
-                debts.c.status.in_([status.value for status in db.DebtStatus]),
+                # A written-off debt (or a status this module does not know) is never reminded.
+                debts.c.status.in_(REMINDED_STATUSES),
             )
             .cte("base")
         )
@@ -455,23 +492,7 @@ class DuePlanner:
             )
             .cte("staged")
         )
-        week_start = day - timedelta(days=6)
-        recent = (
-            select(
-                cc.c.debtor_id,
-                func.sum(case((cc.c.day == day, 1), else_=0)).label("today"),
-                func.count().label("week"),
-            )
-            .where(
-                cc.c.day >= week_start,
-                cc.c.day <= day,
-                cc.c.attempt == 0,
-                cc.c.status.in_(MADE),
-                cc.c.creditor_id == request.creditor_id,
-            )
-            .group_by(cc.c.debtor_id)
-            .cte("recent")
-        )
+        recent = recent_contacts(day, creditor_id=request.creditor_id).cte("recent")
         nth = func.row_number().over(
             partition_by=(staged.c.debtor_id, case((staged.c.pre_reason.is_(None), 0), else_=1)),
             order_by=(staged.c.due_date, staged.c.debt_id),

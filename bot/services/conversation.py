@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.base import MediaRef
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
 from bot.services.opt_out import is_opt_out_keyword, suppress_contact
 from bot.services.outcome import Reply
+from bot.services.payment_pictures import stored_picture
 from bot.services.plain_values import encode
 from bot.storage import models as db
 from bot.storage.repositories import (
@@ -42,6 +44,7 @@ class RenderedReply:
     buttons: list[dict[str, str]] = field(default_factory=list)
     # The stored outbound message (None for replies that are not stored: unknown senders).
     message_id: int | None = None
+    media: MediaRef | None = None  # a picture sent with it (the PIX QR code)
 
 
 def clean_text(text: str) -> str:
@@ -89,7 +92,7 @@ class ConversationService:
                     template=reply.template, template_vars=encode(reply.variables),
                     buttons=out.buttons or None, status=out_status,
                 )
-                rendered[index] = RenderedReply(out.text, out.buttons, stored.id)
+                rendered[index] = RenderedReply(out.text, out.buttons, stored.id, out.media)
             inbound.status = "processed"
             await session.commit()
             return rendered
@@ -135,7 +138,8 @@ class ConversationService:
                 continue
             if message.direction == "in":
                 break
-            replies.append(RenderedReply(message.text, list(message.buttons or []), message.id))
+            replies.append(RenderedReply(message.text, list(message.buttons or []), message.id,
+                                         stored_picture(message.template, message.template_vars)))
         return replies
 
     async def _unknown_sender(self, session: AsyncSession, channel: str, address: str,
@@ -154,4 +158,4 @@ class ConversationService:
             {"title": self._renderer.render(b.title_template, locale, {}), "payload": b.payload}
             for b in reply.buttons
         ]
-        return RenderedReply(text=text, buttons=buttons)
+        return RenderedReply(text=text, buttons=buttons, media=reply.media)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -40,8 +40,10 @@ class ChannelInbox:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], conversations: ConversationService,
                  renderer: TemplateRenderer, default_locale: str,
-                 wake_outbox: Callable[[], None] = lambda: None) -> None:
+                 wake_outbox: Callable[[], None] = lambda: None,
+                 picture_channels: Collection[str] = ()) -> None:
         self._sessions = sessions
+        self._picture_channels = frozenset(picture_channels)  # channels that can show a picture
         self._conversations = conversations
         self._renderer = renderer
         self._default_locale = default_locale
@@ -64,12 +66,14 @@ class ChannelInbox:
         async with self._sessions() as session:
             contact = await PortfolioRepository(session).find_contact(message.channel, message.address)
             outbox = OutboxRepository(session)
+            pictures = message.channel in self._picture_channels
             for index, reply in enumerate(replies):
                 await outbox.enqueue(
                     channel=message.channel, address=message.address, text=reply.text,
                     buttons=reply.buttons or None, message_id=reply.message_id,
                     contact_id=contact.id if contact else None,
                     idempotency_key=f"reply:{message.channel}:{message.provider_id}:{index}",
+                    media=reply.media if pictures else None,
                 )
             await session.commit()
         if replies:

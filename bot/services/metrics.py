@@ -4,19 +4,37 @@ One :class:`OperationsMetrics` per app (its own registry; nothing global at impo
 
 - from the code path: the turn latency histogram (``acordo_turn_seconds``, one debtor message
   in to the replies stored), Rasa errors (``acordo_rasa_errors_total``), rate-limit waits
-  (``acordo_rate_limit_waits_total`` / ``..._seconds_total``, fed by :meth:`rate_limit_wait`);
+  (``acordo_rate_limit_waits_total`` / ``..._seconds_total``, fed by :meth:`rate_limit_wait`,
+  which every outbox dispatcher of the process calls);
 - from the stored facts, read at each scrape: messages by direction, channel and status,
   outbox depth and the age of its oldest unsent message per channel, provider errors
   (failed outbox rows, payment provider errors), handoffs waiting for a person.
+
+The code-path metrics are counted in the process where the code runs. ``acordo worker`` is
+another process: ``acordo worker --metrics-port N`` serves its ``process_registry`` (the
+code-path metrics only: the stored facts are the app's ``/metrics``) with
+:func:`serve_process_metrics`.
 """
 
 from __future__ import annotations
 
+import secrets
+import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    make_wsgi_app,
+)
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,16 +52,22 @@ class OperationsMetrics:
         self._sessions = sessions
         self._clock = clock
         self.registry = CollectorRegistry()
+        self.process_registry = CollectorRegistry()  # the code-path metrics alone (worker port)
         r = self.registry
         self.turn_seconds = Histogram("acordo_turn_seconds", "Debtor message in to replies stored",
-                                      ["channel"], registry=r,
+                                      ["channel"], registry=None,
                                       buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10))
         self.rasa_errors = Counter("acordo_rasa_errors", "Dialogue engine (Rasa) calls that failed",
-                                   registry=r)
+                                   registry=None)
         self.rate_limit_waits = Counter("acordo_rate_limit_waits", "Sends delayed by a rate limit",
-                                        ["channel"], registry=r)
+                                        ["channel"], registry=None)
         self.rate_limit_wait_seconds = Counter("acordo_rate_limit_wait_seconds",
-                                               "Time sends waited for a rate limit", ["channel"], registry=r)
+                                               "Time sends waited for a rate limit", ["channel"],
+                                               registry=None)
+        for collector in (self.turn_seconds, self.rasa_errors, self.rate_limit_waits,
+                          self.rate_limit_wait_seconds):
+            self.registry.register(collector)
+            self.process_registry.register(collector)
         self.messages = Gauge("acordo_messages", "Messages stored, by direction, channel and status",
                               ["direction", "channel", "status"], registry=r)
         self.outbox_depth = Gauge("acordo_outbox_depth", "Outbox messages not yet sent", ["channel"],
@@ -56,7 +80,7 @@ class OperationsMetrics:
                                       "Conversations handed to a person and waiting", registry=r)
 
     def rate_limit_wait(self, channel: str, seconds: float) -> None:
-        """Hook for the channel rate limiter: a send waited ``seconds`` for its slot."""
+        """Hook of the outbox dispatchers: a send waited ``seconds`` for its rate-limit slot."""
         self.rate_limit_waits.labels(channel).inc()
         self.rate_limit_wait_seconds.labels(channel).inc(max(seconds, 0.0))
 
@@ -101,6 +125,47 @@ class OperationsMetrics:
             waiting = await session.scalar(select(func.count()).select_from(db.Conversation)
                                            .where(db.Conversation.state == db.ConversationState.HUMAN.value))
             self.handoffs_waiting.set(waiting or 0)
+
+
+class _MetricsServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve_process_metrics(metrics: OperationsMetrics, port: int, host: str = "127.0.0.1",
+                          tokens: Sequence[str] = ()) -> tuple[int, Callable[[], None]]:
+    """Serve ``metrics.process_registry`` (Prometheus text, any path) on ``host:port`` (0: a free
+    port) in a background thread, like prometheus_client's ``start_http_server``, behind the
+    same bearer check as the app's ``/metrics``: a request is answered only when it carries
+    ``Authorization: Bearer <one of tokens>``. Returns the port bound and a function that stops."""
+    exposition = make_wsgi_app(metrics.process_registry)
+    accepted = [token.encode() for token in tokens if token]
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        header = str(environ.get("HTTP_AUTHORIZATION", ""))
+        given = header.removeprefix("Bearer ").encode() if header.startswith("Bearer ") else b""
+        matches = [secrets.compare_digest(given, token) for token in accepted]  # all compared
+        if not any(matches):
+            start_response("401 Unauthorized", [("Content-Type", "text/plain"),
+                                                ("WWW-Authenticate", "Bearer")])
+            return [b"missing or invalid bearer token\n"]
+        result: Iterable[bytes] = exposition(environ, start_response)
+        return result
+
+    server = make_server(host, port, app, _MetricsServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return int(server.server_address[1]), stop
 
 
 class MeasuredDialogue:

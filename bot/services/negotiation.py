@@ -27,6 +27,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.clock import Clock
 from bot.services.opt_out import suppress_contact
 from bot.services.outcome import Button, Outcome, Reply
+from bot.services.payment_pictures import instruction_picture
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.payment_repositories import PromiseRepository
@@ -100,6 +101,12 @@ def offer_variables(offer: Offer) -> dict[str, Any]:
 
 def hours_variables(policy: Policy) -> list[dict[str, str]]:
     return [{"days": days, "window": window} for days, window in policy.contact_rules.hours.items()]
+
+
+def _instructions_reply(file: DebtorFile, charges: list[dict[str, Any]]) -> Reply:
+    """How to pay ``charges``, with the QR code of the next PIX charge due as a picture."""
+    return Reply("payment_instructions", {**file.common, "charges": charges},
+                 media=instruction_picture(charges))
 
 
 class NegotiationService:
@@ -444,7 +451,7 @@ class NegotiationService:
         if self._payments is not None:
             charge = await self._payments.for_promise(file.session, file.policy, file.debtor, promise)
             if charge is not None:
-                replies.append(Reply("payment_instructions", {**file.common, "charges": [charge]}))
+                replies.append(_instructions_reply(file, [charge]))
         return Outcome(tuple(replies))
 
     async def _already_paid(self, file: DebtorFile, command: cmd.Command) -> Outcome:
@@ -467,7 +474,7 @@ class NegotiationService:
             charge = await self._payments.for_promise(file.session, file.policy, file.debtor,
                                                       promises[-1])
             if charge is not None:
-                return Outcome((Reply("payment_instructions", {**file.common, "charges": [charge]}),))
+                return Outcome((_instructions_reply(file, [charge]),))
         variables = {**file.common, "pix_key": file.policy.creditor.pix_key,
                      "agreed": file.state.stage == machine.Stage.AGREED,
                      "offer": offer_variables(file.state.current_offer)
@@ -484,7 +491,7 @@ class NegotiationService:
             AuditKind.PAYMENT_INSTRUCTIONS_SENT, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id,
             data={"txids": [c["txid"] for c in charges], "method": charges[0]["method"]})
-        return [Reply("payment_instructions", {**file.common, "charges": charges})]
+        return [_instructions_reply(file, charges)]
 
     async def _callback(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         when = parse_date(command.text, file.today, self._locale(file))

@@ -20,6 +20,12 @@ books a new slot. Outcomes:
 
 The queue is generic: the cadence (régua) enqueues bot-initiated reminders with
 ``initiated_by="bot"``, which an opt-out cancels.
+
+A row may name a picture (``media_kind``/``media_ref``: the PIX QR code of payment
+instructions); the injected :class:`~bot.channels.base.MediaResolver` rebuilds it when the
+row is claimed, so the picture is sent after a restart too. A send that waited for its rate
+limit slot is reported to ``on_rate_limit_wait(channel, seconds)`` (the app's or the
+worker's metrics), counted from the moment the row was claimed to its booked instant.
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ from bot.channels.base import (
     ChannelError,
     DeliveryReport,
     DeliveryState,
+    MediaRef,
+    MediaResolver,
+    MediaSpec,
     OutboundMessage,
     Refused,
     RetryLater,
@@ -123,12 +132,18 @@ async def mark_unreachable(session: AsyncSession, row: OutboxMessage, reason: st
     await OutboxRepository(session).fail_unfinished(row.channel, row.address, "unreachable", row.id)
 
 
+RateLimitWaitHook = Callable[[str, float], None]
+
+
 @dataclass
 class _Held:
     row: OutboxMessage
     message: OutboundMessage
-    ready_at: float = 0.0
+    claimed_at: float = 0.0   # when it was ready to go (claimed and due)
+    ready_at: float = 0.0     # not before this (its chat is busy until then)
     rebooked: int = 0
+    limited: bool = False     # the limits refused a booking for it at least once
+    waited: float = 0.0       # booked instant minus claimed_at, when the limits delayed it
 
 
 class OutboxDispatcher:
@@ -142,7 +157,8 @@ class OutboxDispatcher:
                  backoff_base: float = 1.0, backoff_cap: float = 300.0,
                  poll_interval: float = 0.25, rng: random.Random | None = None,
                  booking_horizon: float = 1.0, late_tolerance: float | None = 0.02,
-                 max_rebooks: int = 3) -> None:
+                 max_rebooks: int = 3, media: MediaResolver | None = None,
+                 on_rate_limit_wait: RateLimitWaitHook | None = None) -> None:
         self._sessions = sessions
         self._channels = dict(channels)
         self._limiter = limiter
@@ -160,6 +176,8 @@ class OutboxDispatcher:
         self._horizon = booking_horizon
         self._late_tolerance = late_tolerance
         self._max_rebooks = max_rebooks
+        self._media = media
+        self._on_rate_limit_wait = on_rate_limit_wait
         self._held: dict[int, _Held] = {}
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -275,10 +293,33 @@ class OutboxDispatcher:
             rows = await self._drop_suppressed(session, rows)
             contexts = await self._last_inbound(session, rows)
             await session.commit()
+        claimed_at = self._now()
         for row in rows:
             if row.id in self._in_flight:
                 continue
-            self._held[row.id] = _Held(row, _outbound(row, contexts.get(row.id)))
+            media = None
+            if row.media_kind and self._media is not None and row.media_ref:
+                try:
+                    media = await self._media.resolve(MediaRef(row.media_kind, row.media_ref))
+                except Exception as exc:
+                    logger.warning("outbox row %s: could not rebuild its picture", row.id, exc_info=True)
+                    if not row.text:  # the picture alone: try again later
+                        await self._retry(row, RetryLater(f"picture: {type(exc).__name__}"))
+                        continue
+            if row.media_kind and media is None and not row.text:
+                await self._cancel(row, "picture unavailable")
+                continue
+            self._held[row.id] = _Held(row, _outbound(row, contexts.get(row.id), media), claimed_at)
+
+    async def _cancel(self, row: OutboxMessage, reason: str) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status=OutboxStatus.CANCELLED.value, lease_until=None, last_error=reason,
+                    updated_at=self._clock.now(),
+                ).execution_options(synchronize_session=False))
+            await session.commit()
+        self.stats["cancelled"] += 1
 
     async def _drop_suppressed(self, session: AsyncSession, rows: list[OutboxMessage]
                                ) -> list[OutboxMessage]:
@@ -335,12 +376,15 @@ class OutboxDispatcher:
                 limits = rates.limits(held.row.channel, held.row.address)
                 booking = await self._limiter.book(limits, self._horizon)
                 if not booking.booked:
+                    held.limited = True
                     if booking.blocked_by != limits[0].key:  # this chat is busy
                         held.ready_at = self._now() + booking.delay
                         pause = min(pause, booking.delay)
                         continue
                     return min(pause, booking.delay)  # the global schedule is booked up to the horizon
                 send_at = self._now() + booking.delay
+                delayed = held.limited or booking.delay > 0
+                held.waited = max(send_at - held.claimed_at, 0.0) if delayed else 0.0
             del self._held[held.row.id]
             await self._slots.acquire()
             task = asyncio.create_task(self._deliver(held, send_at))
@@ -365,6 +409,8 @@ class OutboxDispatcher:
                     self._held[held.row.id] = held
                     self.stats["rebooked"] += 1
                     return
+            if held.waited > 0:
+                self._report_wait(held.row.channel, held.waited)
             channel = self._channels[held.row.channel]
             try:
                 receipt = await channel.send(held.message)
@@ -385,6 +431,13 @@ class OutboxDispatcher:
             self._in_flight.pop(held.row.id, None)
             self._slots.release()
             self._wake.set()
+
+    def _report_wait(self, channel: str, seconds: float) -> None:
+        if self._on_rate_limit_wait is not None:
+            try:
+                self._on_rate_limit_wait(channel, seconds)
+            except Exception:  # a metrics hook never stops a send
+                logger.warning("rate-limit wait hook failed", exc_info=True)
 
     async def _defer_chat(self, rates: ChannelRates, row: OutboxMessage, seconds: float) -> None:
         """Telegram's ``retry_after``: no slot for this chat before then, in any dispatcher."""
@@ -452,14 +505,15 @@ class OutboxDispatcher:
         self.stats["failed"] += 1
 
 
-def _outbound(row: OutboxMessage, last_inbound_at: datetime | None) -> OutboundMessage:
+def _outbound(row: OutboxMessage, last_inbound_at: datetime | None,
+              media: MediaSpec | None = None) -> OutboundMessage:
     buttons: Sequence[ButtonSpec] = tuple(
         ButtonSpec(str(b.get("title", "")), str(b.get("payload", ""))) for b in row.buttons or ())
     return OutboundMessage(
         channel=row.channel, address=row.address, text=row.text,
         idempotency_key=row.idempotency_key, buttons=buttons, template=row.template,
         template_vars=dict(row.template_vars or {}), locale=row.locale,
-        last_inbound_at=last_inbound_at,
+        last_inbound_at=last_inbound_at, media=media,
     )
 
 

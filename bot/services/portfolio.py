@@ -1,12 +1,15 @@
-"""Portfolio upserts, payments and the debtor view used by the API and the CLI."""
+"""Portfolio upserts, payments, write-offs and the debtor view used by the API and the CLI."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot.api import schemas
 from bot.negotiation.balance import DebtPosition, balance_on
@@ -17,6 +20,7 @@ from bot.services.clock import Clock
 from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
 from bot.services.portfolio_bulk import BulkPortfolioWriter
 from bot.storage import models as db
+from bot.storage.payment_repositories import PromiseRepository
 from bot.storage.repositories import (
     AgreementRepository,
     AuditLog,
@@ -36,6 +40,36 @@ class UnknownCreditor(ValueError):
 
 class UnknownDebt(LookupError):
     pass
+
+
+class DebtNotCollectable(ValueError):
+    """The debt cannot be written off as it stands (paid, written off, in an agreement)."""
+
+    def __init__(self, external_id: str, status: str, why: str) -> None:
+        super().__init__(f"debt {external_id!r} is {why}: nothing to write off")
+        self.external_id = external_id
+        self.status = status
+
+
+# Debts still being collected: while a debtor has one, a pending promise stays pending.
+COLLECTED = (db.DebtStatus.OPEN.value, db.DebtStatus.IN_AGREEMENT.value, db.DebtStatus.DISPUTED.value)
+
+
+@dataclass(frozen=True)
+class WriteOff:
+    """A debt the creditor gave up on: what was outstanding and what was withdrawn."""
+
+    creditor: str
+    debt_external_id: str
+    debtor_external_id: str
+    previous_status: str
+    outstanding: Decimal  # face amount not paid
+    balance: Decimal  # with the policy's fees and interest, on the debtor's today
+    contacts_withdrawn: int  # régua reminders taken back before they went
+    promises_cancelled: int
+    reason: str
+    actor: str
+    at: datetime
 
 
 class PortfolioService:
@@ -116,6 +150,7 @@ class PortfolioService:
             if debt is None:
                 raise UnknownDebt(f"no debt with external_id {payment.debt_external_id!r}")
             payments = PaymentRepository(session)
+            written_off = debt.status == db.DebtStatus.WRITTEN_OFF
             reference = payment.reference or payment.txid
             duplicate = reference is not None and any(
                 p.reference == reference for p in await payments.for_debt(debt.id))
@@ -125,10 +160,11 @@ class PortfolioService:
                     debt_external_id=debt.external_id, amount=payment.amount,
                     paid_at=payment.paid_at, debt_status=debt.status,
                     debt_balance=self._balance(debt, self._today(debt)), duplicate=True)
+            recovered = {"written_off": True} if written_off else {}  # paid after the write-off
             await AuditLog(session).record(
                 AuditKind.PAYMENT_RECORDED, "admin", debtor_id=debt.debtor_id,
                 data={"debt": debt.external_id, "amount": str(payment.amount),
-                      "paid_at": payment.paid_at.isoformat(), "txid": payment.txid},
+                      "paid_at": payment.paid_at.isoformat(), "txid": payment.txid, **recovered},
             )
             settled = (await self._payments.settle(session, debt, stored, self._clock.now())
                        if self._payments is not None else None)
@@ -143,6 +179,63 @@ class PortfolioService:
                 installments=[schemas.AllocationOut(number=numbers[i], amount=a)
                               for i, a in (settled.allocated.items() if settled else ())],
                 agreement_status=settled.agreement_status if settled else None)
+
+    async def write_off(self, external_id: str, creditor: str, reason: str, actor: str) -> WriteOff:
+        """Give up on a debt, in one transaction: status ``written_off``, its régua reminders not
+        yet sent withdrawn, the debtor's pending promise cancelled when nothing else is being
+        collected, offers in the debtor's conversations withdrawn (they counted this debt), an
+        audit event. A debt paid or written off already, or in an active agreement, is refused
+        (:class:`DebtNotCollectable`). Payments that arrive later are still recorded."""
+        if creditor not in self._policies:
+            raise UnknownCreditor(creditor)
+        reason = reason.strip()
+        if not reason:
+            raise ValueError("give the reason for the write-off")
+        async with self._sessions() as session:
+            query = select(db.Debt).where(db.Debt.external_id == external_id, db.Debt.creditor_id == creditor)
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update()  # a payment settling it meanwhile is seen
+            debt = await session.scalar(query)
+            if debt is None:
+                raise UnknownDebt(f"no debt {external_id!r} of creditor {creditor!r}")
+            if debt.status == db.DebtStatus.WRITTEN_OFF:
+                raise DebtNotCollectable(external_id, debt.status, "written off already")
+            if debt.status == db.DebtStatus.PAID or debt.paid_amount >= debt.amount:
+                raise DebtNotCollectable(external_id, db.DebtStatus.PAID.value, "paid")
+            if debt.status == db.DebtStatus.IN_AGREEMENT:
+                raise DebtNotCollectable(external_id, debt.status,
+                                         "in an active agreement (it can be written off once it breaks)")
+            debtor = await session.get(db.Debtor, debt.debtor_id, options=[selectinload(db.Debtor.contacts)])
+            assert debtor is not None
+            now = self._clock.now()
+            previous, outstanding = debt.status, debt.unpaid_amount
+            balance = self._balance(debt, self._today_for(debtor))
+            debt.status = db.DebtStatus.WRITTEN_OFF.value
+            withdrawn = await cancel_pending(session, [debt.id], "written_off", now)
+            promises = 0
+            still_collected = await session.scalar(select(db.Debt.id).where(
+                db.Debt.debtor_id == debtor.id, db.Debt.id != debt.id,
+                db.Debt.status.in_(COLLECTED), db.Debt.paid_amount < db.Debt.amount).limit(1))
+            if still_collected is None:
+                promises = len(await PromiseRepository(session).pending(debtor.id))
+                await PromiseRepository(session).cancel_pending(debtor.id)
+            agreements, conversations = AgreementRepository(session), ConversationRepository(session)
+            for contact in debtor.contacts:
+                conversation = await conversations.for_contact(contact.id)
+                if conversation is None:
+                    continue
+                if await agreements.mark_offers(conversation.id, db.OfferStatus.PROPOSED,
+                                                db.OfferStatus.SUPERSEDED):
+                    conversation.negotiation = None  # the offer counted the debt: start afresh
+            await AuditLog(session).record(
+                AuditKind.DEBT_WRITTEN_OFF, actor, debtor_id=debtor.id, at=now,
+                data={"creditor": creditor, "debt": debt.external_id, "reason": reason[:500],
+                      "previous_status": previous, "outstanding": str(outstanding),
+                      "balance": str(balance), "contacts_withdrawn": withdrawn,
+                      "promises_cancelled": promises})
+            await session.commit()
+            return WriteOff(creditor, debt.external_id, debtor.external_id, previous, outstanding, balance,
+                            withdrawn, promises, reason, actor, now)
 
     async def debtor_view(self, external_id: str,
                           creditor: str | None = None) -> schemas.DebtorOut | None:

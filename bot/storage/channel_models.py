@@ -1,7 +1,7 @@
 """Tables of the messaging channels: the outbound queue, stored inbound updates, link tokens.
 
 Kept apart from :mod:`bot.storage.models` (same ``Base`` and naming convention) so the
-channels feature ships its own migration (``0002_channels``).
+channels feature ships its own migration (``0002_channels``; pictures: ``0008_outbox_media``).
 """
 
 from __future__ import annotations
@@ -60,6 +60,9 @@ class OutboxMessage(Base):
     template: Mapped[str | None] = mapped_column(String(64))
     template_vars: Mapped[dict[str, Any] | None] = mapped_column(JSONData())
     locale: Mapped[str | None] = mapped_column(String(16))
+    # A picture sent with the text, by reference (rebuilt when sent): kind "pix_qr", ref a txid.
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_ref: Mapped[str | None] = mapped_column(String(128))
     initiated_by: Mapped[str] = mapped_column(String(8), default=Initiator.REPLY.value)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)

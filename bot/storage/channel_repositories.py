@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.channels.base import MediaRef, fits_caption
 from bot.storage.channel_models import (
     InboundStatus,
     InboundUpdate,
@@ -36,16 +37,29 @@ class OutboxRepository:
                       buttons: Sequence[Mapping[str, Any]] | None = None,
                       template: str | None = None, template_vars: Mapping[str, Any] | None = None,
                       locale: str | None = None, initiated_by: str = Initiator.REPLY,
-                      not_before: datetime | None = None) -> OutboxMessage:
-        """Queue a message once: a known ``idempotency_key`` returns the queued row unchanged."""
+                      not_before: datetime | None = None, media: MediaRef | None = None
+                      ) -> OutboxMessage:
+        """Queue a message once: a known ``idempotency_key`` returns the queued row unchanged.
+
+        ``media``: a picture sent with the text as its caption. A text too long for a caption
+        gets a row of its own, queued just before it (key ``<key>:picture``, the picture alone,
+        no conversation message): each row is one send under the rate limits.
+        """
         existing = await self.by_key(idempotency_key)
         if existing is not None:
             return existing
+        if media is not None and text and not fits_caption(text):
+            await self.enqueue(channel=channel, address=address, text="",
+                               idempotency_key=f"{idempotency_key}:picture", contact_id=contact_id,
+                               locale=locale, initiated_by=initiated_by, not_before=not_before,
+                               media=media)
+            media = None
         row = OutboxMessage(
             channel=channel, address=address, text=text, idempotency_key=idempotency_key,
             contact_id=contact_id, message_id=message_id,
             buttons=json_safe(list(buttons)) if buttons else None, template=template,
             template_vars=json_safe(dict(template_vars)) if template_vars else None, locale=locale,
+            media_kind=media.kind if media else None, media_ref=media.ref if media else None,
             initiated_by=str(initiated_by), status=OutboxStatus.PENDING.value, attempts=0,
         )
         if not_before is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,14 +37,18 @@ PORTFOLIO: dict[str, Any] = {
 
 
 class ButtonDialogue:
-    """Answers every message with one reply carrying two offer buttons."""
+    """Answers every message with one reply carrying two offer buttons (or, when a test sets
+    ``script``, with what the script answers)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.script: Callable[[str, str], Awaitable[list[Reply]]] | None = None
 
     async def respond(self, conversation_id: str, text: str,
                       metadata: dict[str, Any] | None = None) -> list[Reply]:
         self.calls.append((conversation_id, text))
+        if self.script is not None:
+            return await self.script(conversation_id, text)
         if text.strip().lower() in ("quero sair", "please stop messaging me"):
             return []  # the opt-out intent path is covered by the negotiation tests
         return [Reply("clarify", {"creditor_name": "X", "debtor_name": "Y", "contact_name": "Z"},

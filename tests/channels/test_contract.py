@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from bot.channels.base import (
     Channel,
     DeliveryReport,
     InboundMessage,
+    MediaSpec,
     OutboundMessage,
     SendReceipt,
 )
@@ -23,6 +24,7 @@ from bot.channels.twilio import TwilioChannel, build_twilio_client
 from bot.channels.web import WebChannel
 from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.devtools.emulators.twilio import TwilioEmulator
+from bot.payments.qr import qr_png
 from tests.channels.conftest import private_message, twilio_inbound
 
 NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
@@ -36,6 +38,7 @@ class Harness:
     foreign: dict[str, Any]        # a payload that is not one (group chat, other channel, junk)
     status: dict[str, Any] | None  # a delivery status payload, if the channel has them
     delivered: Callable[[], int]   # deliveries the provider side saw
+    pictures: Callable[[], list[Any]]  # what each delivery carried as pictures
 
 
 async def telegram_harness() -> AsyncIterator[Harness]:
@@ -44,7 +47,8 @@ async def telegram_harness() -> AsyncIterator[Harness]:
     bot = build_bot(emulator.token, emulator.base_url, timeout=2)
     try:
         yield Harness(TelegramChannel(bot, 2), "1001", private_message(7, 1001, "oi"),
-                      private_message(8, -5, "oi", "group"), None, lambda: len(emulator.deliveries))
+                      private_message(8, -5, "oi", "group"), None, lambda: len(emulator.deliveries),
+                      lambda: [d.media for d in emulator.deliveries])
     finally:
         await bot.session.close()
         await emulator.stop()
@@ -63,7 +67,7 @@ def twilio_harness(kind: str) -> Callable[[], AsyncIterator[Harness]]:
             yield Harness(channel, address, twilio_inbound("SM1", sender, "oi"),
                           twilio_inbound("SM2", other, "oi"),
                           {"MessageSid": "SM9", "MessageStatus": "delivered", "To": sender},
-                          lambda: len(emulator.deliveries))
+                          lambda: len(emulator.deliveries), lambda: [d.media for d in emulator.deliveries])
         finally:
             await client.http_client.close()
             await emulator.stop()
@@ -74,13 +78,15 @@ async def web_harness() -> AsyncIterator[Harness]:
     channel = WebChannel()
     yield Harness(channel, "rita@acme.com.br", {"sender": "rita@acme.com.br", "text": "oi", "id": "w1"},
                   {"sender": "", "text": "oi"}, None,
-                  lambda: sum(len(v) for v in channel.mailbox.values()))
+                  lambda: sum(len(v) for v in channel.mailbox.values()),
+                  lambda: [m.media for v in channel.mailbox.values() for m in v])
 
 
 async def fake_harness() -> AsyncIterator[Harness]:
     channel = FakeChannel()
     yield Harness(channel, "fake-1", {"from": "fake-1", "id": "f1", "text": "oi"}, {"text": "x"},
-                  {"id": "fake-1", "status": "delivered"}, lambda: len(channel.sent))
+                  {"id": "fake-1", "status": "delivered"}, lambda: len(channel.sent),
+                  lambda: [m.media for m in channel.sent])
 
 
 HARNESSES = {"telegram": telegram_harness, "whatsapp": twilio_harness("whatsapp"),
@@ -134,3 +140,17 @@ async def test_reports_delivery_status_when_the_channel_has_it(harness: Harness)
     if harness.status is not None:
         report = harness.channel.parse_status(harness.status)
         assert isinstance(report, DeliveryReport) and report.state == "delivered"
+
+
+async def test_a_picture_goes_once_and_only_where_the_channel_can_carry_it(harness: Harness) -> None:
+    png = qr_png("00020126360014br.gov.bcb.pix")
+    picture = MediaSpec("pix-AC1.png", png, "https://acordo.example.com/pay/AC1.png")
+    message = replace(outbound(harness, "k-pic", "PIX copia e cola: 000201..."), media=picture)
+    first = await harness.channel.send(message)
+    again = await harness.channel.send(message)
+    assert first.provider_id == again.provider_id and harness.delivered() == 1
+    expected = {"telegram": (png,),                  # uploaded (sendPhoto, multipart)
+                "whatsapp": (picture.url,),          # fetched by Twilio (MediaUrl)
+                "sms": (),                           # never
+                "web": picture, "fake": picture}     # kept with the message
+    assert harness.pictures() == [expected[harness.channel.name]]

@@ -12,12 +12,21 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import OutboundMessage, RetryLater, SendReceipt, Undeliverable
+from bot.channels.base import (
+    MediaRef,
+    MediaSpec,
+    OutboundMessage,
+    RetryLater,
+    SendReceipt,
+    Undeliverable,
+    fits_caption,
+)
 from bot.channels.fake import FakeChannel
 from bot.channels.ratelimit import ChannelRates, InProcessRateLimiter
 from bot.channels.telegram import TelegramChannel, build_bot
 from bot.devtools.emulators.observed import Faults
 from bot.devtools.emulators.telegram import TelegramEmulator
+from bot.payments.qr import qr_png
 from bot.services.clock import SystemClock
 from bot.services.opt_out import suppress_contact
 from bot.services.outbox import Outbox, OutboxDispatcher
@@ -250,3 +259,85 @@ async def test_two_dispatchers_on_postgresql_send_everything_once(tmp_path: Path
         await engine.dispose()
     finally:
         await drop_postgres_database(url)
+
+
+class Pictures:
+    """A MediaResolver over a dict: ref -> PNG bytes (missing refs are gone)."""
+
+    def __init__(self, pngs: dict[str, bytes]) -> None:
+        self.pngs = pngs
+        self.resolved: list[MediaRef] = []
+
+    async def resolve(self, media: MediaRef) -> MediaSpec | None:
+        self.resolved.append(media)
+        png = self.pngs.get(media.ref)
+        return None if png is None else MediaSpec(f"pix-{media.ref}.png", png, f"https://x/pay/{media.ref}.png")
+
+
+async def test_a_text_too_long_for_a_caption_follows_its_picture_in_a_row_of_its_own(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    emulator = TelegramEmulator()
+    await emulator.start()
+    bot = build_bot(emulator.token, emulator.base_url, timeout=2)
+    png = qr_png("000201-long")
+    long_text = "Como pagar cada parcela:\n" + "\n".join(f"{n}ª parcela: 000201..." * 3 for n in range(30))
+    assert not fits_caption(long_text)
+    try:
+        outbox = Outbox(sessions)
+        await outbox.enqueue(channel="telegram", address="1001", text=long_text, idempotency_key="long",
+                             media=MediaRef("pix_qr", "AC1"))
+        await outbox.enqueue(channel="telegram", address="1001", text="curta", idempotency_key="short",
+                             media=MediaRef("pix_qr", "AC1"))
+        async with sessions() as session:
+            rows = [(r.idempotency_key, r.text == "", r.media_ref) for r in
+                    await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+        assert rows == [("long:picture", True, "AC1"), ("long", False, None), ("short", False, "AC1")]
+        real = OutboxDispatcher(sessions, {"telegram": TelegramChannel(bot, 2)}, InProcessRateLimiter(),
+                                {"telegram": ChannelRates(30, 20)}, clock=SystemClock(),
+                                media=Pictures({"AC1": png}))
+        await real.run_until_idle()
+        sends = emulator.sends()
+        assert [(r.method, r.key) for r in sends] == [
+            ("sendPhoto", "long:picture"), ("sendMessage", "long"), ("sendPhoto", "short")]
+        picture, text, captioned = emulator.deliveries
+        assert picture.media == (png,) and picture.text == "" and "caption" not in picture.params
+        assert text.text == long_text and text.media == ()
+        assert captioned.media == (png,) and captioned.text == "curta"
+    finally:
+        await bot.session.close()
+        await emulator.stop()
+
+
+async def test_a_picture_that_is_gone_leaves_the_text_or_cancels_a_picture_alone(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    time, outbox = FakeTime(), Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    await outbox.enqueue(channel="telegram", address="a", text="x" * 2000, idempotency_key="long",
+                         media=MediaRef("pix_qr", "GONE"))
+    await outbox.enqueue(channel="telegram", address="b", text="curta", idempotency_key="short",
+                         media=MediaRef("pix_qr", "GONE"))
+    await dispatcher(sessions, channel, time, media=Pictures({})).run_until_idle()
+    assert sorted((m.idempotency_key, m.media) for m in channel.sent) == [("long", None), ("short", None)]
+    async with sessions() as session:
+        statuses = dict((await session.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.status))).all())
+    assert statuses == {"long:picture": "cancelled", "long": "sent", "short": "sent"}
+
+
+async def test_a_send_delayed_by_the_limits_calls_the_wait_hook(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    outbox = Outbox(sessions)
+    channel = FakeChannel("telegram")
+    for chat in ("a", "b", "c"):
+        await outbox.enqueue(channel="telegram", address=chat, text=chat, idempotency_key=chat)
+    waits: list[tuple[str, float]] = []
+    tiny = OutboxDispatcher(sessions, {"telegram": channel}, InProcessRateLimiter(),
+                            {"telegram": ChannelRates(20, 1, margin=0.0)},  # one send every 50 ms
+                            clock=SystemClock(), late_tolerance=None,
+                            on_rate_limit_wait=lambda c, s: waits.append((c, s)))
+    await tiny.run_until_idle()
+    assert len(channel.sent) == 3
+    # The first send had its slot at once; the next two waited one and two intervals for theirs
+    # (counted from their claim, so a little more).
+    assert [c for c, _ in waits] == ["telegram", "telegram"]
+    assert 0.05 <= waits[0][1] < 0.5 and 0.1 <= waits[1][1] < 0.6, waits

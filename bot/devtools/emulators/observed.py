@@ -33,12 +33,16 @@ class Request:
 
 @dataclass
 class Delivery:
+    """A message the provider accepted. ``media``: its pictures (Telegram: the uploaded bytes,
+    or the URL / file id it was given; Twilio: the ``MediaUrl`` values)."""
+
     at: float
     chat: str
     text: str
     key: str | None
     provider_id: str
     params: dict[str, Any] = field(default_factory=dict)
+    media: tuple[bytes | str, ...] = ()
 
 
 class Observed:
@@ -115,10 +119,10 @@ class Observed:
         """Everything a benchmark needs, as JSON-safe values."""
         sends = self.sends()
         delivered_keys: dict[str, int] = defaultdict(int)
-        texts: dict[tuple[str, str], int] = defaultdict(int)
+        texts: dict[tuple[str, str, tuple[bytes | str, ...]], int] = defaultdict(int)
         for delivery in self.deliveries:
             delivered_keys[delivery.key or delivery.provider_id] += 1
-            texts[(delivery.chat, delivery.text)] += 1
+            texts[(delivery.chat, delivery.text, delivery.media)] += 1
         span = (sends[-1].at - sends[0].at) if len(sends) > 1 else 0.0
         first_ok = [d.at for d in self.deliveries]
         ok_span = (max(first_ok) - min(first_ok)) if len(first_ok) > 1 else 0.0

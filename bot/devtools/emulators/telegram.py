@@ -5,6 +5,11 @@ Answers ``{"ok": true, "result": ...}``; a 429 is ``{"ok": false, "error_code": 
 a blocked chat gets 403 ``Forbidden: bot was blocked by the user``. Sends carrying an
 ``Idempotency-Key`` already answered are not delivered twice. Updates queued with
 :meth:`TelegramEmulator.queue_update` are served by ``getUpdates``.
+
+``sendPhoto`` takes what the Bot API takes: a multipart upload (aiogram names the file part
+at random and sends ``photo=attach://<part>``; a part named ``photo`` works too) or a URL /
+file id, with ``caption`` (at most 1024 characters, else 400) and ``reply_markup``. The
+delivery records the uploaded bytes in ``media``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from aiohttp import web
 from bot.devtools.emulators.observed import Delivery, Faults, Observed, Request
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Acordo", "username": "acordo_test_bot"}
+SENDS = ("sendMessage", "sendPhoto")
+CAPTION_MAX = 1024
 
 
 class TelegramEmulator(Observed):
@@ -57,41 +64,58 @@ class TelegramEmulator(Observed):
         method = request.match_info["method"]
         params = await _params(request)
         self.calls.append((method, params))
-        if method == "sendMessage":
-            return await self._send_message(at, params, request.headers.get("Idempotency-Key"))
+        if method in SENDS:
+            return await self._send(method, at, params, request.headers.get("Idempotency-Key"))
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
         return _ok(handler(params))
 
-    async def _send_message(self, at: float, params: dict[str, Any], key: str | None) -> web.Response:
+    async def _send(self, method: str, at: float, params: dict[str, Any], key: str | None
+                    ) -> web.Response:
+        """``sendMessage`` or ``sendPhoto``: one message to a chat, faults and keys included."""
         chat = str(params.get("chat_id"))
         if key and key in self.by_key:
-            self.requests.append(Request(at, "sendMessage", chat, key, "duplicate"))
+            self.requests.append(Request(at, method, chat, key, "duplicate"))
             return _ok(self.by_key[key])
         if chat in self.blocked:
-            self.requests.append(Request(at, "sendMessage", chat, key, "403"))
+            self.requests.append(Request(at, method, chat, key, "403"))
             return _error(403, "Forbidden: bot was blocked by the user")
+        photo = _photo(params) if method == "sendPhoto" else None
+        invalid = _invalid_photo(params, photo) if method == "sendPhoto" else None
+        if invalid:
+            self.requests.append(Request(at, method, chat, key, "400"))
+            return _error(400, f"Bad Request: {invalid}")
         fault = self.draw_fault()
         if fault == "429":
             retry = self.random.randint(*self.faults.retry_after)
-            self.requests.append(Request(at, "sendMessage", chat, key, "429"))
+            self.requests.append(Request(at, method, chat, key, "429"))
             return web.json_response({"ok": False, "error_code": 429,
                                       "description": f"Too Many Requests: retry after {retry}",
                                       "parameters": {"retry_after": retry}}, status=429)
         if fault == "5xx":
-            self.requests.append(Request(at, "sendMessage", chat, key, "5xx"))
+            self.requests.append(Request(at, method, chat, key, "5xx"))
             return _error(502, "Bad Gateway")
         self._message_id += 1
-        result = {"message_id": self._message_id, "date": int(time.time()), "from": BOT_USER,
-                  "chat": {"id": int(chat), "type": "private"}, "text": params.get("text", "")}
+        result: dict[str, Any] = {"message_id": self._message_id, "date": int(time.time()),
+                                  "from": BOT_USER, "chat": {"id": int(chat), "type": "private"}}
+        if photo is None:
+            text = str(params.get("text", ""))
+            result["text"] = text
+        else:
+            text = str(params.get("caption", ""))
+            result["photo"] = [{"file_id": f"photo-{self._message_id}", "width": 320, "height": 320,
+                                "file_unique_id": f"p{self._message_id}",
+                                "file_size": len(photo) if isinstance(photo, bytes) else 0}]
+            if text:
+                result["caption"] = text
         if params.get("reply_markup"):
             result["reply_markup"] = params["reply_markup"]
-        self.deliveries.append(Delivery(at, chat, str(params.get("text", "")), key,
-                                        f"{chat}:{self._message_id}", params))
+        self.deliveries.append(Delivery(at, chat, text, key, f"{chat}:{self._message_id}", params,
+                                        (photo,) if photo is not None else ()))
         if key:
             self.by_key[key] = result
-        self.requests.append(Request(at, "sendMessage", chat, key, fault or "ok"))
+        self.requests.append(Request(at, method, chat, key, fault or "ok"))
         if fault == "timeout":
             await asyncio.sleep(self.faults.timeout_delay)
         return _ok(result)
@@ -125,18 +149,38 @@ class TelegramEmulator(Observed):
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
+    """JSON, url-encoded or multipart parameters; uploaded files become their bytes."""
     if request.content_type == "application/json":
         data = await request.json()
         return dict(data) if isinstance(data, dict) else {}
     form = await request.post()
     params: dict[str, Any] = {}
     for key, value in form.items():
-        text = value if isinstance(value, str) else str(value)
-        if key == "reply_markup":
-            params[key] = json.loads(text)
+        if isinstance(value, web.FileField):
+            params[key] = value.file.read()
+        elif key == "reply_markup":
+            params[key] = json.loads(value)
         else:
-            params[key] = text
+            params[key] = value if isinstance(value, str) else value.decode()
     return params
+
+
+def _photo(params: dict[str, Any]) -> bytes | str | None:
+    """The photo of a ``sendPhoto``: uploaded bytes (``attach://<part>`` or a part named
+    ``photo``), or the URL / file id given as text."""
+    photo = params.get("photo")
+    if isinstance(photo, str) and photo.startswith("attach://"):
+        attached = params.get(photo.removeprefix("attach://"))
+        return attached if isinstance(attached, bytes) else None
+    return photo if isinstance(photo, bytes | str) and photo else None
+
+
+def _invalid_photo(params: dict[str, Any], photo: bytes | str | None) -> str | None:
+    if photo is None:
+        return "there is no photo in the request"
+    if len(str(params.get("caption", "")).encode("utf-16-le")) // 2 > CAPTION_MAX:
+        return "message caption is too long"
+    return None
 
 
 def _ok(result: Any) -> web.Response:

@@ -2,7 +2,8 @@
 
 Form-encoded, basic auth (account SID and auth token). Errors use Twilio's JSON
 (``{"code", "message", "more_info", "status"}``): 20003 bad credentials, 20429 too many
-requests, 21610 unsubscribed recipient, 21619 no body. Requests carrying an
+requests, 21610 unsubscribed recipient, 21619 neither body nor media. ``MediaUrl`` (repeated
+for several pictures) is recorded in the delivery's ``media``. Requests carrying an
 ``I-Twilio-Idempotency-Token`` already answered are not delivered twice. Status
 callbacks and inbound messages are signed with the auth token exactly like Twilio's
 ``X-Twilio-Signature`` (:meth:`TwilioEmulator.signed`).
@@ -45,13 +46,15 @@ class TwilioEmulator(Observed):
         at = self.now()
         if not self._authorized(request) or request.match_info["sid"] != self.account_sid:
             return _error(401, 20003, "Authenticate")
-        form = {k: str(v) for k, v in (await request.post()).items()}
+        posted = await request.post()
+        media = tuple(str(url) for url in posted.getall("MediaUrl", []))
+        form = {k: str(v) for k, v in posted.items()}
         to = form.get("To", "")
         key = request.headers.get("I-Twilio-Idempotency-Token")
         if key and key in self.by_key:
             self.requests.append(Request(at, "Messages", to, key, "duplicate"))
             return web.json_response(self.by_key[key], status=201)
-        if not form.get("Body") and not form.get("ContentSid"):
+        if not form.get("Body") and not form.get("ContentSid") and not media:
             self.requests.append(Request(at, "Messages", to, key, "400"))
             return _error(400, 21619, "A text message body or media URL must be specified.")
         if to.removeprefix("whatsapp:") in self.opted_out:
@@ -65,8 +68,8 @@ class TwilioEmulator(Observed):
             self.requests.append(Request(at, "Messages", to, key, "5xx"))
             return _error(503, 20500, "Service Unavailable")
         sid = "SM" + uuid.uuid4().hex
-        resource = self._resource(sid, form)
-        self.deliveries.append(Delivery(at, to, form.get("Body", ""), key, sid, form))
+        resource = self._resource(sid, form, len(media))
+        self.deliveries.append(Delivery(at, to, form.get("Body", ""), key, sid, form, media))
         if key:
             self.by_key[key] = resource
         self.requests.append(Request(at, "Messages", to, key, fault or "ok"))
@@ -81,11 +84,11 @@ class TwilioEmulator(Observed):
         user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         return user == self.account_sid and password == self.auth_token
 
-    def _resource(self, sid: str, form: dict[str, str]) -> dict[str, Any]:
+    def _resource(self, sid: str, form: dict[str, str], media: int = 0) -> dict[str, Any]:
         return {
             "sid": sid, "account_sid": self.account_sid, "status": "queued", "direction": "outbound-api",
             "to": form.get("To"), "from": form.get("From"), "body": form.get("Body", ""),
-            "num_segments": "1", "num_media": "0", "error_code": None, "error_message": None,
+            "num_segments": "1", "num_media": str(media), "error_code": None, "error_message": None,
             "date_created": None, "date_sent": None, "date_updated": None, "price": None,
             "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
