@@ -218,7 +218,7 @@ async def explain(url: str) -> None:
         query = statement.strip()
         if conn.info.get("explaining") or executemany:
             return
-        if query.upper().startswith("CREATE TEMPORARY TABLE"):
+        if query.upper().startswith(("CREATE TEMPORARY TABLE", "CREATE UNLOGGED TABLE")):
             query = query.split(" AS", 1)[1]
         elif not query.upper().startswith(("SELECT", "WITH")):
             return

@@ -3,12 +3,14 @@ debtor, the payment provider webhook, the PIX QR image and ``/metrics``."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from bot.api import schemas
@@ -26,6 +28,7 @@ from bot.storage.repositories import PortfolioRepository
 
 router = APIRouter(tags=["results"], include_in_schema=False)
 public = APIRouter(tags=["payments"])
+_bearer = HTTPBearer(auto_error=False)
 
 LABELS = {
     "overdue": "Overdue", "recovered": "Recovered", "recovery_rate": "Recovery rate",
@@ -36,6 +39,7 @@ LABELS = {
     "contacts_per_real": "Contacts per R$", "cost": "Cost", "negotiations": "Negotiations",
     "cost_per_negotiation": "Cost per negotiation", "debtors": "Debtors", "debts": "Debts",
     "amount": "Amount", "outstanding": "Outstanding", "cumulative": "Cumulative",
+    "payments": "Payments (last touch)",
 }
 MONEY = {"overdue", "recovered", "cost", "cost_per_negotiation", "amount", "outstanding", "cumulative"}
 RATES = {"recovery_rate", "promise_kept_rate", "resolved_without_human"}
@@ -78,11 +82,13 @@ def _charts(results: Results) -> list[Any]:
                      for r in results.by_segment]
     channel_items = [(r["channel"], r["recovered"], shown("recovered", r["recovered"]))
                      for r in results.by_channel]
+    step_items = [(r["step"], r["recovered"], shown("recovered", r["recovered"])) for r in results.by_step]
     over_time = [(r["day"], r["recovery_rate"] or Decimal(0)) for r in results.over_time]
     return [line_chart(over_time, "Recovery rate over the period (cumulative)"),
             bar_chart(status_items, "Outstanding by status"),
             bar_chart(segment_items, "Recovery rate by segment"),
-            bar_chart(channel_items, "Recovered by channel")]
+            bar_chart(channel_items, "Recovered by channel"),
+            bar_chart(step_items, "Recovered by the régua's last step before payment")]
 
 
 @router.get("/admin/results")
@@ -128,8 +134,26 @@ async def audit_view(external_id: str, container: ContainerDep, staff: AdminStaf
     return page("audit.html", staff=staff, debtor=debtor, entries=entries)
 
 
-@public.get("/metrics", include_in_schema=False)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def require_metrics_token(container: ContainerDep, credentials: BearerDep) -> None:
+    """``Authorization: Bearer`` with ``ACORDO_METRICS_TOKEN`` or ``ACORDO_ADMIN_TOKEN``; each set
+    token is compared in constant time (all of them, whichever matches)."""
+    given = (credentials.credentials if credentials else "").encode()
+    settings = container.settings
+    accepted = False
+    for token in (settings.metrics_token, settings.admin_token):
+        expected = token.get_secret_value().encode() if token is not None else b""
+        accepted |= bool(expected) and secrets.compare_digest(given, expected)
+    if not accepted:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+@public.get("/metrics", include_in_schema=False, dependencies=[Depends(require_metrics_token)])
 async def metrics(container: ContainerDep) -> Response:
+    """Prometheus text format; the scraper sends the metrics (or admin) bearer token."""
     return Response(await container.metrics.render(), media_type=CONTENT_TYPE)
 
 

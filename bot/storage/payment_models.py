@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import AuditEvent, Base, Message, Payment, one_of, utcnow
+from bot.storage.models import AuditEvent, Base, Contact, Debt, Message, Payment, one_of, utcnow
 from bot.storage.types import Money, UTCDateTime
 
 
@@ -114,3 +114,13 @@ Index("ix_messages_out_created_at", Message.created_at,
 Index("ix_audit_events_handoff_debtor_id", AuditEvent.debtor_id, AuditEvent.at,
       postgresql_where=text("kind = 'handoff'"), sqlite_where=text("kind = 'handoff'"))
 Index("ix_payments_paid_at", Payment.paid_at, postgresql_include=["debt_id", "amount"])
+# Migration 0009_results_touch: the last templated message of a conversation before a moment
+# (an outcome's last touch), and the per-debtor pass over the debts and first contacts
+# read from indexes alone, in debtor order.
+Index("ix_messages_touch", Message.conversation_id, Message.created_at,
+      postgresql_include=["template", "channel", "id"],
+      postgresql_where=text("direction = 'out' AND template IS NOT NULL"),
+      sqlite_where=text("direction = 'out' AND template IS NOT NULL"))
+Index("ix_debts_creditor_debtor", Debt.creditor_id, Debt.debtor_id,
+      postgresql_include=["due_date", "amount", "paid_amount", "status"])
+Index("ix_contacts_debtor_first", Contact.debtor_id, Contact.id, postgresql_include=["channel"])

@@ -82,7 +82,10 @@ def test_results_page_reads_at_a_glance_in_chromium(served: str) -> None:
             kpis = page.locator(".kpi").all_inner_texts()
             assert any("Recovery rate" in k and "36.6%" in k for k in kpis), kpis
             assert any("Recovered" in k and "R$ 1,500.00" in k for k in kpis), kpis
-            assert page.locator("svg[role=img]").count() == 4
+            assert page.locator("svg[role=img]").count() == 5
+            step_chart = page.locator("svg[role=img]").nth(4).inner_html()
+            assert "last step before payment" in step_chart and "gentle #2 (day +1)" in step_chart
+            assert page.locator("#table-step tbody tr").count() == 2
             assert page.locator("#table-segment tbody tr").count() == 2
             page.screenshot(path=str(SHOTS / "results.png"), full_page=True)
             with page.expect_download() as download:

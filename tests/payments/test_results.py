@@ -186,14 +186,23 @@ async def test_every_figure_of_a_known_portfolio(known: async_sessionmaker[Async
     assert (channels["whatsapp"]["contacts"], channels["whatsapp"]["cost"]) == (3, D("7.20"))
     assert (channels["sms"]["contacts"], channels["sms"]["cost"], channels["sms"]["recovered"]) == (
         1, D("0.10"), D("0.00"))
+    # Outcomes by the régua's last touch before them: A's agreement and payment follow
+    # overdue_first v2 (web, 11-11), B's follow overdue_first before the edit (whatsapp, 11-05);
+    # D's agreement follows no cadence message.
     assert results.by_step == [
-        {"step": "gentle #2 (day +1)", "contacts": 3, "cost": D("0.50")},
-        {"step": "(not in a cadence)", "contacts": 4, "cost": D("6.80")},
+        {"step": "gentle #2 (day +1)", "contacts": 3, "cost": D("0.50"), "payments": 2,
+         "recovered": D("1500.00"), "agreements_made": 2, "contacts_per_real": D("0.0020")},
+        {"step": "(not in a cadence)", "contacts": 4, "cost": D("6.80"), "payments": 0,
+         "recovered": D("0.00"), "agreements_made": 1, "contacts_per_real": None},
     ]
-    assert {r["template_version"]: (r["contacts"], r["cost"]) for r in results.by_template_version} == {
-        "overdue_first file": (1, D("0.40")), "overdue_first v2": (2, D("0.10")),
-        "offer_installments file": (1, D("0.00")), "(agent) file": (2, D("6.80")),
-        "offer_full_payment file": (1, D("0.00"))}
+    assert {r["template_version"]: (r["contacts"], r["cost"], r["payments"], r["recovered"],
+                                    r["agreements_made"]) for r in results.by_template_version} == {
+        "overdue_first file": (1, D("0.40"), 1, D("500.00"), 1),
+        "overdue_first v2": (2, D("0.10"), 1, D("1000.00"), 1),
+        "offer_installments file": (1, D("0.00"), 0, D("0.00"), 0),
+        "(agent) file": (2, D("6.80"), 0, D("0.00"), 0),
+        "offer_full_payment file": (1, D("0.00"), 0, D("0.00"), 0),
+        "(not in a cadence)": (0, D("0.00"), 0, D("0.00"), 1)}
 
 
 async def test_an_empty_period_has_no_ratios(known: async_sessionmaker[AsyncSession]) -> None:
@@ -247,7 +256,9 @@ async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> 
     turn = await desk.http.post("/channels/web/messages", json={"sender": "fin@acme.example", "text": "oi"})
     assert turn.status_code == 200
     await desk.say(conversation, cmd.HandOffToAgent(intent="request_human"))
-    metrics = (await desk.http.get("/metrics")).text
+    from tests.payments.conftest import ADMIN
+
+    metrics = (await desk.http.get("/metrics", headers=ADMIN)).text
     assert "acordo_handoffs_waiting 1.0" in metrics
     assert "acordo_turn_seconds_bucket" in metrics and "acordo_outbox_depth" in metrics
     assert "acordo_rasa_errors_total 0.0" in metrics and "acordo_provider_errors" in metrics
