@@ -45,6 +45,7 @@ from bot.services.outcome import Button
 from bot.services.staff_accounts import StaffIdentity
 from bot.services.staff_audit import StaffAuditKind
 from bot.storage import models as db
+from bot.storage.payment_repositories import PromiseRepository
 from bot.storage.repositories import AgreementRepository, AuditLog, ConversationRepository
 from bot.storage.staff_models import ConversationAssignment, ConversationNote, StaffUser
 
@@ -420,8 +421,17 @@ class AgentDesk:
             file = await self._held(session, staff, public_id)
             if when < file.today:
                 raise DeskError("the promised date is in the past")
+            # A promises row like the bot's: reminded the day before, checked after the grace
+            # days by the follow-up, and counted in the dashboard's promise-kept rate.
+            promise = await PromiseRepository(session).add(
+                debtor_id=file.debtor.id, promised_date=when, balance=file.balance,
+                conversation_id=file.conversation.id, at=self._clock.now())
             await self._audit(session, file, staff, StaffAuditKind.PROMISE_TO_PAY,
-                              {"date": when.isoformat(), "balance": str(file.balance)})
+                              {"date": when.isoformat(), "balance": str(file.balance),
+                               "promise_id": promise.id})
+            await self._send_template(session, file, "promise_recorded",
+                                      {**file.common, "date": when, "balance": promise.target,
+                                       "pix_key": file.policy.creditor.pix_key}, author="agent")
             await session.commit()
 
     async def mark_dispute(self, staff: StaffIdentity, public_id: str, reason: str) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
 from bot.api.agent_console import live_events
+from bot.storage import models as db
 from bot.storage.models import AuditEvent, Conversation
+from bot.storage.payment_models import Promise
 from tests.web.conftest import Site, csrf_of
 
 ADDRESS = "ana@padaria.example"
@@ -152,6 +155,14 @@ async def test_dispute_promise_and_close(site: Site) -> None:
     kinds = [e.kind for e in await audit(site)]
     assert {"promise_to_pay", "dispute_marked", "conversation_closed"} <= set(kinds)
     assert site.dialogue.resumed  # Rasa resumed without a message
+    # The agent's promise is a promises row the follow-up reminds and the dashboard counts,
+    # confirmed to the debtor in the conversation.
+    async with site.container.sessions() as session:
+        [promise] = list(await session.scalars(select(Promise)))
+        confirmations = list(await session.scalars(select(db.Message).where(
+            db.Message.template == "promise_recorded")))
+    assert (promise.promised_date, promise.status) == (date(2026, 12, 1), "pending")
+    assert [(m.author, m.direction) for m in confirmations] == [("agent", "out")]
 
 
 async def test_live_events_report_a_new_inbound_message(site: Site) -> None:
