@@ -220,14 +220,14 @@ def table_kind(dialect: str) -> str:
     return "UNLOGGED TABLE" if dialect == "postgresql" else "TEMPORARY TABLE"
 
 
-SHARED_PREFIXES = ("results_seg_", "results_paid_")
+SHARED_PREFIXES = ("results_seg_",)
 SHARED_TABLES_KEPT = 3600  # seconds: older shared tables were left by a process that died
 
 
 # The period's payments with their debtor, once (a few thousand rows, each debt by its key),
 # for the debtor figures and the last-touch attribution.
 PAID_TABLE_SQL = """
-CREATE {kind} {paid} AS
+CREATE {kind} {paid}{on_commit} AS
 SELECT d.debtor_id, p.amount, p.paid_at
 FROM payments p JOIN debts d ON d.id = p.debt_id
 WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
@@ -320,14 +320,17 @@ GROUP BY seg.segment, m.channel, COALESCE(m.template, ''), {version}, m.author
 # (``"<template> <version>"``; none: "(not in a cadence)"). One short backward probe per
 # outcome on the partial index ix_messages_touch (messages(conversation_id, created_at)
 # INCLUDE (template, channel, id) WHERE direction = 'out' AND template IS NOT NULL), which
-# answers it alone; the outcomes are then grouped by their touch.
+# answers it alone; the outcomes are then grouped by their touch. Needs neither the
+# per-debtor table nor the payments table: it runs beside them on the other connection.
 TOUCH_SQL = """
 WITH outcome AS (
-  SELECT 'payment' AS kind, debtor_id, amount, paid_at AS at FROM {paid}
+  SELECT 'payment' AS kind, d.debtor_id, p.amount, p.paid_at AS at
+  FROM payments p JOIN debts d ON d.id = p.debt_id
+  WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
   UNION ALL
   SELECT 'agreement', a.debtor_id, a.total, a.created_at
-  FROM agreements a JOIN {seg} seg ON seg.debtor_id = a.debtor_id AND seg.first = 1
-  WHERE a.created_at >= :start_at AND a.created_at < :end_at
+  FROM agreements a JOIN debtors dr ON dr.id = a.debtor_id
+  WHERE dr.creditor_id = :creditor AND a.created_at >= :start_at AND a.created_at < :end_at
 ), touched AS (
   SELECT o.kind, o.amount,
          (SELECT m.template || ' ' || {version} FROM messages m
@@ -369,11 +372,13 @@ class ResultsService:
         segment, params = segment_case(policy, end)
         params.update(creditor=creditor, end_date=end, start_at=period.start_at, end_at=period.end_at,
                       touch_templates=sorted(cadence_steps(policy)))
-        # Two connections at once: the per-debtor chain (segment table, debtor and message
-        # figures) and the portfolio-wide ones (debts by status, recovery over time).
-        (debtor_rows, message_rows, touch_rows), (status_rows, time_rows) = await asyncio.gather(
-            self._debtor_figures(segment, dict(params)),
-            self._portfolio_figures(policy, period, dict(params)))
+        async with self._sessions() as session:
+            versions = await self._version_case(session, params)
+        # Two chains at once: the per-debtor one (segment table, then the debtor and message
+        # figures side by side) and the rest (debts by status, recovery over time, last touch).
+        (debtor_rows, message_rows), (status_rows, time_rows, touch_rows) = await asyncio.gather(
+            self._debtor_figures(segment, versions, dict(params)),
+            self._portfolio_figures(policy, period, versions, dict(params)))
         return self._assemble(creditor, policy, period, debtor_rows, status_rows, message_rows, time_rows,
                               touch_rows)
 
@@ -390,32 +395,27 @@ class ResultsService:
             await session.execute(text("SET LOCAL random_page_cost = 1.1"))
         return dialect
 
-    async def _debtor_figures(self, segment: str, params: dict[str, Any]
-                              ) -> tuple[list[Any], list[Any], list[Any]]:
-        """The per-debtor table and payments, then the debtor, message and last-touch figures.
+    async def _debtor_figures(self, segment: str, versions: str, params: dict[str, Any]
+                              ) -> tuple[list[Any], list[Any]]:
+        """The per-contact segment table, then the debtor and message figures.
 
-        PostgreSQL: both tables are unlogged tables of this request (committed, so that the
-        three figures run on three connections at once, dropped at the end); SQLite: one
-        connection, temporary tables.
+        PostgreSQL: the segment table is an unlogged table of this request, committed so that
+        the message figures (one connection) and the period's payments with the debtor figures
+        (another) run side by side; dropped at the end. SQLite: one connection, temporary
+        tables.
         """
         async with self._sessions() as session:
             dialect = await self._begin(session)
             shared = dialect == "postgresql"
-            suffix = f"{int(time_module.time())}_{secrets.token_hex(4)}"
-            seg, paid = (f"results_seg_{suffix}", f"results_paid_{suffix}") if shared else (
-                "results_seg", "results_paid")
+            seg = f"results_seg_{int(time_module.time())}_{secrets.token_hex(4)}" if shared else "results_seg"
+            debtor_sql = DEBTOR_SQL.format(seg=seg, paid="results_paid", days=_days_between(
+                dialect, "contacted.first_at", "paid.first_paid"))
+            message_sql = MESSAGE_SQL.format(seg=seg, version=versions)
             if shared:
                 await self._drop_stale(session)
             else:
                 await session.execute(text("DROP TABLE IF EXISTS temp.results_seg"))
                 await session.execute(text("DROP TABLE IF EXISTS temp.results_paid"))
-            versions = await self._version_case(session, params)
-            statements = {
-                "debtor": DEBTOR_SQL.format(seg=seg, paid=paid, days=_days_between(
-                    dialect, "contacted.first_at", "paid.first_paid")),
-                "message": MESSAGE_SQL.format(seg=seg, version=versions),
-                "touch": TOUCH_SQL.format(seg=seg, paid=paid, version=versions),
-            }
             try:
                 if shared:
                     # Debts and first contacts both come in debtor order from their covering
@@ -425,24 +425,42 @@ class ResultsService:
                 await session.execute(self._sql(segment_table_sql(segment, dialect, seg), params))
                 if shared:
                     await self._planner(session, "on")
-                await session.execute(self._sql(PAID_TABLE_SQL.format(kind=table_kind(dialect), paid=paid),
-                                                params))
                 await session.execute(text(f"ANALYZE {seg}"))
-                await session.execute(text(f"ANALYZE {paid}"))
                 if not shared:
-                    rows = [list((await session.execute(self._sql(sql, params))).mappings().all())
-                            for sql in statements.values()]
+                    debtor_rows = await self._debtor_rows(session, debtor_sql, params)
+                    message_rows = list((await session.execute(self._sql(message_sql, params))
+                                         ).mappings().all())
                     await session.rollback()
-                    return rows[0], rows[1], rows[2]
+                    return debtor_rows, message_rows
                 await session.commit()
-                debtor_rows, message_rows, touch_rows = await asyncio.gather(
-                    *(self._rows(sql, params) for sql in statements.values()))
-                return debtor_rows, message_rows, touch_rows
+                return await self._side_by_side(debtor_sql, message_sql, params)
             finally:
                 if shared:
                     await session.rollback()
-                    await session.execute(text(f"DROP TABLE IF EXISTS {seg}, {paid}"))
+                    await session.execute(text(f"DROP TABLE IF EXISTS {seg}"))
                     await session.commit()
+
+    async def _side_by_side(self, debtor_sql: str, message_sql: str, params: Mapping[str, Any]
+                            ) -> tuple[list[Any], list[Any]]:
+        async def debtor() -> list[Any]:
+            async with self._sessions() as session:
+                await self._begin(session)
+                rows = await self._debtor_rows(session, debtor_sql, params)
+                await session.rollback()
+            return rows
+
+        debtor_rows, message_rows = await asyncio.gather(debtor(), self._rows(message_sql, params))
+        return debtor_rows, message_rows
+
+    async def _debtor_rows(self, session: AsyncSession, debtor_sql: str, params: Mapping[str, Any]
+                           ) -> list[Any]:
+        """The period's payments with their debtor (a temporary table), then the debtor figures."""
+        dialect = session.get_bind().dialect.name
+        on_commit = " ON COMMIT DROP" if dialect == "postgresql" else ""
+        await session.execute(self._sql(PAID_TABLE_SQL.format(kind="TEMPORARY TABLE", paid="results_paid",
+                                                              on_commit=on_commit), params))
+        await session.execute(text("ANALYZE results_paid"))
+        return list((await session.execute(self._sql(debtor_sql, params))).mappings().all())
 
     async def _rows(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
         async with self._sessions() as session:
@@ -464,8 +482,8 @@ class ResultsService:
             await session.commit()
             await self._begin(session)
 
-    async def _portfolio_figures(self, policy: Policy, period: Period, params: dict[str, Any]
-                                 ) -> tuple[list[Any], list[Any]]:
+    async def _portfolio_figures(self, policy: Policy, period: Period, versions: str,
+                                 params: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
         async with self._sessions() as session:
             dialect = await self._begin(session)
             status_rows = (await session.execute(self._sql(STATUS_SQL, params))).mappings().all()
@@ -476,8 +494,10 @@ class ResultsService:
                 day, params["shift"] = "date(p.paid_at, :shift)", f"{int(offset.total_seconds())} seconds"
             time_rows = (await session.execute(self._sql(OVER_TIME_SQL.format(day=day), params))
                          ).mappings().all()
+            touch_rows = (await session.execute(self._sql(TOUCH_SQL.format(version=versions), params))
+                          ).mappings().all()
             await session.rollback()
-        return list(status_rows), list(time_rows)
+        return list(status_rows), list(time_rows), list(touch_rows)
 
     @staticmethod
     async def _planner(session: AsyncSession, hashing: str) -> None:
