@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.audit_kinds import AuditKind
@@ -34,8 +34,21 @@ def is_opt_out_keyword(text: str) -> bool:
 
 async def suppress_contact(session: AsyncSession, contact: db.Contact, *, actor: str, text: str,
                            conversation_id: int | None = None) -> bool:
-    """Opt the person behind ``contact`` out on every channel; ``False`` if already opted out."""
-    already = contact.status == db.ContactStatus.OPTED_OUT
+    """Opt the person behind ``contact`` out on every channel; ``False`` if already opted out.
+
+    Whether it was already is decided by one conditional ``UPDATE`` of the contact's row, not
+    by the status loaded earlier: two opt-outs of the same person arriving at once on two
+    channels (WhatsApp "PARAR" and Telegram "STOP") then confirm once — PostgreSQL re-checks
+    the row after the other transaction's lock, SQLite takes the write lock first.
+    """
+    claimed = await session.execute(
+        update(db.Contact)
+        .where(db.Contact.id == contact.id, db.Contact.status != db.ContactStatus.OPTED_OUT.value)
+        .values(status=case((db.Contact.status == db.ContactStatus.WRONG_PERSON.value, db.Contact.status),
+                            else_=db.ContactStatus.OPTED_OUT.value))
+        .execution_options(synchronize_session=False))
+    already = claimed.rowcount == 0  # type: ignore[attr-defined]
+    await session.refresh(contact)
     siblings = list(await session.scalars(
         select(db.Contact).where(db.Contact.debtor_id == contact.debtor_id)))
     person = _fold(contact.name or "")
