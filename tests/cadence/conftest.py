@@ -5,7 +5,8 @@ The database fixtures come from tests/storage (every test runs on SQLite and Pos
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -22,6 +23,7 @@ from bot.rendering.renderer import TemplateRenderer
 from bot.services.cadence import CadenceService
 from bot.services.clock import FixedClock
 from bot.services.portfolio import PortfolioService
+from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from tests.storage.conftest import (  # noqa: F401  (fixtures)
     database_url,
@@ -59,6 +61,31 @@ contact_rules:
   closed_dates: ["2026-12-24"]
   already_paid_pause_days: 3
 """
+@contextlib.asynccontextmanager
+async def postgres_portfolio(
+    policies: PolicyBook, clock: FixedClock, debtors: Sequence[dict[str, Any]]
+) -> AsyncIterator[tuple[str, async_sessionmaker[AsyncSession], PortfolioService]]:
+    """A new migrated PostgreSQL database holding creditor ``acme`` with these debtors: its URL,
+    sessions and portfolio service; the engine is disposed and the database dropped at exit."""
+    from tests.storage.conftest import create_postgres_database, drop_postgres_database
+
+    url = await create_postgres_database()
+    try:
+        await migrate(url)
+        engine = create_engine(url)
+        try:
+            sessions = session_factory(engine)
+            portfolio = PortfolioService(sessions, policies, clock)
+            await portfolio.ensure_creditors()
+            await portfolio.import_portfolio(PortfolioIn.model_validate(
+                {"creditor": "acme", "debtors": list(debtors)}))
+            yield url, sessions, portfolio
+        finally:
+            await engine.dispose()
+    finally:
+        await drop_postgres_database(url)
+
+
 # Monday 2026-12-07, 05:00 in São Paulo.
 MONDAY = date(2026, 12, 7)
 EARLY = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)

@@ -14,22 +14,19 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.api.schemas import PortfolioIn
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.cadence import CadenceService
 from bot.services.clock import FixedClock
 from bot.services.followup import FollowUpService
 from bot.services.payments import PaymentDesk, providers_for
-from bot.services.portfolio import PortfolioService
-from bot.storage import create_engine, migrate, session_factory
+from bot.storage import create_engine, session_factory
 from bot.storage import models as db
 from bot.storage.cadence_models import ContactDecision
 from bot.storage.channel_models import OutboxMessage
 from bot.storage.payment_models import FollowUpEvent
 from bot.storage.repositories import AgreementRepository, ConversationRepository
-from tests.cadence.conftest import CNPJ, MONDAY, ROOT, Env, debtor
-from tests.storage.conftest import create_postgres_database, drop_postgres_database
+from tests.cadence.conftest import CNPJ, MONDAY, ROOT, Env, debtor, postgres_portfolio
 
 TUESDAY = MONDAY + timedelta(days=1)
 CHANNELS = {"web", "telegram", "whatsapp", "sms"}
@@ -251,27 +248,17 @@ DEBTORS = 24
 
 @pytest.fixture
 async def pg_database(policies: PolicyBook) -> AsyncIterator[str]:
-    url = await create_postgres_database()
-    try:
-        await migrate(url)
-        engine = create_engine(url)
-        sessions = session_factory(engine)
-        clock = FixedClock(at_local(MONDAY, 12))
-        portfolio = PortfolioService(sessions, policies, clock)
-        await portfolio.ensure_creditors()
-        await portfolio.import_portfolio(PortfolioIn.model_validate({"creditor": "acme", "debtors": [
-            {"external_id": f"d{i}", "name": f"Empresa {i}", "tax_id": CNPJ,
-             "contacts": [{"name": "Financeiro", "channel": "sms", "address": f"+55119{i:08d}"}],
-             "debts": [{"external_id": f"NF-{i}", "amount": "1000.00", "due_date": "2026-12-06"}]}
-            for i in range(DEBTORS)]}))
+    clock = FixedClock(at_local(MONDAY, 12))
+    debtors = [{"external_id": f"d{i}", "name": f"Empresa {i}", "tax_id": CNPJ,
+                "contacts": [{"name": "Financeiro", "channel": "sms", "address": f"+55119{i:08d}"}],
+                "debts": [{"external_id": f"NF-{i}", "amount": "1000.00", "due_date": "2026-12-06"}]}
+               for i in range(DEBTORS)]
+    async with postgres_portfolio(policies, clock, debtors) as (url, sessions, portfolio):
         env = Env(sessions, policies, clock, CadenceService(sessions, policies, TemplateRenderer(
             ROOT / "templates"), clock, CHANNELS), portfolio)
         for i in range(DEBTORS):
             await agree(env, f"NF-{i}", [(TUESDAY, "500.00"), (date(2027, 1, 8), "500.00")])
-        await engine.dispose()
         yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 @pytest.mark.postgres

@@ -16,17 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.api.schemas import PortfolioIn
 from bot.devtools.emulators.observed import Faults
 from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.cadence import CadenceService
 from bot.services.clock import FixedClock
-from bot.services.portfolio import PortfolioService
-from bot.storage import create_engine, migrate, session_factory
-from tests.cadence.conftest import CNPJ, ROOT
-from tests.storage.conftest import create_postgres_database, drop_postgres_database
+from bot.storage import create_engine, session_factory
+from tests.cadence.conftest import CNPJ, ROOT, postgres_portfolio
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # Monday 09:00 in São Paulo
@@ -35,43 +32,13 @@ DEBTORS = 60
 
 @pytest.fixture
 async def database(policies: PolicyBook) -> AsyncIterator[str]:
-    url = await create_postgres_database()
-    try:
-        await migrate(url)
-        engine = create_engine(url)
-        sessions = session_factory(engine)
-        portfolio = PortfolioService(sessions, policies, FixedClock(NOW))
-        await portfolio.ensure_creditors()
-        await portfolio.import_portfolio(
-            PortfolioIn.model_validate(
-                {
-                    "creditor": "acme",
-                    "debtors": [
-                        {
-                            "external_id": f"d{i}",
-                            "name": f"Empresa {i}",
-                            "tax_id": CNPJ,
-                            "contacts": [
-                                {"name": "Financeiro", "channel": "sms", "address": f"+55119{i:08d}"}
-                            ],
-                            "debts": [
-                                {
-                                    "external_id": f"NF-{i}-{j}",
-                                    "amount": "100.00",
-                                    "due_date": date(2026, 12, 6 - j).isoformat(),
-                                }
-                                for j in range(2)
-                            ],
-                        }
-                        for i in range(DEBTORS)
-                    ],
-                }
-            )
-        )
-        await engine.dispose()
+    debtors = [{"external_id": f"d{i}", "name": f"Empresa {i}", "tax_id": CNPJ,
+                "contacts": [{"name": "Financeiro", "channel": "sms", "address": f"+55119{i:08d}"}],
+                "debts": [{"external_id": f"NF-{i}-{j}", "amount": "100.00",
+                           "due_date": date(2026, 12, 6 - j).isoformat()} for j in range(2)]}
+               for i in range(DEBTORS)]
+    async with postgres_portfolio(policies, FixedClock(NOW), debtors) as (url, _sessions, _portfolio):
         yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 async def expected_keys(url: str, policies: PolicyBook) -> set[str]:
