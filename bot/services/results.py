@@ -227,7 +227,7 @@ SHARED_TABLES_KEPT = 3600  # seconds: older shared tables were left by a process
 # The period's payments with their debtor, once (a few thousand rows, each debt by its key),
 # for the debtor figures and the last-touch attribution.
 PAID_TABLE_SQL = """
-CREATE {kind} {paid}{on_commit} AS
+CREATE TEMPORARY TABLE results_paid{on_commit} AS
 SELECT d.debtor_id, p.amount, p.paid_at
 FROM payments p JOIN debts d ON d.id = p.debt_id
 WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
@@ -400,67 +400,68 @@ class ResultsService:
         """The per-contact segment table, then the debtor and message figures.
 
         PostgreSQL: the segment table is an unlogged table of this request, committed so that
-        the message figures (one connection) and the period's payments with the debtor figures
-        (another) run side by side; dropped at the end. SQLite: one connection, temporary
-        tables.
+        the message figures (one connection) and the debtor figures (another, which reads the
+        period's payments into its temporary table while the segment table is being built)
+        run side by side; dropped at the end. SQLite: one connection, temporary tables.
         """
         async with self._sessions() as session:
             dialect = await self._begin(session)
-            shared = dialect == "postgresql"
-            seg = f"results_seg_{int(time_module.time())}_{secrets.token_hex(4)}" if shared else "results_seg"
+            if dialect != "postgresql":
+                return await self._debtor_figures_here(session, segment, versions, params)
+            seg = f"results_seg_{int(time_module.time())}_{secrets.token_hex(4)}"
             debtor_sql = DEBTOR_SQL.format(seg=seg, paid="results_paid", days=_days_between(
                 dialect, "contacted.first_at", "paid.first_paid"))
-            message_sql = MESSAGE_SQL.format(seg=seg, version=versions)
-            if shared:
-                await self._drop_stale(session)
-            else:
-                await session.execute(text("DROP TABLE IF EXISTS temp.results_seg"))
-                await session.execute(text("DROP TABLE IF EXISTS temp.results_paid"))
+            seg_ready = asyncio.Event()
+            debtor_rows = asyncio.ensure_future(self._debtor_rows(debtor_sql, params, seg_ready))
             try:
-                if shared:
-                    # Debts and first contacts both come in debtor order from their covering
-                    # indexes (ix_debts_creditor_debtor, ix_contacts_debtor_first): a streaming
-                    # group and merge beat hashing 200,000 numeric sums (about half the time).
-                    await self._planner(session, "off")
+                await self._drop_stale(session)
+                # Debts and first contacts both come in debtor order from their covering
+                # indexes (ix_debts_creditor_debtor, ix_contacts_debtor_first): a streaming
+                # group and merge beat hashing 200,000 numeric sums (about half the time).
+                await self._planner(session, "off")
                 await session.execute(self._sql(segment_table_sql(segment, dialect, seg), params))
-                if shared:
-                    await self._planner(session, "on")
+                await self._planner(session, "on")
                 await session.execute(text(f"ANALYZE {seg}"))
-                if not shared:
-                    debtor_rows = await self._debtor_rows(session, debtor_sql, params)
-                    message_rows = list((await session.execute(self._sql(message_sql, params))
-                                         ).mappings().all())
-                    await session.rollback()
-                    return debtor_rows, message_rows
                 await session.commit()
-                return await self._side_by_side(debtor_sql, message_sql, params)
+                seg_ready.set()
+                message_rows = await self._rows(MESSAGE_SQL.format(seg=seg, version=versions), params)
+                return await debtor_rows, message_rows
             finally:
-                if shared:
-                    await session.rollback()
-                    await session.execute(text(f"DROP TABLE IF EXISTS {seg}"))
-                    await session.commit()
-
-    async def _side_by_side(self, debtor_sql: str, message_sql: str, params: Mapping[str, Any]
-                            ) -> tuple[list[Any], list[Any]]:
-        async def debtor() -> list[Any]:
-            async with self._sessions() as session:
-                await self._begin(session)
-                rows = await self._debtor_rows(session, debtor_sql, params)
+                if not debtor_rows.done():
+                    debtor_rows.cancel()
+                await asyncio.gather(debtor_rows, return_exceptions=True)
                 await session.rollback()
-            return rows
+                await session.execute(text(f"DROP TABLE IF EXISTS {seg}"))
+                await session.commit()
 
-        debtor_rows, message_rows = await asyncio.gather(debtor(), self._rows(message_sql, params))
-        return debtor_rows, message_rows
+    async def _debtor_figures_here(self, session: AsyncSession, segment: str, versions: str,
+                                   params: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
+        """SQLite: the same statements one after the other on one connection."""
+        for table in ("results_seg", "results_paid"):
+            await session.execute(text(f"DROP TABLE IF EXISTS temp.{table}"))
+        await session.execute(self._sql(segment_table_sql(segment, "sqlite"), params))
+        await session.execute(self._sql(PAID_TABLE_SQL.format(on_commit=""), params))
+        await session.execute(text("ANALYZE temp"))
+        debtor_sql = DEBTOR_SQL.format(seg="results_seg", paid="results_paid", days=_days_between(
+            "sqlite", "contacted.first_at", "paid.first_paid"))
+        debtor_rows = (await session.execute(self._sql(debtor_sql, params))).mappings().all()
+        message_rows = (await session.execute(self._sql(
+            MESSAGE_SQL.format(seg="results_seg", version=versions), params))).mappings().all()
+        await session.rollback()
+        return list(debtor_rows), list(message_rows)
 
-    async def _debtor_rows(self, session: AsyncSession, debtor_sql: str, params: Mapping[str, Any]
+    async def _debtor_rows(self, debtor_sql: str, params: Mapping[str, Any], seg_ready: asyncio.Event
                            ) -> list[Any]:
-        """The period's payments with their debtor (a temporary table), then the debtor figures."""
-        dialect = session.get_bind().dialect.name
-        on_commit = " ON COMMIT DROP" if dialect == "postgresql" else ""
-        await session.execute(self._sql(PAID_TABLE_SQL.format(kind="TEMPORARY TABLE", paid="results_paid",
-                                                              on_commit=on_commit), params))
-        await session.execute(text("ANALYZE results_paid"))
-        return list((await session.execute(self._sql(debtor_sql, params))).mappings().all())
+        """PostgreSQL: the period's payments with their debtor (a temporary table of this
+        transaction), then, once the segment table is committed, the debtor figures."""
+        async with self._sessions() as session:
+            await self._begin(session)
+            await session.execute(self._sql(PAID_TABLE_SQL.format(on_commit=" ON COMMIT DROP"), params))
+            await session.execute(text("ANALYZE results_paid"))
+            await seg_ready.wait()
+            rows = list((await session.execute(self._sql(debtor_sql, params))).mappings().all())
+            await session.rollback()
+        return rows
 
     async def _rows(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
         async with self._sessions() as session:
