@@ -1,30 +1,36 @@
 """Admin pages of issue 7: results dashboard (``/admin/results`` + CSV), the audit view of a
-debtor, the payment provider webhook, the PIX QR image and ``/metrics``."""
+debtor (with its debts and their write-off), the payment provider webhook, the PIX QR image
+and ``/metrics``."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from bot.api import schemas
 from bot.api.deps import ContainerDep
-from bot.api.staff_deps import SECURITY_HEADERS, AdminStaffDep, page
+from bot.api.staff_deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
 from bot.payments.provider import InvalidWebhook
 from bot.payments.qr import qr_png
+from bot.rendering.renderer import format_money
 from bot.rendering.svg_charts import bar_chart, line_chart
 from bot.services.audit_trail import debtor_timeline
 from bot.services.metrics import CONTENT_TYPE
-from bot.services.portfolio import UnknownDebt
+from bot.services.portfolio import DebtNotCollectable, UnknownCreditor, UnknownDebt
 from bot.services.results import Results, to_csv
+from bot.services.staff_accounts import StaffIdentity
+from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge, PaymentMethod
-from bot.storage.repositories import PortfolioRepository
+from bot.storage.repositories import AmbiguousDebtor, PortfolioRepository
 
 router = APIRouter(tags=["results"], include_in_schema=False)
 public = APIRouter(tags=["payments"])
@@ -119,11 +125,84 @@ async def results_csv(container: ContainerDep, staff: AdminStaffDep, table: str 
                     headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
 
 
+# Debt statuses on the audit page, and why a debt that is not collectable cannot be written off
+# (pt-BR first: the staff work in Portuguese; English after the slash).
+DEBT_STATUS: dict[str, str] = {
+    db.DebtStatus.OPEN: "aberta / open", db.DebtStatus.DISPUTED: "contestada / disputed",
+    db.DebtStatus.IN_AGREEMENT: "em acordo / in agreement", db.DebtStatus.PAID: "paga / paid",
+    db.DebtStatus.WRITTEN_OFF: "baixada como perda / written off",
+}
+NOT_WRITABLE_OFF: dict[str, str] = {
+    db.DebtStatus.IN_AGREEMENT: "em acordo ativo: pode ser baixada se o acordo for quebrado / "
+                                "in an active agreement: it can be written off once it breaks",
+    db.DebtStatus.PAID: "paga: nada a baixar / paid: nothing to write off",
+    db.DebtStatus.WRITTEN_OFF: "já baixada como perda / written off already",
+}
+
+
+@dataclass(frozen=True)
+class DebtRow:
+    """One debt as the audit page shows it (plain, formatted values)."""
+
+    external_id: str
+    description: str
+    due: str
+    amount: str
+    outstanding: str
+    status: str
+    not_writable_off: str  # why it cannot be written off; "" when it can
+
+
+def _blocked(debt: db.Debt) -> str:
+    """Why ``PortfolioService.write_off`` would refuse the debt ("" when it would not)."""
+    if debt.status != db.DebtStatus.WRITTEN_OFF and debt.paid_amount >= debt.amount:
+        return NOT_WRITABLE_OFF[db.DebtStatus.PAID]
+    return NOT_WRITABLE_OFF.get(debt.status, "")
+
+
+def _debt_rows(debtor: db.Debtor) -> list[DebtRow]:
+    return [DebtRow(d.external_id, d.description, d.due_date.strftime("%d/%m/%Y"),
+                    format_money(d.amount, d.currency, debtor.locale),
+                    format_money(d.unpaid_amount, d.currency, debtor.locale),
+                    DEBT_STATUS.get(d.status, d.status), _blocked(d))
+            for d in sorted(debtor.debts, key=lambda d: (d.due_date, d.id))]
+
+
+def _ambiguous(staff: StaffIdentity, exc: AmbiguousDebtor) -> Response:
+    creditors = ", ".join(exc.creditor_ids)
+    return page("error.html", status.HTTP_409_CONFLICT, code=409, staff=staff, detail=(
+        f"O devedor {exc.external_id!r} existe em vários credores ({creditors}): acrescente "
+        f"?creditor=ID ao endereço. / Several creditors have this debtor: add ?creditor=ID."))
+
+
+def _audit_url(external_id: str, creditor: str, **flash: str) -> str:
+    query = urlencode({"creditor": creditor, **{k: v for k, v in flash.items() if v}})
+    return f"/admin/debtors/{quote(external_id)}/audit?{query}"
+
+
+def _back(debtor: db.Debtor, *, msg: str = "", error: str = "") -> RedirectResponse:
+    return RedirectResponse(_audit_url(debtor.external_id, debtor.creditor_id, msg=msg, error=error),
+                            status.HTTP_303_SEE_OTHER)
+
+
+def _form_problems(reason: str, confirmed: str) -> list[str]:
+    problems = []
+    if not reason.strip():
+        problems.append("informe o motivo da baixa / give the reason for the write-off")
+    if not confirmed:
+        problems.append("marque “confirmo” / tick “confirmo” to confirm")
+    return problems
+
+
 @router.get("/admin/debtors/{external_id}/audit")
 async def audit_view(external_id: str, container: ContainerDep, staff: AdminStaffDep,
-                     creditor: str | None = None, format: str = "html") -> Response:
+                     creditor: str | None = None, format: str = "html", msg: str = "",
+                     error: str = "") -> Response:
     async with container.sessions() as session:
-        debtor = await PortfolioRepository(session).get_debtor(external_id, creditor)
+        try:
+            debtor = await PortfolioRepository(session).get_debtor(external_id, creditor)
+        except AmbiguousDebtor as exc:
+            return _ambiguous(staff, exc)
         if debtor is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no debtor {external_id!r}")
         entries = await debtor_timeline(session, debtor.id)
@@ -131,7 +210,44 @@ async def audit_view(external_id: str, container: ContainerDep, staff: AdminStaf
     if format == "csv":
         return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers={
             **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="audit-{external_id}.csv"'})
-    return page("audit.html", staff=staff, debtor=debtor, entries=entries)
+    return page("audit.html", staff=staff, debtor=debtor, entries=entries, debts=_debt_rows(debtor),
+                msg=msg, error=error)
+
+
+@router.post("/admin/debtors/{external_id}/debts/{debt_external_id:path}/write-off")
+async def write_off_debt(external_id: str, debt_external_id: str, container: ContainerDep,
+                         staff: AdminCsrfDep, creditor: str | None = None,
+                         reason: Annotated[str, Form()] = "",
+                         confirmo: Annotated[str, Form()] = "") -> Response:
+    """The creditor gives up on one of the debtor's debts (``PortfolioService.write_off``, which
+    records the ``debt_written_off`` audit event with the staff member as actor)."""
+    async with container.sessions() as session:
+        try:
+            debtor = await PortfolioRepository(session).get_debtor(external_id, creditor)
+        except AmbiguousDebtor as exc:
+            return _ambiguous(staff, exc)
+    if debtor is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no debtor {external_id!r}")
+    debt = next((d for d in debtor.debts if d.external_id == debt_external_id), None)
+    if debt is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"no debt {debt_external_id!r} for debtor {external_id!r}")
+    refused = f"Dívida {debt_external_id} não foi baixada / not written off"
+    if problems := _form_problems(reason, confirmo):
+        return _back(debtor, error=f"{refused}: " + "; ".join(problems))
+    try:
+        done = await container.portfolio.write_off(debt_external_id, debtor.creditor_id, reason, staff.actor)
+    except UnknownDebt as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except DebtNotCollectable as exc:
+        return _back(debtor, error=f"{refused}: {NOT_WRITABLE_OFF.get(exc.status, str(exc))}")
+    except (UnknownCreditor, ValueError) as exc:  # a creditor without policies, an empty reason
+        return _back(debtor, error=f"{refused}: {exc}")
+    outstanding = format_money(done.outstanding, debt.currency, debtor.locale)
+    return _back(debtor, msg=(
+        f"Dívida {debt_external_id} baixada como perda: {outstanding} em aberto, "
+        f"{done.contacts_withdrawn} lembrete(s) da régua retirado(s), {done.promises_cancelled} "
+        f"promessa(s) cancelada(s). / Debt {debt_external_id} written off."))
 
 
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

@@ -161,8 +161,12 @@ def money_filter(context: Context, value: object, currency: str | None = None) -
     chosen = currency or context.get("currency") or _DEFAULT_CURRENCY
     if not isinstance(chosen, str):
         raise TemplateValueError(_template_name(context), "currency must be a str like 'BRL'")
-    locale = _render_locale.get()
-    return _plain_spaces(format_currency(value, chosen.upper(), locale=_babel_locale(locale)))
+    return format_money(value, chosen, _render_locale.get())
+
+
+def format_money(value: Decimal, currency: str, locale: str) -> str:
+    """``R$ 1.500,00`` (pt-BR), ``R$1,500.00`` (en): the ``money`` filter outside templates."""
+    return _plain_spaces(format_currency(value, currency.upper(), locale=_babel_locale(locale)))
 
 
 @pass_context
