@@ -8,7 +8,9 @@ docs/channels.md on what that means for timeouts).
 
 A message with a picture is one ``sendPhoto``: the PNG uploaded (multipart), the text as
 its caption with the keyboard. The outbox gives a text too long for a caption (1024
-characters) a row of its own after the picture, so the "copia e cola" stays copyable text.
+characters) a row of its own after the picture, so the "copia e cola" stays copyable text;
+a message that still has both goes as the picture alone, then the text. A text over 4096
+characters (Telegram's limit) goes as several messages, the keyboard on the last.
 """
 
 from __future__ import annotations
@@ -46,11 +48,15 @@ from bot.channels.base import (
     SendReceipt,
     Undeliverable,
     fits_caption,
+    part_key,
+    split_text,
+    utf16_len,
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _idempotency_key: ContextVar[str | None] = ContextVar("telegram_idempotency_key", default=None)
 CALLBACK_DATA_MAX_BYTES = 64
+MESSAGE_MAX_CHARS = 4096  # sendMessage text, in UTF-16 code units ("message is too long")
 
 
 class IdempotentSession(AiohttpSession):
@@ -138,17 +144,33 @@ class TelegramChannel:
         return SendReceipt(provider_id=f"{sent.chat.id}:{sent.message_id}")
 
     async def _send_once(self, message: OutboundMessage) -> Message:
-        """One Bot API call: ``sendPhoto`` (text as caption) when there is a picture, else
-        ``sendMessage``; a caption too long is not cut: the text goes alone."""
+        """The Bot API calls that send ``message``, in order; the last one's message.
+
+        With a picture: one ``sendPhoto`` with the text as caption when it fits, else the
+        picture alone first. The text: one ``sendMessage`` per part of at most
+        :data:`MESSAGE_MAX_CHARS`, the keyboard on the last. Call ``i`` is keyed
+        ``<key>:part<i>`` (the first keeps the key), so a retry resends no part to the emulator
+        (Telegram itself ignores the key: there, parts sent before a failure go again).
+        """
         timeout = int(max(1, self._timeout))
+        chat = int(message.address)
         markup = keyboard(message.buttons)
         media = message.media
         photo: BufferedInputFile | str | None = None
         if media is not None:
             photo = BufferedInputFile(media.png, media.filename) if media.png else media.url
         if photo is not None and fits_caption(message.text):
-            return await self.bot.send_photo(chat_id=int(message.address), photo=photo,
-                                             caption=message.text or None, reply_markup=markup,
-                                             request_timeout=timeout)
-        return await self.bot.send_message(chat_id=int(message.address), text=message.text,
-                                           reply_markup=markup, request_timeout=timeout)
+            return await self.bot.send_photo(chat_id=chat, photo=photo, caption=message.text or None,
+                                             reply_markup=markup, request_timeout=timeout)
+        calls = 0  # the first call goes under the message's own key, as send() set it
+        if photo is not None:
+            calls += 1
+            await self.bot.send_photo(chat_id=chat, photo=photo, request_timeout=timeout)
+        *texts, last = split_text(message.text, MESSAGE_MAX_CHARS, utf16_len) or [message.text]
+        for text in texts:
+            calls += 1
+            _idempotency_key.set(part_key(message.idempotency_key, calls))
+            await self.bot.send_message(chat_id=chat, text=text, request_timeout=timeout)
+        _idempotency_key.set(part_key(message.idempotency_key, calls + 1))
+        return await self.bot.send_message(chat_id=chat, text=last, reply_markup=markup,
+                                           request_timeout=timeout)

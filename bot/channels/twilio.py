@@ -13,6 +13,9 @@ Pictures: Twilio fetches media from a public URL (``MediaUrl``), so a WhatsApp m
 carries its picture only when it has one (``ACORDO_PUBLIC_URL/pay/<txid>.png``); without
 it the text goes alone. SMS never carries media. Outside WhatsApp's 24-hour window a
 template goes without the picture.
+
+Long WhatsApp texts: Twilio refuses a ``Body`` over 1,600 characters (error 21617), so a
+longer free text goes as several messages in order (see :meth:`TwilioChannel.send`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ from bot.channels.base import (
     RetryLater,
     SendReceipt,
     Undeliverable,
+    fits_caption,
+    part_key,
+    split_text,
 )
 from bot.channels.sms import count_segments, shorten
 from bot.config import WhatsAppTemplate
@@ -46,6 +52,7 @@ from bot.config import WhatsAppTemplate
 TWILIO_API = "https://api.twilio.com"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 WHATSAPP_WINDOW = timedelta(hours=24)
+WHATSAPP_MAX_CHARS = 1600  # Twilio refuses a longer Body (21617); as the policy's whatsapp_max_chars
 _idempotency_key: ContextVar[str | None] = ContextVar("twilio_idempotency_key", default=None)
 
 # Terminal Twilio error codes that mean "this address cannot be reached on this channel".
@@ -143,7 +150,9 @@ class TwilioChannel:
 
     # -- outbound ----------------------------------------------------------------------------
 
-    def _request(self, message: OutboundMessage) -> tuple[dict[str, Any], SendReceipt | None]:
+    def _requests(self, message: OutboundMessage) -> tuple[list[dict[str, Any]], SendReceipt | None]:
+        """The ``messages.create`` calls that send ``message``, in order (one, except a long
+        WhatsApp text), and for SMS the receipt's segment count."""
         params: dict[str, Any] = {"from_": self._sender}
         if self._status_callback:
             params["status_callback"] = self._status_callback
@@ -153,18 +162,10 @@ class TwilioChannel:
                 raise Refused("sms: no text to send (SMS carries no pictures)")
             count = count_segments(body)
             params.update(to=message.address, body=body)
-            return params, SendReceipt("", segments=count.segments, encoding=count.encoding)
+            return [params], SendReceipt("", segments=count.segments, encoding=count.encoding)
         params["to"] = _prefixed(message.address)
         if window_open(message.last_inbound_at, self._now()):
-            body = with_options(message.text, message.buttons)
-            picture = message.media.url if message.media is not None else None
-            if picture:
-                params["media_url"] = [picture]
-            elif not body:
-                raise Refused("whatsapp: a picture alone needs a public URL (ACORDO_PUBLIC_URL)")
-            if body:
-                params["body"] = body
-            return params, None
+            return _free_text(params, with_options(message.text, message.buttons), message), None
         template = self._template_for(message)
         if template is None:
             raise Refused(f"whatsapp: outside the 24-hour window and no approved template for "
@@ -174,7 +175,7 @@ class TwilioChannel:
                   for i, name in enumerate(template.variables, start=1)}
         if values:
             params["content_variables"] = json.dumps(values, ensure_ascii=False)
-        return params, None
+        return [params], None
 
     def _template_for(self, message: OutboundMessage) -> WhatsAppTemplate | None:
         if message.template is None:
@@ -183,8 +184,26 @@ class TwilioChannel:
         return by_locale.get(message.locale or "") or next(iter(by_locale.values()), None)
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
-        params, receipt = self._request(message)
-        token = _idempotency_key.set(message.idempotency_key)
+        """Send ``message``: one ``messages.create``, or for a WhatsApp text over
+        :data:`WHATSAPP_MAX_CHARS` one per part, in order, part ``i`` keyed
+        ``<key>:part<i>`` (the first keeps the key) so a retry resends no part twice.
+
+        The receipt names the last part's SID: its status callbacks settle the stored
+        message, so "delivered" means the last part was (the earlier parts report to no row).
+        An error on any part is raised as it is classified; a retry sends the whole again,
+        the parts already accepted being answered from their keys.
+        """
+        requests, receipt = self._requests(message)
+        sid = ""
+        for number, params in enumerate(requests, start=1):
+            sid = await self._create(params, part_key(message.idempotency_key, number))
+        if receipt is not None:
+            return SendReceipt(sid, segments=receipt.segments, encoding=receipt.encoding)
+        return SendReceipt(sid)
+
+    async def _create(self, params: dict[str, Any], key: str | None) -> str:
+        """One ``messages.create`` under idempotency key ``key``; its SID."""
+        token = _idempotency_key.set(key)
         try:
             created = await self.client.messages.create_async(**params)
         except TwilioRestException as exc:
@@ -193,10 +212,23 @@ class TwilioChannel:
             raise RetryLater(f"twilio: {type(exc).__name__}") from exc
         finally:
             _idempotency_key.reset(token)
-        provider_id = str(created.sid)
-        if receipt is not None:
-            return SendReceipt(provider_id, segments=receipt.segments, encoding=receipt.encoding)
-        return SendReceipt(provider_id)
+        return str(created.sid)
+
+
+def _free_text(params: dict[str, Any], body: str, message: OutboundMessage) -> list[dict[str, Any]]:
+    """WhatsApp inside the 24-hour window: ``body`` in parts of at most
+    :data:`WHATSAPP_MAX_CHARS`, the picture with the first as its caption when that fits one
+    (1024 characters, WhatsApp's caption limit), else the picture alone before them."""
+    picture = message.media.url if message.media is not None else None
+    texts = split_text(body, WHATSAPP_MAX_CHARS)
+    if not picture and not texts:
+        raise Refused("whatsapp: a picture alone needs a public URL (ACORDO_PUBLIC_URL)")
+    requests = [{**params, "body": text} for text in texts]
+    if picture and requests and fits_caption(texts[0]):
+        requests[0]["media_url"] = [picture]
+    elif picture:
+        requests.insert(0, {**params, "media_url": [picture]})
+    return requests
 
 
 def _classify(exc: TwilioRestException) -> Exception:

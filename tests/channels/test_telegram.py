@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels import telegram as telegram_channel
+from bot.channels.base import (
+    ButtonSpec,
+    MediaSpec,
+    OutboundMessage,
+    RetryLater,
+    Undeliverable,
+    utf16_len,
+)
+from bot.channels.telegram import MESSAGE_MAX_CHARS, TelegramChannel, build_bot
+from bot.devtools.emulators.observed import Delivery
+from bot.devtools.emulators.telegram import TelegramEmulator
+from bot.payments.qr import qr_png
 from bot.storage import models as db
 from bot.storage.channel_models import InboundUpdate, OutboxMessage
 from tests.channels.conftest import RITA, SECRET, Stack, button_press, private_message
@@ -154,3 +168,97 @@ async def test_webhook_mode_refuses_to_start_without_a_secret(tmp_path: Path) ->
     with pytest.raises(ChannelConfigurationError, match="ACORDO_TELEGRAM_WEBHOOK_SECRET"):
         async with build_container(settings, dialogue=ButtonDialogue()):
             pass
+
+
+# -- long texts and pictures: nothing dropped, each message within Telegram's limits ------------
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[TelegramChannel, TelegramEmulator]]:
+    emulator = TelegramEmulator()
+    await emulator.start()
+    bot = build_bot(emulator.token, emulator.base_url, timeout=2)
+    try:
+        yield TelegramChannel(bot, 2), emulator
+    finally:
+        await bot.session.close()
+        await emulator.stop()
+
+
+def message(text: str, key: str = "reply:telegram:9:1", png: bytes | None = None) -> OutboundMessage:
+    return OutboundMessage(channel="telegram", address=str(CHAT), text=text, idempotency_key=key,
+                           buttons=(ButtonSpec("Já paguei", "/paid"),),
+                           media=MediaSpec("pix-AC1.png", png) if png else None)
+
+
+def paragraphs(size: int, filler: str = "x") -> str:
+    """About ``size`` characters of 300-character paragraphs."""
+    return "\n\n".join(f"{n}ª parcela: " + filler * 280 for n in range(1, size // 300 + 1))
+
+
+def has_keyboard(delivery: Delivery) -> bool:
+    return bool(delivery.params.get("reply_markup"))
+
+
+async def test_a_picture_and_a_text_too_long_for_its_caption_both_arrive(
+        telegram: tuple[TelegramChannel, TelegramEmulator]) -> None:
+    channel, emulator = telegram
+    png = qr_png("00020126360014br.gov.bcb.pix")
+    text = paragraphs(2000)
+    receipt = await channel.send(message(text, png=png))
+    assert [r.method for r in emulator.sends()] == ["sendPhoto", "sendMessage"]
+    photo, instructions = emulator.deliveries
+    assert photo.media == (png,) and "caption" not in photo.params and not has_keyboard(photo)
+    assert instructions.text == text and has_keyboard(instructions)
+    assert [photo.key, instructions.key] == ["reply:telegram:9:1", "reply:telegram:9:1:part2"]
+    assert receipt.provider_id == instructions.provider_id
+    assert await channel.send(message(text, png=png)) == receipt and len(emulator.deliveries) == 2
+
+
+async def test_a_text_over_4096_goes_as_several_messages_the_keyboard_on_the_last(
+        telegram: tuple[TelegramChannel, TelegramEmulator]) -> None:
+    channel, emulator = telegram
+    text = paragraphs(6000, filler="😀")  # counted as Telegram does: each emoji is 2 units
+    assert len(text) < 2 * MESSAGE_MAX_CHARS < utf16_len(text) < 3 * MESSAGE_MAX_CHARS
+    receipt = await channel.send(message(text))
+    sent = emulator.deliveries
+    assert len(sent) == 3 and [r.method for r in emulator.sends()] == ["sendMessage"] * 3
+    assert all(utf16_len(d.text) <= MESSAGE_MAX_CHARS for d in sent)
+    assert "\n\n".join(d.text for d in sent) == text  # cut between paragraphs only
+    assert [has_keyboard(d) for d in sent] == [False, False, True]
+    assert [d.key for d in sent] == ["reply:telegram:9:1", "reply:telegram:9:1:part2",
+                                     "reply:telegram:9:1:part3"]
+    assert receipt.provider_id == sent[-1].provider_id
+
+
+async def test_9000_characters_are_three_messages_sent_once(
+        telegram: tuple[TelegramChannel, TelegramEmulator]) -> None:
+    channel, emulator = telegram
+    text = paragraphs(9000)
+    receipt = await channel.send(message(text))
+    assert [utf16_len(d.text) <= MESSAGE_MAX_CHARS for d in emulator.deliveries] == [True] * 3
+    assert "\n\n".join(d.text for d in emulator.deliveries) == text
+    assert await channel.send(message(text)) == receipt  # the outbox retried: nothing new
+    assert len(emulator.deliveries) == 3
+
+
+async def test_a_retry_after_a_failed_part_sends_each_part_once(
+        telegram: tuple[TelegramChannel, TelegramEmulator]) -> None:
+    channel, emulator = telegram
+    png = qr_png("00020126360014br.gov.bcb.pix")
+    emulator.scripted.extend(["ok", "5xx"])  # the picture goes, the text fails
+    with pytest.raises(RetryLater):
+        await channel.send(message(paragraphs(2000), png=png))
+    receipt = await channel.send(message(paragraphs(2000), png=png))
+    assert [r.outcome for r in emulator.requests] == ["ok", "5xx", "duplicate", "ok"]
+    assert [bool(d.media) for d in emulator.deliveries] == [True, False]
+    assert receipt.provider_id == emulator.deliveries[-1].provider_id
+
+
+async def test_telegram_refuses_a_text_over_4096(
+        telegram: tuple[TelegramChannel, TelegramEmulator], monkeypatch: pytest.MonkeyPatch) -> None:
+    channel, emulator = telegram
+    monkeypatch.setattr(telegram_channel, "MESSAGE_MAX_CHARS", 100_000)  # as the adapter was
+    with pytest.raises(Undeliverable, match="message is too long") as refused:
+        await channel.send(message("😀" * 2049))  # 2049 characters, 4098 UTF-16 code units
+    assert not refused.value.unreachable and emulator.deliveries == []
+    assert [r.outcome for r in emulator.requests] == ["400"]

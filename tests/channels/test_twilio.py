@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import math
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels import twilio as twilio_channel
+from bot.channels.base import ButtonSpec, MediaSpec, OutboundMessage, RetryLater, Undeliverable, split_text
+from bot.channels.twilio import WHATSAPP_MAX_CHARS, TwilioChannel, build_twilio_client, with_options
+from bot.devtools.emulators.twilio import TwilioEmulator
+from bot.payments import brcode
+from bot.rendering.renderer import TemplateRenderer
 from bot.storage import models as db
 from bot.storage.channel_models import InboundUpdate, OutboxMessage
 from tests.channels.conftest import PUBLIC_URL, RITA, Stack, twilio_inbound
 
 WHATSAPP = f"whatsapp:{RITA['whatsapp']}"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def stored(stack: Stack, model: type) -> int:
@@ -151,3 +163,123 @@ async def test_carrier_opt_out_21610_marks_sms_contact_unreachable(stack: Stack)
         row = await session.scalar(select(OutboxMessage))
     assert statuses["sms"] == "unreachable" and statuses["whatsapp"] == "active"
     assert row is not None and row.status == "failed" and "21610" in (row.last_error or "")
+
+
+# -- long WhatsApp texts: several messages, each within Twilio's 1,600 characters -------------
+
+NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
+QR_URL = f"{PUBLIC_URL}/pay/AC1.png"
+
+
+@pytest.fixture
+async def whatsapp() -> AsyncIterator[tuple[TwilioChannel, TwilioEmulator]]:
+    emulator = TwilioEmulator()
+    await emulator.start()
+    client = build_twilio_client(emulator.account_sid, emulator.auth_token, emulator.base_url, 2)
+    try:
+        yield TwilioChannel(client, "whatsapp", "+5511900000001", now=lambda: NOW), emulator
+    finally:
+        await client.http_client.close()
+        await emulator.stop()
+
+
+def ten_installments() -> str:
+    """Payment instructions of a 10-installment plan, rendered by the real template."""
+    charges = []
+    for n in range(1, 11):
+        txid = f"AC{n:023d}"
+        payload = brcode.build("52601815908369", "Distribuidora Exemplo Ltda", "Sao Paulo",
+                               Decimal("612.00"), txid, f"Acordo 77 parcela {n} de 10")
+        charges.append({"number": n, "amount": Decimal("612.00"), "method": "pix", "payload": payload,
+                        "due_date": date(2026, 12, 1) + timedelta(days=30 * (n - 1)),
+                        "qr_url": f"{PUBLIC_URL}/pay/{txid}.png"})
+    return TemplateRenderer(ROOT / "templates").render("payment_instructions", "pt-BR",
+                                                        {"charges": charges})
+
+
+def long_message(text: str, key: str = "reply:whatsapp:7:1", picture: bool = True) -> OutboundMessage:
+    return OutboundMessage(channel="whatsapp", address=RITA["whatsapp"], text=text, idempotency_key=key,
+                           buttons=(ButtonSpec("Já paguei", "/paid"),), last_inbound_at=NOW,
+                           media=MediaSpec("pix-AC1.png", b"png", QR_URL) if picture else None)
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+async def test_long_instructions_go_as_several_messages_in_order(
+        whatsapp: tuple[TwilioChannel, TwilioEmulator]) -> None:
+    channel, emulator = whatsapp
+    text = ten_installments()
+    body = with_options(text, [ButtonSpec("Já paguei", "/paid")])
+    assert len(body) > 2 * WHATSAPP_MAX_CHARS  # what Twilio refused whole (21617)
+    receipt = await channel.send(long_message(text))
+    picture, *parts = emulator.deliveries
+    # The picture first, alone (the instructions do not fit its 1024-character caption) ...
+    assert picture.media == (QR_URL,) and "Body" not in picture.params
+    # ... then the text: as few messages as fit, each within the limit, nothing lost, in order.
+    fewest = math.ceil(len(body) / WHATSAPP_MAX_CHARS)
+    assert len(parts) == len(split_text(body, WHATSAPP_MAX_CHARS)) == fewest
+    assert all(len(p.text) <= WHATSAPP_MAX_CHARS and p.media == () for p in parts)
+    assert words(" ".join(p.text for p in parts)) == words(body)
+    assert parts[-1].text.endswith("• Já paguei")
+    assert [d.key for d in emulator.deliveries] == [
+        "reply:whatsapp:7:1", *(f"reply:whatsapp:7:1:part{i}" for i in range(2, len(parts) + 2))]
+    # The stored message follows the last part (its status callbacks settle it).
+    assert receipt.provider_id == parts[-1].provider_id
+    again = await channel.send(long_message(text))
+    assert again == receipt and len(emulator.deliveries) == len(parts) + 1
+
+
+async def test_a_retry_after_a_failed_part_sends_each_part_once(
+        whatsapp: tuple[TwilioChannel, TwilioEmulator]) -> None:
+    channel, emulator = whatsapp
+    text = ten_installments()
+    sends = 1 + len(split_text(with_options(text, [ButtonSpec("Já paguei", "/paid")]), WHATSAPP_MAX_CHARS))
+    emulator.scripted.extend(["ok", "ok", "5xx"])  # the picture and part 2 go; part 3 fails
+    with pytest.raises(RetryLater):
+        await channel.send(long_message(text))
+    assert len(emulator.deliveries) == 2
+    receipt = await channel.send(long_message(text))  # the outbox retries the row, same key
+    assert [r.outcome for r in emulator.requests] == [
+        "ok", "ok", "5xx", "duplicate", "duplicate", *["ok"] * (sends - 2)]
+    assert len({d.key for d in emulator.deliveries}) == len(emulator.deliveries) == sends
+    assert receipt.provider_id == emulator.deliveries[-1].provider_id
+
+
+async def test_the_picture_carries_a_text_that_fits_its_caption(
+        whatsapp: tuple[TwilioChannel, TwilioEmulator]) -> None:
+    channel, emulator = whatsapp
+    caption = "Como pagar: PIX copia e cola 000201...\n\n" + "x" * 900
+    medium = "Como pagar: PIX\n\n" + "palavra " * 170  # over a caption, within a message
+    await channel.send(long_message(caption, "k-caption"))
+    await channel.send(long_message(medium, "k-medium"))
+    one, picture, text = emulator.deliveries
+    assert one.media == (QR_URL,) and one.text.startswith(caption)
+    assert picture.media == (QR_URL,) and picture.text == "" and text.media == ()
+    assert text.text.startswith(medium.strip()) and text.key == "k-medium:part2"
+
+
+async def test_a_long_text_without_a_picture_is_only_text(
+        whatsapp: tuple[TwilioChannel, TwilioEmulator]) -> None:
+    channel, emulator = whatsapp
+    text = "\n\n".join(f"Parcela {n}: " + "x" * 500 for n in range(1, 8))  # about 3,600 characters
+    receipt = await channel.send(long_message(text, picture=False))
+    # whole paragraphs, as many as fit; the options to type close the last
+    assert [len(d.text.split("\n\n")) for d in emulator.deliveries] == [3, 3, 2]
+    assert all(d.media == () for d in emulator.deliveries)
+    assert receipt.provider_id == emulator.deliveries[-1].provider_id
+
+
+async def test_twilio_refuses_a_body_over_1600_characters(
+        whatsapp: tuple[TwilioChannel, TwilioEmulator], monkeypatch: pytest.MonkeyPatch) -> None:
+    channel, emulator = whatsapp
+    monkeypatch.setattr(twilio_channel, "WHATSAPP_MAX_CHARS", 10_000)  # as the adapter was
+    with pytest.raises(Undeliverable, match="21617") as refused:
+        await channel.send(long_message("x " * 801, picture=False))
+    assert not refused.value.unreachable and emulator.deliveries == []
+    async with httpx.AsyncClient(auth=(emulator.account_sid, emulator.auth_token)) as http:
+        response = await http.post(f"{emulator.base_url}/2010-04-01/Accounts/{emulator.account_sid}"
+                                   "/Messages.json", data={"To": WHATSAPP, "Body": "x" * 1601})
+    assert response.status_code == 400
+    assert response.json()["code"] == 21617 and response.json()["status"] == 400

@@ -9,7 +9,8 @@ a blocked chat gets 403 ``Forbidden: bot was blocked by the user``. Sends carryi
 ``sendPhoto`` takes what the Bot API takes: a multipart upload (aiogram names the file part
 at random and sends ``photo=attach://<part>``; a part named ``photo`` works too) or a URL /
 file id, with ``caption`` (at most 1024 characters, else 400) and ``reply_markup``. The
-delivery records the uploaded bytes in ``media``.
+delivery records the uploaded bytes in ``media``. ``sendMessage`` text over 4096 characters
+(UTF-16 code units, as Telegram counts) gets 400 ``Bad Request: message is too long``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.devtools.emulators.observed import Delivery, Faults, Observed, Request
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Acordo", "username": "acordo_test_bot"}
 SENDS = ("sendMessage", "sendPhoto")
 CAPTION_MAX = 1024
+TEXT_MAX = 4096
 
 
 class TelegramEmulator(Observed):
@@ -82,7 +84,7 @@ class TelegramEmulator(Observed):
             self.requests.append(Request(at, method, chat, key, "403"))
             return _error(403, "Forbidden: bot was blocked by the user")
         photo = _photo(params) if method == "sendPhoto" else None
-        invalid = _invalid_photo(params, photo) if method == "sendPhoto" else None
+        invalid = _invalid_photo(params, photo) if method == "sendPhoto" else _invalid_text(params)
         if invalid:
             self.requests.append(Request(at, method, chat, key, "400"))
             return _error(400, f"Bad Request: {invalid}")
@@ -178,9 +180,19 @@ def _photo(params: dict[str, Any]) -> bytes | str | None:
 def _invalid_photo(params: dict[str, Any], photo: bytes | str | None) -> str | None:
     if photo is None:
         return "there is no photo in the request"
-    if len(str(params.get("caption", "")).encode("utf-16-le")) // 2 > CAPTION_MAX:
+    if _utf16_len(str(params.get("caption", ""))) > CAPTION_MAX:
         return "message caption is too long"
     return None
+
+
+def _invalid_text(params: dict[str, Any]) -> str | None:
+    if _utf16_len(str(params.get("text", ""))) > TEXT_MAX:
+        return "message is too long"
+    return None
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _ok(result: Any) -> web.Response:

@@ -2,11 +2,11 @@
 
 Form-encoded, basic auth (account SID and auth token). Errors use Twilio's JSON
 (``{"code", "message", "more_info", "status"}``): 20003 bad credentials, 20429 too many
-requests, 21610 unsubscribed recipient, 21619 neither body nor media. ``MediaUrl`` (repeated
-for several pictures) is recorded in the delivery's ``media``. Requests carrying an
-``I-Twilio-Idempotency-Token`` already answered are not delivered twice. Status
-callbacks and inbound messages are signed with the auth token exactly like Twilio's
-``X-Twilio-Signature`` (:meth:`TwilioEmulator.signed`).
+requests, 21610 unsubscribed recipient, 21617 a ``Body`` over 1,600 characters, 21619
+neither body nor media. ``MediaUrl`` (repeated for several pictures) is recorded in the
+delivery's ``media``. Requests carrying an ``I-Twilio-Idempotency-Token`` already answered
+are not delivered twice. Status callbacks and inbound messages are signed with the auth
+token exactly like Twilio's ``X-Twilio-Signature`` (:meth:`TwilioEmulator.signed`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from bot.devtools.emulators.observed import Delivery, Faults, Observed, Request
+
+BODY_MAX = 1600  # characters of a Body; longer is refused with 21617
 
 
 class TwilioEmulator(Observed):
@@ -57,6 +59,9 @@ class TwilioEmulator(Observed):
         if not form.get("Body") and not form.get("ContentSid") and not media:
             self.requests.append(Request(at, "Messages", to, key, "400"))
             return _error(400, 21619, "A text message body or media URL must be specified.")
+        if len(form.get("Body", "")) > BODY_MAX:
+            self.requests.append(Request(at, "Messages", to, key, "400"))
+            return _error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         if to.removeprefix("whatsapp:") in self.opted_out:
             self.requests.append(Request(at, "Messages", to, key, "400"))
             return _error(400, 21610, "Attempt to send to unsubscribed recipient")
