@@ -55,6 +55,22 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+# The longest text one send may carry: Telegram's sendMessage (UTF-16 code units, "message
+# is too long") and a WhatsApp Body through Twilio (characters, error 21617). SMS is
+# shortened to its segments instead; the web chat has no limit.
+TEXT_LIMITS: dict[str, tuple[int, Callable[[str], int]]] = {"telegram": (4096, utf16_len),
+                                                            "whatsapp": (1600, len)}
+
+
+def text_parts(channel: str, text: str) -> list[str]:
+    """``text`` as the sends ``channel`` accepts it: ``[text]``, or for a text longer than
+    the channel's limit its parts (:func:`split_text`)."""
+    limit = TEXT_LIMITS.get(channel)
+    if limit is None or limit[1](text) <= limit[0]:
+        return [text]
+    return split_text(text, limit[0], limit[1]) or [text]
+
+
 def fits_caption(text: str) -> bool:
     """Whether ``text`` can go as the caption of a picture."""
     return utf16_len(text) <= CAPTION_MAX_CHARS

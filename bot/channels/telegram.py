@@ -41,6 +41,7 @@ from aiogram.types import (
 from aiohttp import ClientError, ClientTimeout
 
 from bot.channels.base import (
+    TEXT_LIMITS,
     DeliveryReport,
     InboundMessage,
     OutboundMessage,
@@ -56,7 +57,7 @@ from bot.channels.base import (
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _idempotency_key: ContextVar[str | None] = ContextVar("telegram_idempotency_key", default=None)
 CALLBACK_DATA_MAX_BYTES = 64
-MESSAGE_MAX_CHARS = 4096  # sendMessage text, in UTF-16 code units ("message is too long")
+MESSAGE_MAX_CHARS = TEXT_LIMITS["telegram"][0]  # sendMessage text, UTF-16 units ("message is too long")
 
 
 class IdempotentSession(AiohttpSession):

@@ -34,6 +34,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from bot.channels.base import (
+    TEXT_LIMITS,
     DeliveryReport,
     DeliveryState,
     InboundMessage,
@@ -52,7 +53,7 @@ from bot.config import WhatsAppTemplate
 TWILIO_API = "https://api.twilio.com"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 WHATSAPP_WINDOW = timedelta(hours=24)
-WHATSAPP_MAX_CHARS = 1600  # Twilio refuses a longer Body (21617); as the policy's whatsapp_max_chars
+WHATSAPP_MAX_CHARS = TEXT_LIMITS["whatsapp"][0]  # Twilio refuses a longer Body (21617)
 _idempotency_key: ContextVar[str | None] = ContextVar("twilio_idempotency_key", default=None)
 
 # Terminal Twilio error codes that mean "this address cannot be reached on this channel".

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.channels.base import MediaRef, fits_caption
+from bot.channels.base import MediaRef, fits_caption, text_parts
 from bot.storage.channel_models import (
     InboundStatus,
     InboundUpdate,
@@ -44,10 +44,24 @@ class OutboxRepository:
         ``media``: a picture sent with the text as its caption. A text too long for a caption
         gets a row of its own, queued just before it (key ``<key>:picture``, the picture alone,
         no conversation message): each row is one send under the rate limits.
+
+        A text longer than one send of the channel carries (Telegram 4,096, WhatsApp 1,600:
+        :data:`~bot.channels.base.TEXT_LIMITS`) is queued as one row per part, in order:
+        ``<key>:part1``, ``<key>:part2``, … and the last under ``key`` itself with the buttons,
+        the template and the conversation message (whose delivery it reports). Each part is
+        then sent once under the rate limits, and a retry never resends an earlier part.
         """
         existing = await self.by_key(idempotency_key)
         if existing is not None:
             return existing
+        *heads, last = text_parts(channel, text)
+        for number, head in enumerate(heads, start=1):
+            await self.enqueue(channel=channel, address=address, text=head,
+                               idempotency_key=f"{idempotency_key}:part{number}", contact_id=contact_id,
+                               locale=locale, initiated_by=initiated_by, not_before=not_before,
+                               media=media if number == 1 else None)
+        if heads:
+            text, media = last, None  # the picture went with the first part
         if media is not None and text and not fits_caption(text):
             await self.enqueue(channel=channel, address=address, text="",
                                idempotency_key=f"{idempotency_key}:picture", contact_id=contact_id,

@@ -341,3 +341,67 @@ async def test_a_send_delayed_by_the_limits_calls_the_wait_hook(
     # (counted from their claim, so a little more).
     assert [c for c, _ in waits] == ["telegram", "telegram"]
     assert 0.05 <= waits[0][1] < 0.5 and 0.1 <= waits[1][1] < 0.6, waits
+
+
+def paragraphs(count: int, width: int = 300) -> str:
+    return "\n\n".join(f"{n}ª parcela: " + "x" * width for n in range(1, count + 1))
+
+
+async def test_a_text_longer_than_one_send_is_queued_one_row_per_part(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Telegram 4,096 UTF-16 units, WhatsApp 1,600 characters: each part its own row (its own
+    rate-limited send), the last under the message's key with the buttons, template and
+    conversation message; SMS and texts within the limit stay one row."""
+    time, outbox = FakeTime(), Outbox(sessions)
+    telegram_text, whatsapp_text = paragraphs(30), paragraphs(12)
+    for channel, text in (("telegram", telegram_text), ("whatsapp", whatsapp_text), ("sms", whatsapp_text)):
+        await outbox.enqueue(channel=channel, address="+5511999990000", text=text, idempotency_key=channel,
+                             buttons=[{"title": "Já paguei", "payload": "/paid"}],
+                             template="payment_instructions", template_vars={"n": 1})
+    await outbox.enqueue(channel="telegram", address="+5511999990000", text="curta", idempotency_key="short")
+    async with sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    keys = [r.idempotency_key for r in rows]
+    assert len(telegram_text) > 2 * 4096 and len(whatsapp_text) > 2 * 1600
+    assert keys == ["telegram:part1", "telegram:part2", "telegram",
+                    "whatsapp:part1", "whatsapp:part2", "whatsapp", "sms", "short"]
+    by_key = {r.idempotency_key: r for r in rows}
+    for channel, text, limit in (("telegram", telegram_text, 4096), ("whatsapp", whatsapp_text, 1600)):
+        parts = [r for r in rows if r.channel == channel and r.idempotency_key != "short"]
+        assert all(len(r.text) <= limit for r in parts)
+        assert "".join(r.text for r in parts).replace("\n", "") == text.replace("\n", "")
+        assert [(r.buttons is not None, r.template) for r in parts] == [
+            (False, None)] * (len(parts) - 1) + [(True, "payment_instructions")]
+    assert by_key["sms"].text == whatsapp_text  # SMS is shortened to its segments by the channel
+    channel = TimedFake("telegram", time)
+    await dispatcher(sessions, channel, time).run_until_idle()
+    assert [m.idempotency_key for m in channel.sent] == [
+        "telegram:part1", "telegram:part2", "telegram", "short"]
+    sends = [at for address, _, at in channel.at]
+    assert all((b - a).total_seconds() >= 1 for a, b in zip(sends, sends[1:], strict=False))  # one chat
+
+
+async def test_a_failed_part_is_retried_alone_and_no_earlier_part_goes_twice(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    time, outbox = FakeTime(), Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    channel.fail_next(RetryLater("telegram 429", retry_after=2))
+    await outbox.enqueue(channel="telegram", address="a", text=paragraphs(20), idempotency_key="pix")
+    sender = dispatcher(sessions, channel, time)
+    await sender.run_until_idle()
+    assert [m.idempotency_key for m in channel.attempts] == ["pix:part1", "pix:part1", "pix"]
+    assert [m.idempotency_key for m in channel.sent] == ["pix:part1", "pix"]
+    await outbox.enqueue(channel="telegram", address="b", text=paragraphs(30), idempotency_key="pix2")
+    sender = dispatcher(sessions, channel, time)
+    real_send = channel.send
+
+    async def fail_second_part(message: OutboundMessage) -> SendReceipt:
+        if message.idempotency_key == "pix2:part2" and not any(
+                m.idempotency_key == "pix2:part2" for m in channel.attempts):
+            channel.fail_next(RetryLater("telegram 502"))
+        return await real_send(message)
+
+    channel.send = fail_second_part  # type: ignore[method-assign]
+    await sender.run_until_idle()
+    assert [m.idempotency_key for m in channel.attempts[3:]] == [
+        "pix2:part1", "pix2:part2", "pix2:part2", "pix2"]  # part 1 went once
