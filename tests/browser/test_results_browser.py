@@ -96,5 +96,14 @@ def test_results_page_reads_at_a_glance_in_chromium(served: str) -> None:
             kinds = [r.split("\t")[1] for r in rows]
             assert kinds[:2] == ["promise", "message_out"] and "handoff" in kinds and "payment" in kinds
             page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
+            # Write debt B2 off from the page: the reason and "confirmo" are required.
+            b2 = page.locator("tr", has_text="B2").last  # the debts table follows the timeline
+            b2.locator("input[name=reason]").fill("empresa encerrou as atividades")
+            b2.locator("input[name=confirmo]").check()
+            b2.locator("button[type=submit]").click()
+            page.wait_for_url("**/audit?**msg=**")
+            assert "B2" in page.content() and "baixada como perda" in page.content()
+            assert "debt_written_off" in page.locator("tbody").first.inner_text()
+            assert "baixada como perda / written off" in page.locator("tr", has_text="B2").last.inner_text()
         finally:
             browser.close()
