@@ -338,10 +338,11 @@ def dev(port: Annotated[int, typer.Option()] = 8000,
         rasa = start_rasa(root, port=rasa_port, token=tokens["rasa"], action_url=action_url,
                           action_token=tokens["action"], log=var / "rasa.log", wait=False)
         children.append(rasa)
-        children.append(start_app(root, port=port, env=env, log=var / "app.log"))
         os.environ.update(env)
+        # The demo portfolio before the app: the régua's first run at start-up plans its reminders.
         subprocess.run([sys.executable, "-m", "bot", "demo", "load"], check=True,
                        env={**os.environ, **env})
+        children.append(start_app(root, port=port, env=env, log=var / "app.log"))
         wait_for_rasa(rasa, rasa_port, tokens["rasa"])
         out.print(f"""
 Acordo is running.

@@ -49,6 +49,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     union,
@@ -679,7 +680,13 @@ class CadenceService:
         async with self._sessions() as session:
             query = (
                 select(CadenceContact)
-                .where(CadenceContact.status == Status.PLANNED.value)
+                .where(
+                    CadenceContact.status == Status.PLANNED.value,
+                    # The outbox holds a message until its moment (``not_before``); the web
+                    # chat shows one as soon as it is stored, so it is stored at its moment.
+                    or_(CadenceContact.channel != db.Channel.WEB.value,
+                        CadenceContact.at <= self._clock.now()),
+                )
                 .order_by(CadenceContact.at, CadenceContact.id)
                 .limit(size)
             )

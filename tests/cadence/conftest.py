@@ -49,7 +49,7 @@ negotiation:
 cadence:
   gentle:
     - {day: -3, template: reminder_upcoming, channels: [whatsapp, sms]}
-    - {day: 1, template: overdue_first, channels: [whatsapp, sms]}
+    - {day: 1, template: overdue_first, channels: [whatsapp, sms, web]}
     - {day: 7, template: overdue_offer, channels: [sms, whatsapp], offer_negotiation: true}
   firm:
     - {day: 1, template: overdue_first, channels: [telegram, whatsapp, sms]}

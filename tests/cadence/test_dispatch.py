@@ -154,3 +154,23 @@ async def test_a_person_taking_the_conversation_cancels_the_queued_reminder(env:
         await session.execute(update(Conversation).values(state="human"))
         await session.commit()
     assert (await env.cadence.sweep())["cancelled"] == 1
+
+
+async def test_a_web_reminder_is_stored_in_the_chat_only_at_its_moment(env: Env) -> None:
+    """The web chat shows a message as soon as it is stored (no outbox to hold it back), so a
+    web reminder planned for 08:00 is not stored at 05:00."""
+    await env.load(debtor("web", [("W-1", "1000.00", DUE_SUNDAY)], [("web", "financeiro@web.com.br")]))
+    await env.cadence.schedule(MONDAY)
+    [planned] = await contacts(env)
+    assert (planned.channel, planned.at) == ("web", datetime(2026, 12, 7, 11, 0, tzinfo=UTC))
+    assert env.clock.now() < planned.at
+    assert await env.cadence.materialize() == 0
+    async with env.sessions() as session:
+        assert list(await session.scalars(select(Message))) == []
+    env.clock.moment = planned.at
+    assert await env.cadence.materialize() == 1
+    [contact] = await contacts(env)
+    assert contact.status == "sent" and await outbox_rows(env) == []
+    async with env.sessions() as session:
+        [message] = list(await session.scalars(select(Message)))
+    assert (message.channel, message.template, message.author) == ("web", "overdue_first", "bot")
