@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.api import schemas
 from bot.api.deps import ContainerDep
 from bot.api.staff_deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
+from bot.bootstrap import Container
 from bot.payments.provider import InvalidWebhook
 from bot.payments.qr import qr_png
 from bot.rendering.renderer import format_money
@@ -194,17 +195,28 @@ def _form_problems(reason: str, confirmed: str) -> list[str]:
     return problems
 
 
-@router.get("/admin/debtors/{external_id}/audit")
-async def audit_view(external_id: str, container: ContainerDep, staff: AdminStaffDep,
-                     creditor: str | None = None, format: str = "html", msg: str = "",
-                     error: str = "") -> Response:
+async def _debtor(container: Container, staff: StaffIdentity, external_id: str, creditor: str | None
+                  ) -> db.Debtor | Response:
+    """The debtor of an audit page (with its debts), or the 409 page naming the creditors when
+    the id is ambiguous without ``?creditor=``; 404 when there is none."""
     async with container.sessions() as session:
         try:
             debtor = await PortfolioRepository(session).get_debtor(external_id, creditor)
         except AmbiguousDebtor as exc:
             return _ambiguous(staff, exc)
-        if debtor is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no debtor {external_id!r}")
+    if debtor is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no debtor {external_id!r}")
+    return debtor
+
+
+@router.get("/admin/debtors/{external_id}/audit")
+async def audit_view(external_id: str, container: ContainerDep, staff: AdminStaffDep,
+                     creditor: str | None = None, format: str = "html", msg: str = "",
+                     error: str = "") -> Response:
+    debtor = await _debtor(container, staff, external_id, creditor)
+    if isinstance(debtor, Response):
+        return debtor
+    async with container.sessions() as session:
         entries = await debtor_timeline(session, debtor.id)
     rows = [e.as_row() for e in entries]
     if format == "csv":
@@ -221,13 +233,9 @@ async def write_off_debt(external_id: str, debt_external_id: str, container: Con
                          confirmo: Annotated[str, Form()] = "") -> Response:
     """The creditor gives up on one of the debtor's debts (``PortfolioService.write_off``, which
     records the ``debt_written_off`` audit event with the staff member as actor)."""
-    async with container.sessions() as session:
-        try:
-            debtor = await PortfolioRepository(session).get_debtor(external_id, creditor)
-        except AmbiguousDebtor as exc:
-            return _ambiguous(staff, exc)
-    if debtor is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no debtor {external_id!r}")
+    debtor = await _debtor(container, staff, external_id, creditor)
+    if isinstance(debtor, Response):
+        return debtor
     debt = next((d for d in debtor.debts if d.external_id == debt_external_id), None)
     if debt is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
