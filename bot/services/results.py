@@ -224,14 +224,16 @@ SHARED_PREFIXES = ("results_seg_",)
 SHARED_TABLES_KEPT = 3600  # seconds: older shared tables were left by a process that died
 
 
-# The period's payments with their debtor, once (a few thousand rows, each debt by its key),
-# for the debtor figures and the last-touch attribution.
+# The creditor's payments of the period (a few thousand rows, each debt by its key), read by
+# the debtor figures (through results_paid), the last touch and the recovery by day.
+PERIOD_PAYMENTS = """FROM payments p JOIN debts d ON d.id = p.debt_id
+WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at"""
+
+# The period's payments with their debtor, once, for the debtor figures.
 PAID_TABLE_SQL = """
 CREATE TEMPORARY TABLE results_paid{on_commit} AS
 SELECT d.debtor_id, p.amount, p.paid_at
-FROM payments p JOIN debts d ON d.id = p.debt_id
-WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
-"""
+""" + PERIOD_PAYMENTS
 
 
 # Debtor measures by (segment, channel) in one statement. Each source (payments, agreements,
@@ -241,7 +243,7 @@ WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_
 # (conversation_id, id) index).
 DEBTOR_SQL = """
 WITH paid AS (
-  SELECT debtor_id, SUM(amount) AS recovered, MIN(paid_at) AS first_paid FROM {paid} GROUP BY debtor_id
+  SELECT debtor_id, SUM(amount) AS recovered, MIN(paid_at) AS first_paid FROM results_paid GROUP BY debtor_id
 ), contacted AS (
   SELECT c.debtor_id, MIN(c.first_at) AS first_at
   FROM (SELECT ct.debtor_id, (SELECT m.created_at FROM messages m WHERE m.conversation_id = cv.id
@@ -298,6 +300,11 @@ FROM population LEFT JOIN per_group g ON g.segment = population.segment AND g.ch
 """
 
 
+def debtor_statement(seg: str, dialect: str) -> str:
+    """:data:`DEBTOR_SQL` over the segment table ``seg`` and ``results_paid``."""
+    return DEBTOR_SQL.format(seg=seg, days=_days_between(dialect, "contacted.first_at", "paid.first_paid"))
+
+
 STATUS_SQL = """
 SELECT status, COUNT(*) AS debts, SUM(amount) AS amount, SUM(amount - paid_amount) AS outstanding
 FROM debts WHERE creditor_id = :creditor GROUP BY status
@@ -325,8 +332,7 @@ GROUP BY seg.segment, m.channel, COALESCE(m.template, ''), {version}, m.author
 TOUCH_SQL = """
 WITH outcome AS (
   SELECT 'payment' AS kind, d.debtor_id, p.amount, p.paid_at AS at
-  FROM payments p JOIN debts d ON d.id = p.debt_id
-  WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
+  """ + PERIOD_PAYMENTS + """
   UNION ALL
   SELECT 'agreement', a.debtor_id, a.total, a.created_at
   FROM agreements a JOIN debtors dr ON dr.id = a.debtor_id
@@ -348,8 +354,7 @@ FROM touched GROUP BY kind, COALESCE(touch, '')
 
 OVER_TIME_SQL = """
 SELECT {day} AS day, SUM(p.amount) AS recovered
-FROM payments p JOIN debts d ON d.id = p.debt_id
-WHERE d.creditor_id = :creditor AND p.paid_at >= :start_at AND p.paid_at < :end_at
+""" + PERIOD_PAYMENTS + """
 GROUP BY {day} ORDER BY {day}
 """
 
@@ -409,8 +414,7 @@ class ResultsService:
             if dialect != "postgresql":
                 return await self._debtor_figures_here(session, segment, versions, params)
             seg = f"results_seg_{int(time_module.time())}_{secrets.token_hex(4)}"
-            debtor_sql = DEBTOR_SQL.format(seg=seg, paid="results_paid", days=_days_between(
-                dialect, "contacted.first_at", "paid.first_paid"))
+            debtor_sql = debtor_statement(seg, dialect)
             seg_ready = asyncio.Event()
             debtor_rows = asyncio.ensure_future(self._debtor_rows(debtor_sql, params, seg_ready))
             try:
@@ -442,9 +446,8 @@ class ResultsService:
         await session.execute(self._sql(segment_table_sql(segment, "sqlite"), params))
         await session.execute(self._sql(PAID_TABLE_SQL.format(on_commit=""), params))
         await session.execute(text("ANALYZE temp"))
-        debtor_sql = DEBTOR_SQL.format(seg="results_seg", paid="results_paid", days=_days_between(
-            "sqlite", "contacted.first_at", "paid.first_paid"))
-        debtor_rows = (await session.execute(self._sql(debtor_sql, params))).mappings().all()
+        debtor_rows = (await session.execute(self._sql(debtor_statement("results_seg", "sqlite"), params))
+                       ).mappings().all()
         message_rows = (await session.execute(self._sql(
             MESSAGE_SQL.format(seg="results_seg", version=versions), params))).mappings().all()
         await session.rollback()
