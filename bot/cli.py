@@ -40,6 +40,7 @@ app.add_typer(debts_app, name="debts")
 
 if TYPE_CHECKING:
     from bot.bootstrap import Container
+    from bot.devtools.dev_settings import DevSettings
 
 T = TypeVar("T")
 out = Console()
@@ -306,60 +307,83 @@ def model_ensure(force: Annotated[bool, typer.Option(help="train even if current
 
 
 @app.command()
-def dev(port: Annotated[int, typer.Option()] = 8000,
-        rasa_port: Annotated[int, typer.Option()] = 5005) -> None:
-    """Run the local stack: Rasa, the app with the action webhook, SQLite and the demo data."""
+def dev(port: Annotated[int | None, typer.Option(help="overrides ACORDO_PORT")] = None,
+        rasa_port: Annotated[int | None, typer.Option(
+            help="overrides the port of ACORDO_RASA_URL [5005]")] = None) -> None:
+    """Run the local stack: Rasa, the app with the action webhook, SQLite and the demo data.
+
+    Host, port, database and tokens come from the options, else ACORDO_* settings (environment,
+    then .env), else the tokens generated into var/dev-secrets.json and the defaults.
+    """
+    from pydantic import ValidationError
+
+    from bot.devtools.dev_settings import DevSettingsError, resolve_dev_settings
     from bot.devtools.model import ensure_model
-    from bot.devtools.stack import dev_secrets, start_app, start_rasa, wait_for_rasa
+    from bot.devtools.stack import dev_secrets
 
     root = Path.cwd()
     var = root / "var"
-    tokens = dev_secrets(var)
+    try:
+        resolved = resolve_dev_settings(Settings(), dev_secrets(var), environ=os.environ,
+                                        port=port, rasa_port=rasa_port)
+    except (ValidationError, DevSettingsError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
     if ensure_model(root / "dialogs", root / ".venv-rasa" / "bin" / "rasa"):
         out.print("Rasa model trained.", markup=False)
-    action_url = f"http://127.0.0.1:{port}/actions/webhook"
-    env = {
-        "ACORDO_ADMIN_TOKEN": tokens["admin"], "ACORDO_RASA_TOKEN": tokens["rasa"],
-        "ACORDO_ACTION_TOKEN": tokens["action"], "ACORDO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "ACORDO_DEMO": "1", "ACORDO_CADENCE_IN_APP": "1",  # the régua runs in the app process
-    }
     children: list[Child] = []
 
-    def stop(*_: object) -> None:
-        for child in reversed(children):
-            child.stop()
-        out.print("Stopped.", markup=False)
-        raise SystemExit(0)
+    def terminate(*_: object) -> None:
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    # Explicitly, for SIGINT too: a shell starting us in the background may have ignored it.
+    signal.signal(signal.SIGINT, terminate)
+    signal.signal(signal.SIGTERM, terminate)
     try:
-        out.print("Starting the app and Rasa (logs in var/*.log)…", markup=False)
-        # Rasa loads its model (the slow part) while the app starts and the demo loads.
-        rasa = start_rasa(root, port=rasa_port, token=tokens["rasa"], action_url=action_url,
-                          action_token=tokens["action"], log=var / "rasa.log", wait=False)
-        children.append(rasa)
-        os.environ.update(env)
-        # The demo portfolio before the app: the régua's first run at start-up plans its reminders.
-        subprocess.run([sys.executable, "-m", "bot", "demo", "load"], check=True,
-                       env={**os.environ, **env})
-        children.append(start_app(root, port=port, env=env, log=var / "app.log"))
-        wait_for_rasa(rasa, rasa_port, tokens["rasa"])
-        out.print(f"""
-Acordo is running.
-  Chat page:    http://127.0.0.1:{port}/chat
-  Admin API:    http://127.0.0.1:{port}/api/v1/  (Authorization: Bearer {tokens["admin"]})
-  API docs:     http://127.0.0.1:{port}/docs
-  Rasa server:  http://127.0.0.1:{rasa_port}  (token {tokens["rasa"]})
-Press Ctrl-C to stop.""", markup=False, highlight=False)
-        while all(child.process.poll() is None for child in children):
-            time.sleep(1.0)
-        dead = [c.name for c in children if c.process.poll() is not None]
-        err.print(f"{', '.join(dead)} stopped unexpectedly; see var/*.log", markup=False)
-        for child in children:
-            child.stop()
-        raise typer.Exit(1)
+        _run_dev_stack(root, var, resolved, children)
     except KeyboardInterrupt:
-        stop()
+        _stop_children(children)
+        out.print("Stopped.", markup=False)
+    except (subprocess.CalledProcessError, RuntimeError, TimeoutError) as exc:
+        _stop_children(children)
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    else:  # a child died on its own
+        _stop_children(children)
+        raise typer.Exit(1)
+
+
+def _run_dev_stack(root: Path, var: Path, resolved: DevSettings, children: list[Child]) -> None:
+    """Start Rasa, load the demo, start the app; return when one of them stops."""
+    from bot.devtools.stack import start_app, start_rasa, wait_for_rasa
+
+    env = {**resolved.child_env(),
+           "ACORDO_DEMO": "1", "ACORDO_CADENCE_IN_APP": "1"}  # the régua runs in the app process
+    out.print("Starting the app and Rasa (logs in var/*.log)…", markup=False)
+    # Rasa loads its model (the slow part) while the app starts and the demo loads.
+    rasa = start_rasa(root, port=resolved.rasa_port, token=resolved.rasa_token,
+                      action_url=resolved.action_url, action_token=resolved.action_token,
+                      log=var / "rasa.log", wait=False)
+    children.append(rasa)
+    # The demo portfolio before the app: the régua's first run at start-up plans its reminders.
+    subprocess.run([sys.executable, "-m", "bot", "demo", "load"], check=True,
+                   env={**os.environ, **env})
+    children.append(start_app(root, host=resolved.host, port=resolved.port, env=env,
+                              log=var / "app.log"))
+    wait_for_rasa(rasa, resolved.rasa_port, resolved.rasa_token)
+    out.print(resolved.banner(), markup=False, highlight=False, soft_wrap=True)
+    while all(child.process.poll() is None for child in children):
+        time.sleep(1.0)
+    dead = [c.name for c in children if c.process.poll() is not None]
+    err.print(f"{', '.join(dead)} stopped unexpectedly; see var/*.log", markup=False)
+
+
+def _stop_children(children: list[Child]) -> None:
+    """Stop every child, newest first; a second Ctrl-C or SIGTERM does not cut this short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for child in reversed(children):
+        child.stop()
 
 
 # Channel commands: `acordo worker`, `acordo telegram poll`, `acordo telegram link-token`.

@@ -13,10 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from bot.devtools.dev_settings import http_host
 
 
 @dataclass
@@ -78,7 +81,7 @@ def start_rasa(root: Path, *, port: int, token: str, action_url: str, action_tok
         "--credentials", "credentials.yml",
     ], dialogs, env, log)
     if wait:
-        wait_for_rasa(child, port, token, timeout)
+        _stop_unless_ready(child, lambda: wait_for_rasa(child, port, token, timeout))
     return child
 
 
@@ -88,11 +91,21 @@ def wait_for_rasa(child: Child, port: int, token: str, timeout: float = 180.0) -
 
 
 def start_app(root: Path, *, port: int, env: dict[str, str], log: Path,
-              timeout: float = 60.0) -> Child:
-    args = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
+              host: str = "127.0.0.1", timeout: float = 60.0) -> Child:
+    args = [sys.executable, "-m", "bot", "serve", "--host", host, "--port", str(port)]
     child = _spawn("app", args, root, {**os.environ, **env}, log)
-    wait_until(f"http://127.0.0.1:{port}/healthz", child, timeout)
+    _stop_unless_ready(child, lambda: wait_until(f"http://{http_host(host)}:{port}/healthz",
+                                                  child, timeout))
     return child
+
+
+def _stop_unless_ready(child: Child, wait: Callable[[], None]) -> None:
+    """Wait for the child; if it never answers (or we are interrupted), leave no process behind."""
+    try:
+        wait()
+    except BaseException:
+        child.stop()
+        raise
 
 
 def dev_secrets(var: Path) -> dict[str, str]:
