@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.ratelimit import ChannelRates, InProcessRateLimiter, RateLimiter, RedisRateLimiter
 from bot.channels.telegram import TelegramChannel, build_bot
-from bot.services.clock import SystemClock
+from bot.clock import SystemClock
 from bot.services.outbox import OutboxDispatcher
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
@@ -86,7 +86,7 @@ async def drop_database(url: str) -> None:
 
 
 async def enqueue(url: str, messages: int, chats: int) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, clock=SystemClock())
     sessions = session_factory(engine)
     async with sessions() as session:
         repo = OutboxRepository(session)
@@ -108,7 +108,7 @@ async def unfinished(sessions: async_sessionmaker[AsyncSession]) -> int:
 
 async def dispatch(url: str, api_url: str, redis_url: str | None) -> None:
     """One dispatcher process: send until the outbox has nothing left."""
-    engine = create_engine(url, pool_size=10)
+    engine = create_engine(url, clock=SystemClock(), pool_size=10)
     sessions = session_factory(engine)
     bot = build_bot(TOKEN, api_url, timeout=SEND_TIMEOUT)
     limiter: RateLimiter

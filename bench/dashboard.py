@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.api.results import _charts, _view_table, shown
 from bot.api.staff_deps import staff_pages
+from bot.clock import SystemClock
 from bot.policies import load_policies
 from bot.services.results import ResultsService
 from bot.storage import create_engine, migrate, session_factory
@@ -173,7 +174,7 @@ def make_service(engine: AsyncEngine) -> ResultsService:
     return ResultsService(session_factory(engine), load_policies(ROOT / "policies"),
                           {"web": Decimal("0"), "telegram": Decimal("0"),
                            "whatsapp": Decimal("0.40"), "sms": Decimal("0.10")},
-                          Decimal("40"), Decimal("2"))
+                          Decimal("40"), Decimal("2"), SystemClock())
 
 
 async def time_periods(url: str, repeat: int) -> float:

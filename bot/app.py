@@ -26,9 +26,9 @@ from bot.api import (
 )
 from bot.api.staff_deps import staff_error_pages
 from bot.bootstrap import build_container
+from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogue.engine import DialogueEngine
-from bot.services.clock import Clock
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -14,6 +14,7 @@ from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.runtime import ChannelRuntime, build_channel_runtime, picture_channels
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dialogue.actions import build_actions
 from bot.dialogue.engine import DialogueEngine, RasaDialogueEngine
@@ -21,7 +22,6 @@ from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.agent_desk import AgentDesk, ConversationResumer
 from bot.services.cadence import CadenceService
-from bot.services.clock import Clock, SystemClock
 from bot.services.conversation import ConversationService
 from bot.services.followup import FollowUpService
 from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics
@@ -65,9 +65,9 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
     """Load policies (fail fast), migrate the database and build every service."""
     policies = load_policies(settings.policies_dir)
     await migrate(settings.database_url)
-    engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
     clock = clock or SystemClock()
+    engine = create_engine(settings.database_url, clock=clock)
+    sessions = session_factory(engine)
     renderer = TemplateRenderer(settings.templates_dir, default_locale=settings.default_locale)
     async with httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=32)) as client:
         if dialogue is None:
@@ -105,7 +105,8 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
             payments=payments,
             followup=followup,
             results=ResultsService(sessions, policies, settings.message_costs,
-                                   settings.agent_cost_per_hour, settings.agent_minutes_per_message),
+                                   settings.agent_cost_per_hour, settings.agent_minutes_per_message,
+                                   clock),
             metrics=metrics,
             cadence=CadenceService(
                 sessions, policies, renderer, clock, channels.channels,

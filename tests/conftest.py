@@ -12,10 +12,12 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
+from bot.clock import FixedClock
 from bot.config import Settings
 from bot.dialogue.engine import DialogueUnavailable
-from bot.services.clock import FixedClock
 from bot.services.outcome import Reply
+
+pytest_plugins = ["tests.support.requirements"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token"

@@ -161,14 +161,14 @@ return 1
 class RedisRateLimiter:
     """The same booking in Redis, atomic across processes, on Redis' clock.
 
-    The planned time is converted to this process' wall clock with the offset between the
-    two clocks measured on the fastest recent round trip (zero, give or take a few
-    microseconds, when Redis runs on the same machine), so a slow reply does not shift the
-    send: each process sends at the planned instant, not at "reply time + delay".
+    The planned time is converted to this process' monotonic clock with the offset between
+    the two clocks measured on the fastest recent round trip, so a slow reply does not shift
+    the send: each process sends at the planned instant, not at "reply time + delay". Only
+    differences of this process' clock are used, so it need not agree with Redis' date.
     """
 
     def __init__(self, redis: Any, prefix: str = "acordo:rate:",
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._redis = redis
         self._prefix = prefix
         self._clock = clock

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.base import Channel, MediaResolver
 from bot.channels.ratelimit import ChannelRates, RateLimiter, build_rate_limiter
 from bot.channels.web import WebChannel
+from bot.clock import Clock
 from bot.config import Settings
 from bot.rendering.renderer import TemplateRenderer
-from bot.services.clock import Clock
 from bot.services.conversation import ConversationService
 from bot.services.inbound import ChannelInbox, InboundProcessor, UpdateHandler
 from bot.services.outbox import Outbox, OutboxDispatcher, RateLimitWaitHook

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
+from bot.clock import Clock
 from bot.config import WhatsAppTemplate
 from bot.negotiation import machine
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
@@ -37,7 +38,6 @@ from bot.negotiation.offers import (
 )
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, UnknownTemplate
-from bot.services.clock import Clock
 from bot.services.conversation import clean_text
 from bot.services.negotiation import OFFER_BUTTONS, DebtorFile, NegotiationService, offer_variables
 from bot.services.outbound import OutboundMessage, OutboundSender

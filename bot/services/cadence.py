@@ -59,6 +59,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.contact_rules import (
     ContactCalendar,
     ContactOption,
@@ -79,7 +80,6 @@ from bot.services.cadence_plan import (
     policy_steps,
     table_of,
 )
-from bot.services.clock import Clock
 from bot.services.negotiation import MENU_BUTTONS
 from bot.services.plain_values import encode
 from bot.storage import models as db

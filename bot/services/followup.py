@@ -44,6 +44,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.clock import Clock
 from bot.contact_rules import SkipReason, cap_reason
 from bot.negotiation import followup as core
 from bot.negotiation.balance import days_past_due
@@ -54,7 +55,6 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.cadence import contact_calendar as rules_calendar
 from bot.services.cadence import lock_creditor
 from bot.services.cadence_plan import recent_contacts, table_of
-from bot.services.clock import Clock
 from bot.services.negotiation import MENU_BUTTONS
 from bot.services.outcome import Reply
 from bot.services.payment_pictures import instruction_picture

@@ -21,8 +21,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import InboundMessage
+from bot.clock import Clock
 from bot.rendering.renderer import TemplateRenderer
-from bot.services.clock import Clock
 from bot.services.conversation import ConversationService, RenderedReply
 from bot.services.outcome import Reply
 from bot.storage import models as db

@@ -38,8 +38,8 @@ from prometheus_client import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
-from bot.services.clock import Clock
 from bot.services.conversation import ConversationService, RenderedReply
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage, OutboxStatus

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.dialogue.names import Slot
 from bot.negotiation import machine
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
@@ -24,7 +25,6 @@ from bot.policies import PolicyBook
 from bot.policies.models import NegotiationProfile, Policy
 from bot.services import commands as cmd
 from bot.services.audit_kinds import AuditKind
-from bot.services.clock import Clock
 from bot.services.opt_out import suppress_contact
 from bot.services.outcome import Button, Outcome, Reply
 from bot.services.payment_pictures import instruction_picture

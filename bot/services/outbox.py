@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,8 +60,8 @@ from bot.channels.base import (
     is_forward,
 )
 from bot.channels.ratelimit import ChannelRates, RateLimiter
+from bot.clock import Clock
 from bot.services.audit_kinds import AuditKind
-from bot.services.clock import Clock
 from bot.services.outbound import OutboundMessage as StaffMessage
 from bot.services.outbound import StoredOutbound
 from bot.storage import models as db
@@ -135,6 +136,17 @@ async def mark_unreachable(session: AsyncSession, row: OutboxMessage, reason: st
 RateLimitWaitHook = Callable[[str, float], None]
 
 
+class OutboxStalled(RuntimeError):
+    """:meth:`OutboxDispatcher.run_until_idle` would have to sleep longer than it may."""
+
+    def __init__(self, row: OutboxMessage, due_in: float, max_wait: float, now: datetime) -> None:
+        self.row_id = row.id
+        super().__init__(
+            f"outbox row {row.id} ({row.channel} {row.address!r}, key {row.idempotency_key!r}, "
+            f"status {row.status}) is due at {row.next_attempt_at.isoformat()}, {due_in:.0f} s after "
+            f"the dispatcher's clock ({now.isoformat()}); refusing to wait more than {max_wait:.0f} s")
+
+
 @dataclass
 class _Held:
     row: OutboxMessage
@@ -158,12 +170,14 @@ class OutboxDispatcher:
                  poll_interval: float = 0.25, rng: random.Random | None = None,
                  booking_horizon: float = 1.0, late_tolerance: float | None = 0.02,
                  max_rebooks: int = 3, media: MediaResolver | None = None,
-                 on_rate_limit_wait: RateLimitWaitHook | None = None) -> None:
+                 on_rate_limit_wait: RateLimitWaitHook | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._sessions = sessions
         self._channels = dict(channels)
         self._limiter = limiter
         self._rates = dict(rates)
-        self._clock = clock
+        self._clock = clock        # due times, leases and the stamps written to rows
+        self._monotonic = monotonic  # pacing: sleeps, booked instants, waits
         self._sleep = sleep
         self.worker_id = worker_id or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self._batch = batch
@@ -187,7 +201,8 @@ class OutboxDispatcher:
         self._wake.set()
 
     def _now(self) -> float:
-        return self._clock.now().timestamp()
+        """Seconds on the pacing clock (a duration's start or end, never a date)."""
+        return self._monotonic()
 
     # -- main loop ---------------------------------------------------------------------------
 
@@ -227,17 +242,22 @@ class OutboxDispatcher:
         await self._claim()
         self._wake.set()
 
-    async def run_until_idle(self, max_rounds: int = 10_000) -> None:
+    async def run_until_idle(self, max_rounds: int = 10_000, max_wait: float = 600.0) -> None:
         """Dispatch until nothing is held, in flight or waiting (tests and one-off runs).
 
-        Sleeps (through the injected ``sleep``) until the next retry is due.
+        Sleeps (through the injected ``sleep``) until the next retry is due, but never for
+        more than ``max_wait`` seconds at once: a row due later than that (stamped by another
+        clock, or parked for hours) raises :class:`OutboxStalled` naming it, instead of a hang.
         """
         for _ in range(max_rounds):
             await self._claim()
             if not self._held and not self._in_flight:
-                due_in = await self._next_due_in()
-                if due_in is None:
+                due = await self._next_due()
+                if due is None:
                     return
+                due_in, row = due
+                if due_in > max_wait:
+                    raise OutboxStalled(row, due_in, max_wait, self._clock.now())
                 await self._sleep(max(due_in, 0.001))
                 continue
             pause = await self._send_ready()
@@ -266,21 +286,30 @@ class OutboxDispatcher:
                 await session.commit()
             self._held.clear()
 
-    async def _next_due_in(self) -> float | None:
-        """Seconds until the next unfinished row of our channels is due; ``None`` if there is none."""
+    async def _next_due(self) -> tuple[float, OutboxMessage] | None:
+        """Seconds until the next unfinished row of our channels is due, and that row;
+        ``None`` if there is none."""
         async with self._sessions() as session:
-            rows = (await session.execute(
-                select(OutboxMessage.status, OutboxMessage.next_attempt_at, OutboxMessage.lease_until)
+            rows = list(await session.scalars(
+                select(OutboxMessage)
                 .where(OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),
-                       OutboxMessage.channel.in_(list(self._channels))))).all()
+                       OutboxMessage.channel.in_(list(self._channels)))
+                .order_by(OutboxMessage.id)))
         if not rows:
             return None
         now = self._clock.now()
-        moments = [lease if status == OutboxStatus.SENDING and lease else due
-                   for status, due, lease in rows]
+
+        def moment(row: OutboxMessage) -> datetime:
+            if row.status == OutboxStatus.SENDING and row.lease_until:
+                return row.lease_until
+            return row.next_attempt_at
+
         # Rows already due but not claimable wait for an earlier row of their chat.
-        future = [moment for moment in moments if moment > now]
-        return (min(future) - now).total_seconds() if future else self._poll
+        future = [row for row in rows if moment(row) > now]
+        if not future:
+            return self._poll, rows[0]
+        first = min(future, key=moment)
+        return (moment(first) - now).total_seconds(), first
 
     async def _claim(self) -> None:
         room = self._batch - len(self._held) - len(self._in_flight)

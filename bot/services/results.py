@@ -23,7 +23,6 @@ import asyncio
 import csv
 import io
 import secrets
-import time as time_module
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import TextClause
 
+from bot.clock import Clock
 from bot.policies import PolicyBook
 from bot.policies.models import Policy
 from bot.storage.staff_models import TemplateVersion
@@ -362,8 +362,9 @@ GROUP BY {day} ORDER BY {day}
 class ResultsService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
                  message_costs: Mapping[str, Decimal], agent_cost_per_hour: Decimal,
-                 agent_minutes_per_message: Decimal) -> None:
+                 agent_minutes_per_message: Decimal, clock: Clock) -> None:
         self._sessions = sessions
+        self._clock = clock
         self._policies = policies
         self._message_costs = dict(message_costs)
         self._agent_cost = (agent_cost_per_hour * agent_minutes_per_message / 60)
@@ -413,7 +414,7 @@ class ResultsService:
             dialect = await self._begin(session)
             if dialect != "postgresql":
                 return await self._debtor_figures_here(session, segment, versions, params)
-            seg = f"results_seg_{int(time_module.time())}_{secrets.token_hex(4)}"
+            seg = f"results_seg_{int(self._clock.now().timestamp())}_{secrets.token_hex(4)}"
             debtor_sql = debtor_statement(seg, dialect)
             seg_ready = asyncio.Event()
             debtor_rows = asyncio.ensure_future(self._debtor_rows(debtor_sql, params, seg_ready))
@@ -478,7 +479,7 @@ class ResultsService:
         names = (await session.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
             "AND tablename LIKE 'results%'"))).scalars().all()
-        cutoff = time_module.time() - SHARED_TABLES_KEPT
+        cutoff = self._clock.now().timestamp() - SHARED_TABLES_KEPT
         stale = [n for n in names if n.startswith(SHARED_PREFIXES)
                  and n.split("_")[2].isdigit() and int(n.split("_")[2]) < cutoff]
         if stale:

@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.clock import Clock
+from bot.clock import Clock
 from bot.services.staff_audit import StaffAuditKind
 from bot.storage.repositories import AuditLog
 from bot.storage.staff_models import LoginAttempt, StaffRole, StaffSession, StaffUser

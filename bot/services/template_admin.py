@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.policies import PolicyBook, PolicyError, load_policies
 from bot.rendering.renderer import SUPPORTED_LOCALES, TemplateRenderer
 from bot.rendering.template_rules import (
@@ -28,7 +29,6 @@ from bot.rendering.template_rules import (
     documented_variables,
     policy_rules,
 )
-from bot.services.clock import Clock
 from bot.services.staff_accounts import StaffIdentity
 from bot.services.staff_audit import StaffAuditKind
 from bot.storage.repositories import AuditLog

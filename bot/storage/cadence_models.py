@@ -12,8 +12,8 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import Base, one_of, utcnow
-from bot.storage.types import UTCDateTime
+from bot.storage.models import Base, one_of
+from bot.storage.types import UTCDateTime, clock_now
 
 
 class CadenceContactStatus(StrEnum):
@@ -71,8 +71,8 @@ class CadenceContact(Base):
     window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default=CadenceContactStatus.PLANNED.value)
     outbox_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now, onupdate=clock_now)
 
 
 class ContactDecision(Base):
@@ -102,8 +102,8 @@ class ContactDecision(Base):
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now, onupdate=clock_now)
 
 
 class CadenceRun(Base):
@@ -117,5 +117,5 @@ class CadenceRun(Base):
     day: Mapped[date] = mapped_column(Date)
     planned: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

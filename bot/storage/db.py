@@ -19,6 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from bot.clock import Clock
+from bot.storage.types import CLOCK_OPTION
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Any constant will do: it only has to be the same for every process migrating this database.
@@ -56,8 +59,13 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, clock: Clock | None = None, **kwargs: Any) -> AsyncEngine:
     """An :class:`AsyncEngine` for ``url`` (plain or async form), ready for the app.
+
+    ``clock`` is the app's :class:`~bot.clock.Clock`: every timestamp column's default
+    (``created_at``, ``updated_at``, an outbox row's ``next_attempt_at``...) reads it, so
+    rows carry the same time as the services that write them. An engine made without one
+    (migrations, maintenance) refuses to stamp a row (:class:`~bot.storage.types.MissingClock`).
 
     SQLite: the file's folder is created, and every connection gets WAL journaling,
     enforced foreign keys and a busy timeout, so concurrent requests wait instead of
@@ -77,6 +85,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("server_settings", {"jit": "off"})
         kwargs["connect_args"] = connect_args
+    if clock is not None:
+        options = dict(kwargs.pop("execution_options", {}))
+        options[CLOCK_OPTION] = clock
+        kwargs["execution_options"] = options
     engine = _create_async_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)

@@ -10,7 +10,7 @@ created by the Alembic migrations in ``bot/storage/migrations`` (keep both in st
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.storage.types import JSONData, Money, Percent, UTCDateTime
+from bot.storage.types import JSONData, Money, Percent, UTCDateTime, clock_now
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -124,10 +124,6 @@ class InstallmentStatus(StrEnum):
 ZERO = Decimal("0.00")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_public_id() -> str:
     return uuid.uuid4().hex
 
@@ -147,11 +143,11 @@ def _state_column(length: int, default: StrEnum) -> Mapped[str]:
 
 
 def _created_at() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime(), default=utcnow)
+    return mapped_column(UTCDateTime(), default=clock_now)
 
 
 def _updated_at() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    return mapped_column(UTCDateTime(), default=clock_now, onupdate=clock_now)
 
 
 class Creditor(Base):
@@ -398,7 +394,7 @@ class AuditEvent(Base):
     __table_args__ = (Index(None, "debtor_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
     actor: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(64))
     debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtors.id"))

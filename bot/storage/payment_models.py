@@ -13,8 +13,8 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import AuditEvent, Base, Contact, Debt, Message, Payment, one_of, utcnow
-from bot.storage.types import Money, UTCDateTime
+from bot.storage.models import AuditEvent, Base, Contact, Debt, Message, Payment, one_of
+from bot.storage.types import Money, UTCDateTime, clock_now
 
 
 class PromiseStatus(StrEnum):
@@ -52,7 +52,7 @@ class Promise(Base):
     status: Mapped[str] = mapped_column(String(16), default=PromiseStatus.PENDING.value)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
     @property
     def target(self) -> Decimal:
@@ -77,7 +77,7 @@ class PaymentCharge(Base):
     payload: Mapped[str] = mapped_column(Text)  # copia e cola, digitable line or URL
     provider_ref: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), default=ChargeStatus.OPEN.value)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -102,7 +102,7 @@ class FollowUpEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
     day: Mapped[date] = mapped_column(Date)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
 
 # Indexes of the results dashboard (migration 0006_results_indexes, bot/services/results.py):

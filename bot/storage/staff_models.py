@@ -13,8 +13,8 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.storage.models import Base, one_of, utcnow
-from bot.storage.types import UTCDateTime
+from bot.storage.models import Base, one_of
+from bot.storage.types import UTCDateTime, clock_now
 
 
 class StaffRole(StrEnum):
@@ -34,7 +34,7 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -48,7 +48,7 @@ class StaffSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     user: Mapped[StaffUser] = relationship()
@@ -64,7 +64,7 @@ class LoginAttempt(Base):
     name: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64))
     success: Mapped[bool] = mapped_column(Boolean)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
 
 class ConversationAssignment(Base):
@@ -75,7 +75,7 @@ class ConversationAssignment(Base):
 
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
-    taken_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
     user: Mapped[StaffUser] = relationship()
 
@@ -90,7 +90,7 @@ class ConversationNote(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
     user: Mapped[StaffUser] = relationship()
 
@@ -112,4 +112,4 @@ class TemplateVersion(Base):
     content_sid: Mapped[str | None] = mapped_column(String(64))
     author: Mapped[str] = mapped_column(String(64))
     restored_from: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)

@@ -138,3 +138,25 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_safe(item) for item in value]
     raise TypeError(f"cannot store {type(value).__name__} in a JSON column")
+
+
+CLOCK_OPTION = "acordo_clock"
+"""The engine execution option that carries the app's :class:`~bot.clock.Clock`."""
+
+
+class MissingClock(RuntimeError):
+    """A row needed a timestamp, but its engine was made without the app's clock."""
+
+
+def clock_now(context: Any) -> datetime:
+    """Column default for every timestamp: the clock bound to the engine.
+
+    :func:`bot.storage.db.create_engine` puts the injected clock into the engine's
+    execution options, so ORM flushes and Core inserts/updates stamp rows with the same
+    time the services read; an engine without a clock refuses to invent one.
+    """
+    clock = context.execution_options.get(CLOCK_OPTION)
+    if clock is None:
+        raise MissingClock("this engine has no clock: create_engine(url, clock=...)")
+    moment: datetime = clock.now()
+    return moment

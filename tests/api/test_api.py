@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ScriptedDialogue
+from bot.clock import FixedClock
+from tests.conftest import NOW, ScriptedDialogue
 
 PORTFOLIO: dict[str, Any] = {
     "creditor": "demo",
@@ -171,7 +172,8 @@ async def test_action_webhook_requires_token_when_configured(tmp_path: Any) -> N
     from bot.app import create_app
     from tests.conftest import make_settings
 
-    app = create_app(make_settings(tmp_path, action_token="s3cret"), dialogue=ScriptedDialogue())
+    app = create_app(make_settings(tmp_path, action_token="s3cret"), clock=FixedClock(NOW),
+                     dialogue=ScriptedDialogue())
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:

@@ -10,7 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
-from bot.services.clock import FixedClock
+from bot.clock import FixedClock
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
 
 METRICS_TOKEN = "prometheus-scrape-token"

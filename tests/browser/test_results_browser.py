@@ -6,23 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from bot.clock import FixedClock
 from bot.devtools.stack import Child, start_app
 from bot.storage import create_engine, migrate, session_factory
-from tests.conftest import ROOT
+from tests.conftest import NOW, ROOT
 from tests.payments.test_results import build_portfolio
+from tests.support.requirements import browser_env, chromium_path, need
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Starts the app in a process of its own and drives Chromium through several pages.
+pytestmark = pytest.mark.timeout(240)
+CHROMIUM = chromium_path()
 SHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "results-password-123"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,7 +39,7 @@ def free_port() -> int:
 
 async def seed(url: str) -> None:
     await migrate(url)
-    engine = create_engine(url)
+    engine = create_engine(url, clock=FixedClock(NOW))
     try:
         async with session_factory(engine)() as session:
             await build_portfolio(session)
@@ -47,8 +49,7 @@ async def seed(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+    need("chromium")
     folder = tmp_path_factory.mktemp("results")
     url = f"sqlite:///{folder / 'acordo.db'}"
     asyncio.run(seed(url))
@@ -70,7 +71,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_results_page_reads_at_a_glance_in_chromium(served: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True, env=browser_env())
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{served}/admin/results?start=2026-11-01&end=2026-11-30")

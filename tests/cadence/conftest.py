@@ -18,10 +18,10 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api.schemas import PortfolioIn
+from bot.clock import FixedClock
 from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.cadence import CadenceService
-from bot.services.clock import FixedClock
 from bot.services.portfolio import PortfolioService
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
@@ -72,7 +72,7 @@ async def postgres_portfolio(
     url = await create_postgres_database()
     try:
         await migrate(url)
-        engine = create_engine(url)
+        engine = create_engine(url, clock=clock)
         try:
             sessions = session_factory(engine)
             portfolio = PortfolioService(sessions, policies, clock)

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.clock import FixedClock
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.cadence import CadenceService
-from bot.services.clock import FixedClock
 from bot.services.followup import FollowUpService
 from bot.services.payments import PaymentDesk, providers_for
 from bot.storage import create_engine, session_factory
@@ -265,9 +265,9 @@ async def pg_database(policies: PolicyBook) -> AsyncIterator[str]:
 async def test_two_followup_runs_at_once_on_postgres_send_each_reminder_once(
     pg_database: str, policies: PolicyBook
 ) -> None:
-    engines = [create_engine(pg_database) for _ in range(2)]
+    clock = FixedClock(at_local(MONDAY, 12))
+    engines = [create_engine(pg_database, clock=clock) for _ in range(2)]
     try:
-        clock = FixedClock(at_local(MONDAY, 12))
         services = [FollowUpService(session_factory(e), policies, TemplateRenderer(ROOT / "templates"),
                                     clock, PaymentDesk({})) for e in engines]
         reports = await asyncio.gather(*(s.run(MONDAY) for s in services))

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import FixedClock
 from bot.devtools.emulators.observed import Faults
 from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.cadence import CadenceService
-from bot.services.clock import FixedClock
 from bot.storage import create_engine, session_factory
 from tests.cadence.conftest import CNPJ, ROOT, postgres_portfolio
 
@@ -43,7 +43,7 @@ async def database(policies: PolicyBook) -> AsyncIterator[str]:
 
 async def expected_keys(url: str, policies: PolicyBook) -> set[str]:
     """What the régua must send on the day: one contact per debtor (cap per day 1)."""
-    engine = create_engine(url)
+    engine = create_engine(url, clock=FixedClock(NOW))
     try:
         cadence = CadenceService(
             session_factory(engine),

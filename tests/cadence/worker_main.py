@@ -1,7 +1,7 @@
 """A régua worker for the crash and concurrency tests: ``python -m tests.cadence.worker_main``.
 
 The same parts as ``acordo worker`` (the container's cadence loop and an outbox dispatcher),
-with a clock shifted to a fixed moment (``ACORDO_TEST_NOW``, ISO) so the test controls the
+with a clock that starts at a fixed moment (``ACORDO_TEST_NOW``, ISO) so the test controls the
 day and the contact window, and a short lease so a killed worker's rows come back quickly.
 """
 
@@ -11,22 +11,15 @@ import asyncio
 import os
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.bootstrap import build_container
+from bot.clock import RunningClock
 from bot.config import Settings
 
 
-class ShiftedClock:
-    def __init__(self, start: datetime) -> None:
-        self._offset = start - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
-
-
 async def main() -> None:
-    clock = ShiftedClock(datetime.fromisoformat(os.environ["ACORDO_TEST_NOW"]))
+    clock = RunningClock(datetime.fromisoformat(os.environ["ACORDO_TEST_NOW"]))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

@@ -15,10 +15,11 @@ from fastapi import FastAPI
 from bot.app import create_app
 from bot.bootstrap import Container
 from bot.channels import telegram as _telegram  # noqa: F401  (aiogram's import takes seconds: pay it once)
+from bot.clock import RunningClock
 from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.services.outcome import Button, Reply
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.conftest import ADMIN_TOKEN, NOW, make_settings
 
 PUBLIC_URL = "https://acordo.example.com"
 SECRET = "webhook-secret-123"
@@ -126,7 +127,7 @@ async def stack(tmp_path: Path, emulators: tuple[TelegramEmulator, TwilioEmulato
     telegram, twilio = emulators
     dialogue = ButtonDialogue()
     settings = channel_settings(tmp_path, telegram.base_url, twilio, **settings_overrides)
-    app = create_app(settings, dialogue=dialogue)
+    app = create_app(settings, clock=RunningClock(NOW), dialogue=dialogue)
     async with LifespanManager(app, startup_timeout=30) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.bootstrap import Container
+from bot.clock import RunningClock
 from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.services.opt_out import is_opt_out_keyword
@@ -28,7 +29,7 @@ from tests.channels.conftest import (
     private_message,
     twilio_inbound,
 )
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, NOW
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -61,7 +62,8 @@ async def test_opt_out_suppresses_every_channel_with_one_confirmation(stack: Sta
 @asynccontextmanager
 async def app_on(tmp_path: Path, telegram: TelegramEmulator, twilio: TwilioEmulator,
                  dialogue: ButtonDialogue) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
-    app = create_app(channel_settings(tmp_path, telegram.base_url, twilio), dialogue=dialogue)
+    app = create_app(channel_settings(tmp_path, telegram.base_url, twilio), clock=RunningClock(NOW),
+                     dialogue=dialogue)
     async with LifespanManager(app, startup_timeout=30) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:

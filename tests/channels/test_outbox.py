@@ -24,12 +24,12 @@ from bot.channels.base import (
 from bot.channels.fake import FakeChannel
 from bot.channels.ratelimit import ChannelRates, InProcessRateLimiter
 from bot.channels.telegram import TelegramChannel, build_bot
+from bot.clock import RunningClock, SteppingClock
 from bot.devtools.emulators.observed import Faults
 from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.payments.qr import qr_png
-from bot.services.clock import SystemClock
 from bot.services.opt_out import suppress_contact
-from bot.services.outbox import Outbox, OutboxDispatcher
+from bot.services.outbox import Outbox, OutboxDispatcher, OutboxStalled
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage
@@ -37,20 +37,8 @@ from bot.storage.repositories import AuditLog, PortfolioRepository
 from tests.storage.conftest import _empty_tables, create_postgres_database, drop_postgres_database
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.moment
-
-    async def sleep(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
-        await asyncio.sleep(0)
-
-
 class TimedFake(FakeChannel):
-    def __init__(self, name: str, time: FakeTime) -> None:
+    def __init__(self, name: str, time: SteppingClock) -> None:
         super().__init__(name)
         self.time = time
         self.at: list[tuple[str, str, datetime]] = []
@@ -68,8 +56,14 @@ async def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-async def sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(sqlite_file)
+def time() -> SteppingClock:
+    """The test's clock: rows are stamped with it and the dispatcher's sleeps advance it."""
+    return SteppingClock(datetime(2026, 11, 26, 13, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def sessions(sqlite_file: str, time: SteppingClock) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(sqlite_file, clock=time)
     yield session_factory(engine)
     await _empty_tables(engine)
     await engine.dispose()
@@ -77,10 +71,11 @@ async def sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[AsyncSe
 
 def dispatcher(sessions: async_sessionmaker[AsyncSession], channel: FakeChannel, time: Any,
                **options: Any) -> OutboxDispatcher:
-    limiter = InProcessRateLimiter(lambda: time.now().timestamp())
+    limiter = InProcessRateLimiter(time.monotonic)
     return OutboxDispatcher(sessions, {channel.name: channel}, limiter,
                             {channel.name: ChannelRates(30, 1, margin=0.0, chat_margin_seconds=0.1)},
-                            clock=time, sleep=time.sleep, backoff_base=1.0, **options)
+                            clock=time, sleep=time.sleep, monotonic=time.monotonic, backoff_base=1.0,
+                            **options)
 
 
 async def contact(sessions: async_sessionmaker[AsyncSession], channel: str, address: str,
@@ -94,9 +89,9 @@ async def contact(sessions: async_sessionmaker[AsyncSession], channel: str, addr
         return row.id
 
 
-async def test_each_chat_in_order_and_at_most_one_per_second(sessions: async_sessionmaker[AsyncSession]
-                                                             ) -> None:
-    time, outbox = FakeTime(), Outbox(sessions)
+async def test_each_chat_in_order_and_at_most_one_per_second(
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    outbox = Outbox(sessions)
     channel = TimedFake("telegram", time)
     for n in range(3):
         for chat in ("a", "b"):
@@ -113,8 +108,8 @@ async def test_each_chat_in_order_and_at_most_one_per_second(sessions: async_ses
 
 
 async def test_sends_go_at_their_booked_slots_and_a_late_wake_up_books_a_new_one(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
-    time, outbox = FakeTime(), Outbox(sessions)
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    outbox = Outbox(sessions)
     channel = TimedFake("telegram", time)
     late = [0.05]  # the second send's sleep overshoots by 50 ms once (CPU starvation)
 
@@ -123,9 +118,10 @@ async def test_sends_go_at_their_booked_slots_and_a_late_wake_up_books_a_new_one
 
     for chat in ("a", "b", "c"):
         await outbox.enqueue(channel="telegram", address=chat, text=chat, idempotency_key=chat)
-    limiter = InProcessRateLimiter(lambda: time.now().timestamp())
+    limiter = InProcessRateLimiter(time.monotonic)
     real = OutboxDispatcher(sessions, {"telegram": channel}, limiter,
                             {"telegram": ChannelRates(10, 1, margin=0.0)}, clock=time, sleep=sleep,
+                            monotonic=time.monotonic,
                             late_tolerance=0.02)
     await real.run_until_idle()
     assert real.stats["rebooked"] == 1 and sorted(m.text for m in channel.attempts) == ["a", "b", "c"]
@@ -133,8 +129,9 @@ async def test_sends_go_at_their_booked_slots_and_a_late_wake_up_books_a_new_one
     assert all((b - a).total_seconds() >= 0.1 for a, b in zip(times, times[1:], strict=False))
 
 
-async def test_retry_after_is_honoured_with_the_same_key(sessions: async_sessionmaker[AsyncSession]) -> None:
-    time, outbox = FakeTime(), Outbox(sessions)
+async def test_retry_after_is_honoured_with_the_same_key(
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    outbox = Outbox(sessions)
     channel = TimedFake("telegram", time)
     channel.fail_next(RetryLater("429", retry_after=3))
     await outbox.enqueue(channel="telegram", address="a", text="hi", idempotency_key="k1")
@@ -157,8 +154,9 @@ async def test_retry_after_is_honoured_with_the_same_key(sessions: async_session
     assert [m.text for m in channel.sent] == ["hi", "second"]  # the retried message kept its place
 
 
-async def test_server_errors_back_off_then_give_up(sessions: async_sessionmaker[AsyncSession]) -> None:
-    time, outbox = FakeTime(), Outbox(sessions)
+async def test_server_errors_back_off_then_give_up(
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    outbox = Outbox(sessions)
     channel = TimedFake("telegram", time)
     channel.fail_next(*[RetryLater("502") for _ in range(4)])
     await outbox.enqueue(channel="telegram", address="a", text="hi", idempotency_key="k1")
@@ -172,8 +170,8 @@ async def test_server_errors_back_off_then_give_up(sessions: async_sessionmaker[
 
 
 async def test_terminal_error_marks_the_contact_unreachable_and_audits(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
-    time, outbox = FakeTime(), Outbox(sessions)
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    outbox = Outbox(sessions)
     channel = TimedFake("telegram", time)
     contact_id = await contact(sessions, "telegram", "77")
     channel.fail_next(Undeliverable("telegram 403: blocked", unreachable=True))
@@ -191,8 +189,8 @@ async def test_terminal_error_marks_the_contact_unreachable_and_audits(
 
 
 async def test_opt_out_cancels_bot_initiated_messages_on_every_channel(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
-    time, outbox = FakeTime(), Outbox(sessions)
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    outbox = Outbox(sessions)
     channel = TimedFake("telegram", time)
     on_telegram = await contact(sessions, "telegram", "77")
     on_sms = await contact(sessions, "sms", "+5511999990002")
@@ -216,7 +214,8 @@ async def test_opt_out_cancels_bot_initiated_messages_on_every_channel(
     assert {c["channel"] for c in events[0].data["contacts"]} == {"telegram", "sms"}
 
 
-async def test_a_timeout_is_retried_without_a_duplicate(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_timeout_is_retried_without_a_duplicate(
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
     emulator = TelegramEmulator(faults=Faults(timeout_delay=2.5))
     await emulator.start()
     bot = build_bot(emulator.token, emulator.base_url, timeout=1)
@@ -225,7 +224,8 @@ async def test_a_timeout_is_retried_without_a_duplicate(sessions: async_sessionm
         await Outbox(sessions).enqueue(channel="telegram", address="1001", text="olá", idempotency_key="k1")
         limiter = InProcessRateLimiter()
         real = OutboxDispatcher(sessions, {"telegram": TelegramChannel(bot, 1)}, limiter,
-                                {"telegram": ChannelRates(30, 1)}, clock=SystemClock(), backoff_base=0.01)
+                                {"telegram": ChannelRates(30, 1)}, clock=RunningClock(time.now()),
+                                backoff_base=0.01)
         await real.run_until_idle()
         assert [r.outcome for r in emulator.sends()] == ["timeout", "duplicate"]
         assert len(emulator.deliveries) == 1 and {r.key for r in emulator.sends()} == {"k1"}
@@ -239,7 +239,8 @@ async def test_two_dispatchers_on_postgresql_send_everything_once(tmp_path: Path
     url = await create_postgres_database()
     try:
         await migrate(url)
-        engine = create_engine(url)
+        clock = RunningClock(datetime(2026, 11, 26, 13, 0, tzinfo=UTC))
+        engine = create_engine(url, clock=clock)
         sessions = session_factory(engine)
         outbox = Outbox(sessions)
         for n in range(60):
@@ -248,7 +249,7 @@ async def test_two_dispatchers_on_postgresql_send_everything_once(tmp_path: Path
         channel = FakeChannel("telegram")
         limiter = InProcessRateLimiter()
         pair = [OutboxDispatcher(sessions, {"telegram": channel}, limiter,
-                                 {"telegram": ChannelRates(1000, 1000)}, clock=SystemClock(), batch=10)
+                                 {"telegram": ChannelRates(1000, 1000)}, clock=clock, batch=10)
                 for _ in range(2)]
         await asyncio.gather(*(d.run_until_idle() for d in pair))
         assert sorted(m.idempotency_key for m in channel.attempts) == sorted(f"k{n}" for n in range(60))
@@ -275,7 +276,7 @@ class Pictures:
 
 
 async def test_a_text_too_long_for_a_caption_follows_its_picture_in_a_row_of_its_own(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
     emulator = TelegramEmulator()
     await emulator.start()
     bot = build_bot(emulator.token, emulator.base_url, timeout=2)
@@ -293,7 +294,7 @@ async def test_a_text_too_long_for_a_caption_follows_its_picture_in_a_row_of_its
                     await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
         assert rows == [("long:picture", True, "AC1"), ("long", False, None), ("short", False, "AC1")]
         real = OutboxDispatcher(sessions, {"telegram": TelegramChannel(bot, 2)}, InProcessRateLimiter(),
-                                {"telegram": ChannelRates(30, 20)}, clock=SystemClock(),
+                                {"telegram": ChannelRates(30, 20)}, clock=RunningClock(time.now()),
                                 media=Pictures({"AC1": png}))
         await real.run_until_idle()
         sends = emulator.sends()
@@ -309,8 +310,8 @@ async def test_a_text_too_long_for_a_caption_follows_its_picture_in_a_row_of_its
 
 
 async def test_a_picture_that_is_gone_leaves_the_text_or_cancels_a_picture_alone(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
-    time, outbox = FakeTime(), Outbox(sessions)
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    outbox = Outbox(sessions)
     channel = TimedFake("telegram", time)
     await outbox.enqueue(channel="telegram", address="a", text="x" * 2000, idempotency_key="long",
                          media=MediaRef("pix_qr", "GONE"))
@@ -325,7 +326,7 @@ async def test_a_picture_that_is_gone_leaves_the_text_or_cancels_a_picture_alone
 
 
 async def test_a_send_delayed_by_the_limits_calls_the_wait_hook(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
     outbox = Outbox(sessions)
     channel = FakeChannel("telegram")
     for chat in ("a", "b", "c"):
@@ -333,7 +334,7 @@ async def test_a_send_delayed_by_the_limits_calls_the_wait_hook(
     waits: list[tuple[str, float]] = []
     tiny = OutboxDispatcher(sessions, {"telegram": channel}, InProcessRateLimiter(),
                             {"telegram": ChannelRates(20, 1, margin=0.0)},  # one send every 50 ms
-                            clock=SystemClock(), late_tolerance=None,
+                            clock=RunningClock(time.now()), late_tolerance=None,
                             on_rate_limit_wait=lambda c, s: waits.append((c, s)))
     await tiny.run_until_idle()
     assert len(channel.sent) == 3
@@ -348,11 +349,11 @@ def paragraphs(count: int, width: int = 300) -> str:
 
 
 async def test_a_text_longer_than_one_send_is_queued_one_row_per_part(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
     """Telegram 4,096 UTF-16 units, WhatsApp 1,600 characters: each part its own row (its own
     rate-limited send), the last under the message's key with the buttons, template and
     conversation message; SMS and texts within the limit stay one row."""
-    time, outbox = FakeTime(), Outbox(sessions)
+    outbox = Outbox(sessions)
     telegram_text, whatsapp_text = paragraphs(30), paragraphs(12)
     for channel, text in (("telegram", telegram_text), ("whatsapp", whatsapp_text), ("sms", whatsapp_text)):
         await outbox.enqueue(channel=channel, address="+5511999990000", text=text, idempotency_key=channel,
@@ -382,8 +383,8 @@ async def test_a_text_longer_than_one_send_is_queued_one_row_per_part(
 
 
 async def test_a_failed_part_is_retried_alone_and_no_earlier_part_goes_twice(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
-    time, outbox = FakeTime(), Outbox(sessions)
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    outbox = Outbox(sessions)
     channel = TimedFake("telegram", time)
     channel.fail_next(RetryLater("telegram 429", retry_after=2))
     await outbox.enqueue(channel="telegram", address="a", text=paragraphs(20), idempotency_key="pix")
@@ -405,3 +406,27 @@ async def test_a_failed_part_is_retried_alone_and_no_earlier_part_goes_twice(
     await sender.run_until_idle()
     assert [m.idempotency_key for m in channel.attempts[3:]] == [
         "pix2:part1", "pix2:part2", "pix2:part2", "pix2"]  # part 1 went once
+
+
+async def test_waiting_for_a_row_due_too_far_ahead_is_a_named_failure_not_a_hang(
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    """A row stamped by another clock (days ahead of the dispatcher's) would make
+    run_until_idle sleep for days: it raises instead, naming the row it was waiting for."""
+    outbox = Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    await outbox.enqueue(channel="telegram", address="a", text="now", idempotency_key="now")
+    later = await outbox.enqueue(channel="telegram", address="b", text="later", idempotency_key="later",
+                                 not_before=time.now() + timedelta(days=11))
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        await time.sleep(seconds)
+
+    stuck = OutboxDispatcher(sessions, {"telegram": channel}, InProcessRateLimiter(time.monotonic),
+                             {"telegram": ChannelRates(30, 1)}, clock=time, sleep=sleep,
+                             monotonic=time.monotonic)
+    with pytest.raises(OutboxStalled, match=rf"outbox row {later} \(telegram 'b', key 'later'") as raised:
+        await stuck.run_until_idle(max_wait=600)
+    assert raised.value.row_id == later
+    assert [m.text for m in channel.sent] == ["now"] and all(s <= 600 for s in sleeps)

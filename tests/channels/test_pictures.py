@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,12 +132,13 @@ async def test_a_queued_picture_is_sent_by_the_next_process_after_a_crash(
     async with stack.container.sessions() as session:
         await session.execute(update(OutboxMessage).values(
             status=OutboxStatus.SENDING.value, claimed_by="dead-worker",
-            lease_until=datetime.now(UTC) - timedelta(seconds=1)))
+            lease_until=stack.container.clock.now() - timedelta(seconds=1)))
         await session.commit()
     assert stack.telegram.deliveries == []
     charge = await pix_charge(stack)
     telegram, twilio = emulators
-    restarted = create_app(channel_settings(tmp_path, telegram.base_url, twilio), dialogue=stack.dialogue)
+    restarted = create_app(channel_settings(tmp_path, telegram.base_url, twilio), clock=stack.container.clock,
+                           dialogue=stack.dialogue)
     async with LifespanManager(restarted, startup_timeout=30):
         runtime = restarted.state.container.channels
         await runtime.new_dispatcher(backoff_base=0.01, poll_interval=0.01).run_until_idle()

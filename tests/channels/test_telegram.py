@@ -18,13 +18,14 @@ from bot.channels.base import (
     utf16_len,
 )
 from bot.channels.telegram import MESSAGE_MAX_CHARS, TelegramChannel, build_bot
+from bot.clock import RunningClock
 from bot.devtools.emulators.observed import Delivery
 from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.payments.qr import qr_png
 from bot.storage import models as db
 from bot.storage.channel_models import InboundUpdate, OutboxMessage
 from tests.channels.conftest import RITA, SECRET, Stack, button_press, private_message
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, NOW
 
 CHAT = int(RITA["telegram"])
 
@@ -166,7 +167,7 @@ async def test_webhook_mode_refuses_to_start_without_a_secret(tmp_path: Path) ->
     settings = channel_settings(tmp_path, "http://127.0.0.1:9", TwilioEmulator(),
                                 telegram_webhook_secret=None)
     with pytest.raises(ChannelConfigurationError, match="ACORDO_TELEGRAM_WEBHOOK_SECRET"):
-        async with build_container(settings, dialogue=ButtonDialogue()):
+        async with build_container(settings, clock=RunningClock(NOW), dialogue=ButtonDialogue()):
             pass
 
 

@@ -116,7 +116,7 @@ async def set_last_inbound(stack: Stack, at: datetime) -> None:
 
 
 async def test_free_text_outside_the_24_hour_window_is_refused_before_twilio(stack: Stack) -> None:
-    await set_last_inbound(stack, datetime.now(UTC) - timedelta(hours=25))
+    await set_last_inbound(stack, stack.container.clock.now() - timedelta(hours=25))
     await enqueue_bot_message(stack, "whatsapp", RITA["whatsapp"], text="Lembrete: NF 9 vence amanhã",
                               template="reminder_upcoming")
     await stack.settle()
@@ -129,7 +129,7 @@ async def test_free_text_outside_the_24_hour_window_is_refused_before_twilio(sta
 
 
 async def test_free_text_inside_the_window_goes_as_text(stack: Stack) -> None:
-    await set_last_inbound(stack, datetime.now(UTC) - timedelta(hours=23))
+    await set_last_inbound(stack, stack.container.clock.now() - timedelta(hours=23))
     await enqueue_bot_message(stack, "whatsapp", RITA["whatsapp"], text="Lembrete",
                               template="reminder_upcoming")
     await stack.settle()

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.services.clock import SystemClock
+from bot.clock import SystemClock
 from bot.services.metrics import OperationsMetrics, serve_process_metrics
 
 

@@ -10,13 +10,14 @@ import itertools
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from bot.clock import SystemClock
 from bot.demo import demo_portfolio
 from bot.devtools.model import model_path
 from bot.devtools.stack import Child, start_app, start_rasa
@@ -30,7 +31,8 @@ CNPJS = ("51.819.093/7865-73", "62.819.482/1993-00", "39.099.603/0824-26", "01.6
 
 
 def today() -> date:
-    return datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    """The real stack runs on the system clock: its day in São Paulo."""
+    return SystemClock().now().astimezone(ZoneInfo("America/Sao_Paulo")).date()
 
 
 def free_port() -> int:

@@ -10,7 +10,8 @@ import pytest
 
 from tests.e2e.conftest import Stack
 
-pytestmark = pytest.mark.e2e
+# The first test also starts the real Rasa server (its model loads in about a minute).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 def texts(replies: list[dict[str, Any]]) -> str:

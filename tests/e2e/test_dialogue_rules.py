@@ -8,7 +8,8 @@ import pytest
 from tests.e2e.conftest import Stack
 from tests.e2e.test_conversations import texts
 
-pytestmark = pytest.mark.e2e
+# The first test also starts the real Rasa server (its model loads in about a minute).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 def audit_kinds(stack: Stack, address: str) -> list[str]:

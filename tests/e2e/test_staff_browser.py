@@ -11,21 +11,21 @@ refused with the word named. Screenshots of each page go to docs/screenshots/.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import ROOT, Stack
+from tests.support.requirements import browser_env, chromium_path, need
 
-pytestmark = pytest.mark.e2e
+# The first test also starts the real Rasa server (its model loads in about a minute).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = chromium_path()
 SHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "e2e-password-123"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,13 +42,12 @@ def add_user(stack: Stack, name: str, role: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser(stack: Stack) -> Iterator[object]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+    need("chromium")
     add_user(stack, "alice", "agent")
     add_user(stack, "carla", "admin")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True, env=browser_env())
         try:
             yield chromium
         finally:

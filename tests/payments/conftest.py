@@ -15,8 +15,8 @@ from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
 from bot.bootstrap import Container
+from bot.clock import FixedClock
 from bot.services import commands as cmd
-from bot.services.clock import FixedClock
 from bot.services.outcome import Outcome
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings

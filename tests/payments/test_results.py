@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import FixedClock
 from bot.policies import load_policies
 from bot.services.results import ResultsService
 from bot.storage import create_engine, migrate, session_factory
@@ -28,7 +29,7 @@ from bot.storage.repositories import (
     PortfolioRepository,
 )
 from bot.storage.staff_models import TemplateVersion
-from tests.conftest import ROOT
+from tests.conftest import NOW, ROOT
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 
 D = Decimal
@@ -119,7 +120,7 @@ async def known(request: pytest.FixtureRequest, tmp_path: Path
         url = await create_postgres_database()
     try:
         await migrate(url)
-        engine = create_engine(url)
+        engine = create_engine(url, clock=FixedClock(NOW))
         sessions = session_factory(engine)
         async with sessions() as session:
             await build_portfolio(session)
@@ -131,7 +132,8 @@ async def known(request: pytest.FixtureRequest, tmp_path: Path
 
 
 def service(sessions: async_sessionmaker[AsyncSession]) -> ResultsService:
-    return ResultsService(sessions, load_policies(ROOT / "policies"), COSTS, D("60.00"), D("3"))
+    return ResultsService(sessions, load_policies(ROOT / "policies"), COSTS, D("60.00"), D("3"),
+                          FixedClock(NOW))
 
 
 EXPECTED_SUMMARY: dict[str, Any] = {

@@ -4,15 +4,16 @@
 ``postgresql`` (a fresh database ``acordo_test_<random>`` created on the server at
 ``ACORDO_TEST_POSTGRES_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``,
 and dropped at the end). Both are migrated with :func:`bot.storage.migrate`, so every
-run exercises the migrations on both backends. An unreachable PostgreSQL fails the
-PostgreSQL half, unless ``ACORDO_TEST_SKIP_POSTGRES=1`` skips it.
+run exercises the migrations on both backends. With no PostgreSQL server listening the
+PostgreSQL half is skipped, with one line saying what to start; ``ACORDO_REQUIRE_ALL=1``
+(CI) makes that a failure (``tests/support/requirements.py``).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -21,16 +22,14 @@ from sqlalchemy import delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clock import FixedClock
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage.models import Base
+from tests.support.requirements import need, postgres_server_url
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# The storage suites' "now": rows stamped by the engine's clock carry this moment.
+NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def postgres_server_url() -> str:
-    """The maintenance database the test databases are created from."""
-    return os.environ.get("ACORDO_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
 
 def _with_database(url: str, database: str) -> str:
@@ -44,19 +43,18 @@ def _asyncpg_dsn(url: str) -> str:
 async def create_postgres_database() -> str:
     """Create ``acordo_test_<random>`` (empty) and return its plain ``postgresql://`` URL.
 
-    Fails the test (never skips) when the server is unreachable, unless
-    ``ACORDO_TEST_SKIP_POSTGRES=1``.
+    No server listening: the test is skipped with one line saying what to start (failed
+    under ``ACORDO_REQUIRE_ALL=1``). A server that refuses us fails the test.
     """
-    if os.environ.get("ACORDO_TEST_SKIP_POSTGRES") == "1":
-        pytest.skip("ACORDO_TEST_SKIP_POSTGRES=1")
+    need("postgresql")
     server = postgres_server_url()
     name = f"acordo_test_{secrets.token_hex(6)}"
     try:
         admin = await asyncpg.connect(_asyncpg_dsn(server), timeout=10)
     except (OSError, asyncpg.PostgresError) as error:
         pytest.fail(
-            f"PostgreSQL unreachable at {server} ({error!r}); start it, point "
-            "ACORDO_TEST_POSTGRES_URL at one, or set ACORDO_TEST_SKIP_POSTGRES=1",
+            f"PostgreSQL at {server} refused the connection ({error!r}); point "
+            "ACORDO_TEST_POSTGRES_URL at a server with trust auth",
             pytrace=False,
         )
     try:
@@ -118,7 +116,7 @@ async def empty_database_url(
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, clock=FixedClock(NOW))
     try:
         yield engine
     finally:

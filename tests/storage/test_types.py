@@ -60,8 +60,8 @@ async def test_decimal_round_trip_is_exact(session: AsyncSession, reload: Reload
         await factories.debt(session, owner, "NF-ODD", "1234567.89"),
     ]
     payments = PaymentRepository(session)
-    await payments.record(debts[0], Decimal("0.10"), datetime.now(UTC))
-    await payments.record(debts[0], Decimal("0.20"), datetime.now(UTC))
+    await payments.record(debts[0], Decimal("0.10"), datetime(2026, 11, 26, 13, tzinfo=UTC))
+    await payments.record(debts[0], Decimal("0.20"), datetime(2026, 11, 26, 14, tzinfo=UTC))
     await reload()
 
     stored = {d.external_id: d for d in await session.scalars(select(Debt))}

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from bot.app import create_app
 from bot.bootstrap import Container
-from bot.services.clock import FixedClock
+from bot.clock import FixedClock
 from bot.services.staff_accounts import StaffAccounts
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings

@@ -16,8 +16,8 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.clock import FixedClock
 from bot.devtools.emulators.twilio import TwilioEmulator
-from bot.services.clock import FixedClock
 from bot.services.staff_accounts import StaffAccounts
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage

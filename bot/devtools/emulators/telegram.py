@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from aiohttp import web
 
+from bot.clock import Clock, SystemClock
 from bot.devtools.emulators.observed import Delivery, Faults, Observed, Request
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Acordo", "username": "acordo_test_bot"}
@@ -31,9 +31,11 @@ TEXT_MAX = 4096
 
 
 class TelegramEmulator(Observed):
-    def __init__(self, token: str = "42:TEST", faults: Faults | None = None, seed: int = 0) -> None:
+    def __init__(self, token: str = "42:TEST", faults: Faults | None = None, seed: int = 0,
+                 clock: Clock | None = None) -> None:
         super().__init__(faults, seed)
         self.token = token
+        self._clock = clock or SystemClock()  # the "date" of the messages it reports
         self.blocked: set[str] = set()
         self.left_chats: list[str] = []
         self.webhook: dict[str, Any] = {}
@@ -99,7 +101,7 @@ class TelegramEmulator(Observed):
             self.requests.append(Request(at, method, chat, key, "5xx"))
             return _error(502, "Bad Gateway")
         self._message_id += 1
-        result: dict[str, Any] = {"message_id": self._message_id, "date": int(time.time()),
+        result: dict[str, Any] = {"message_id": self._message_id, "date": int(self._clock.now().timestamp()),
                                   "from": BOT_USER, "chat": {"id": int(chat), "type": "private"}}
         if photo is None:
             text = str(params.get("text", ""))

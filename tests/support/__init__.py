@@ -1,0 +1,1 @@
+"""Test helpers shared by several suites (a pytest plugin and plain modules)."""
