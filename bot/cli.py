@@ -322,10 +322,11 @@ def dev(port: Annotated[int | None, typer.Option(help="overrides ACORDO_PORT")] 
     from bot.devtools.stack import dev_secrets
 
     root = Path.cwd()
-    var = root / "var"
+    var = Path(os.environ.get("ACORDO_VAR_DIR") or root / "var")
     try:
-        resolved = resolve_dev_settings(Settings(), dev_secrets(var), environ=os.environ,
-                                        port=port, rasa_port=rasa_port)
+        resolved = resolve_dev_settings(
+            Settings(), dev_secrets(var), environ=os.environ, port=port, rasa_port=rasa_port,
+            generated=f"generated, in {_shown(var, root)}/dev-secrets.json")
     except (ValidationError, DevSettingsError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
@@ -359,7 +360,7 @@ def _run_dev_stack(root: Path, var: Path, resolved: DevSettings, children: list[
 
     env = {**resolved.child_env(),
            "ACORDO_DEMO": "1", "ACORDO_CADENCE_IN_APP": "1"}  # the régua runs in the app process
-    out.print("Starting the app and Rasa (logs in var/*.log)…", markup=False)
+    out.print(f"Starting the app and Rasa (logs in {_shown(var, root)}/*.log)…", markup=False)
     # Rasa loads its model (the slow part) while the app starts and the demo loads.
     rasa = start_rasa(root, port=resolved.rasa_port, token=resolved.rasa_token,
                       action_url=resolved.action_url, action_token=resolved.action_token,
@@ -375,7 +376,15 @@ def _run_dev_stack(root: Path, var: Path, resolved: DevSettings, children: list[
     while all(child.process.poll() is None for child in children):
         time.sleep(1.0)
     dead = [c.name for c in children if c.process.poll() is not None]
-    err.print(f"{', '.join(dead)} stopped unexpectedly; see var/*.log", markup=False)
+    err.print(f"{', '.join(dead)} stopped unexpectedly; see {_shown(var, root)}/*.log", markup=False)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path relative to the checkout when it lies inside it (var), else as given."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _stop_children(children: list[Child]) -> None:

@@ -132,13 +132,14 @@ def _check_port(name: str, port: int, source: str) -> None:
 
 def resolve_dev_settings(settings: Settings, secrets: Mapping[str, str], *,
                          environ: Mapping[str, str], port: int | None = None,
-                         rasa_port: int | None = None) -> DevSettings:
+                         rasa_port: int | None = None, generated: str = GENERATED) -> DevSettings:
     """The values `acordo dev` runs with.
 
     ``settings`` was read from the environment and ``.env``; ``secrets`` are the generated
     tokens (keys ``admin``, ``rasa``, ``action``), used only where no token is set;
     ``environ`` tells the environment from ``.env`` in the sources; ``port`` and
-    ``rasa_port`` are the command-line options (None: not given).
+    ``rasa_port`` are the command-line options (None: not given); ``generated`` is the
+    source shown for a generated token.
     """
     sources: dict[str, str] = {}
     for name in ("host", "port", "database_url"):
@@ -158,7 +159,7 @@ def resolve_dev_settings(settings: Settings, secrets: Mapping[str, str], *,
             sources[name] = _source(settings, name, environ) or DEFAULT
         else:
             tokens[name] = secrets[key]
-            sources[name] = GENERATED
+            sources[name] = generated
 
     rasa = 5005
     if rasa_port is not None:
