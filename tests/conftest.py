@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.dialogue.engine import DialogueUnavailable
 from bot.services.outcome import Reply
+from tests.support.lifespan import lifespan
 
 pytest_plugins = ["tests.support.requirements"]
 
@@ -64,7 +64,7 @@ def scripted() -> ScriptedDialogue:
 @pytest.fixture
 async def client(tmp_path: Path, scripted: ScriptedDialogue) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(tmp_path), clock=FixedClock(NOW), dialogue=scripted)
-    async with LifespanManager(app) as manager:
+    async with lifespan(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http

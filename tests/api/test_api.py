@@ -167,14 +167,13 @@ async def test_health_openapi_and_chat_page(client: httpx.AsyncClient) -> None:
 
 
 async def test_action_webhook_requires_token_when_configured(tmp_path: Any) -> None:
-    from asgi_lifespan import LifespanManager
-
     from bot.app import create_app
     from tests.conftest import make_settings
+    from tests.support.lifespan import lifespan
 
     app = create_app(make_settings(tmp_path, action_token="s3cret"), clock=FixedClock(NOW),
                      dialogue=ScriptedDialogue())
-    async with LifespanManager(app) as manager:
+    async with lifespan(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             call = {"next_action": "action_greet", "sender_id": "x",

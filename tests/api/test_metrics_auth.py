@@ -7,18 +7,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
 from bot.clock import FixedClock
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
+from tests.support.lifespan import lifespan
 
 METRICS_TOKEN = "prometheus-scrape-token"
 
 
 async def _client(tmp_path: Path, **settings: object) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(tmp_path, **settings), clock=FixedClock(NOW), dialogue=ScriptedDialogue())
-    async with LifespanManager(app) as manager:
+    async with lifespan(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http

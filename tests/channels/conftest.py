@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bot.app import create_app
@@ -20,6 +19,7 @@ from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.services.outcome import Button, Reply
 from tests.conftest import ADMIN_TOKEN, NOW, make_settings
+from tests.support.lifespan import lifespan
 
 PUBLIC_URL = "https://acordo.example.com"
 SECRET = "webhook-secret-123"
@@ -128,7 +128,7 @@ async def stack(tmp_path: Path, emulators: tuple[TelegramEmulator, TwilioEmulato
     dialogue = ButtonDialogue()
     settings = channel_settings(tmp_path, telegram.base_url, twilio, **settings_overrides)
     app = create_app(settings, clock=RunningClock(NOW), dialogue=dialogue)
-    async with LifespanManager(app, startup_timeout=30) as manager:
+    async with lifespan(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
             loaded = await http.post("/api/v1/portfolio", json=PORTFOLIO,

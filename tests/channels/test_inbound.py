@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 
 from bot.app import create_app
@@ -30,6 +29,7 @@ from tests.channels.conftest import (
     twilio_inbound,
 )
 from tests.conftest import ADMIN_TOKEN, NOW
+from tests.support.lifespan import lifespan
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -64,7 +64,7 @@ async def app_on(tmp_path: Path, telegram: TelegramEmulator, twilio: TwilioEmula
                  dialogue: ButtonDialogue) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
     app = create_app(channel_settings(tmp_path, telegram.base_url, twilio), clock=RunningClock(NOW),
                      dialogue=dialogue)
-    async with LifespanManager(app, startup_timeout=30) as manager:
+    async with lifespan(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
             yield http, app.state.container

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import select, update
 
 from bot.app import create_app
@@ -33,6 +32,7 @@ from tests.channels.conftest import (
     twilio_inbound,
 )
 from tests.conftest import ADMIN_TOKEN
+from tests.support.lifespan import lifespan
 
 CHAT = int(RITA["telegram"])
 WHATSAPP = f"whatsapp:{RITA['whatsapp']}"
@@ -139,7 +139,7 @@ async def test_a_queued_picture_is_sent_by_the_next_process_after_a_crash(
     telegram, twilio = emulators
     restarted = create_app(channel_settings(tmp_path, telegram.base_url, twilio), clock=stack.container.clock,
                            dialogue=stack.dialogue)
-    async with LifespanManager(restarted, startup_timeout=30):
+    async with lifespan(restarted):
         runtime = restarted.state.container.channels
         await runtime.new_dispatcher(backoff_base=0.01, poll_interval=0.01).run_until_idle()
     [photo] = [d for d in telegram.deliveries if d.media]

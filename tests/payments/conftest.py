@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
 from bot.bootstrap import Container
@@ -20,6 +19,7 @@ from bot.services import commands as cmd
 from bot.services.outcome import Outcome
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
+from tests.support.lifespan import lifespan
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -72,7 +72,7 @@ async def _desk(tmp_path: Path, **settings: Any) -> AsyncIterator[Desk]:
     clock = FixedClock(NOW)
     app = create_app(make_settings(tmp_path, public_url="https://acordo.example", **settings),
                      clock=clock, dialogue=ScriptedDialogue())
-    async with LifespanManager(app) as manager:
+    async with lifespan(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield Desk(app.state.container, http, clock)

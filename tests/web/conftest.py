@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bot.app import create_app
@@ -22,6 +21,7 @@ from bot.clock import FixedClock
 from bot.services.staff_accounts import StaffAccounts
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
+from tests.support.lifespan import lifespan
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -101,7 +101,7 @@ def csrf_of(html: str) -> str:
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     dialogue = ResumableDialogue()
     app = create_app(make_settings(tmp_path), clock=FixedClock(NOW), dialogue=dialogue)
-    async with LifespanManager(app) as manager:
+    async with lifespan(app) as manager:
         site = Site(app, manager.app, dialogue)
         # Cheap argon2 parameters: the tests are about the flows, not the hash cost.
         site.container.staff = StaffAccounts(

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
 from bot.app import create_app
@@ -23,6 +22,7 @@ from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, make_settings
+from tests.support.lifespan import lifespan
 from tests.web.conftest import PASSWORD, ResumableDialogue, Site, csrf_of, login
 
 PHONE = "+5511988887777"
@@ -59,7 +59,7 @@ async def wa_site(tmp_path: Path, twilio: TwilioEmulator,
         whatsapp_templates=whatsapp_templates)
     dialogue = ResumableDialogue()
     app = create_app(settings, clock=FixedClock(NOW), dialogue=dialogue)
-    async with LifespanManager(app, startup_timeout=30) as manager:
+    async with lifespan(app) as manager:
         site = Site(app, manager.app, dialogue)
         site.container.staff = StaffAccounts(
             site.container.sessions, site.container.clock,
