@@ -75,6 +75,18 @@ async def test_injection_payloads_are_refused_and_never_run(site: Site) -> None:
     assert kinds.count("template_refused") == len(INJECTIONS)
 
 
+async def test_jinja_internals_and_growing_output_are_refused_with_a_clear_message(site: Site) -> None:
+    async with site.signed_in("carla") as http:
+        response = await save(http, "goodbye", "Tchau {{ self }}")
+        assert response.status_code == 422
+        assert "name &#39;self&#39;" in response.text or "name 'self'" in response.text
+        bomb = "{{ debtor_name" + "|replace('', debtor_name)" * 4 + " }}"
+        body = await preview(http, "goodbye", bomb)
+        assert [p["code"] for p in body["problems"]] == ["too_large"] and body["preview"] is None
+        assert (await save(http, "goodbye", bomb)).status_code == 422
+    assert await site.container.template_admin.versions(_key("goodbye")) == []
+
+
 async def test_undocumented_variables_are_refused(site: Site) -> None:
     async with site.signed_in("carla") as http:
         body = await preview(http, "goodbye", "Tchau {{ debtor_tax_id }}")
