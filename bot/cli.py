@@ -404,3 +404,8 @@ register_channel_commands(app)
 from bot.cadence_commands import register_cadence_commands  # noqa: E402
 
 register_cadence_commands(app)
+
+# The portal: `acordo portal link`.
+from bot.channels.web_commands import register_portal_commands  # noqa: E402
+
+register_portal_commands(app)

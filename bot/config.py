@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,8 +47,13 @@ class Settings(BaseSettings):
     # Staff sign-in: failed logins allowed per name within the window (4x per client address).
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
-    # Demo mode: /chat offers the demo portfolio's web contacts as suggestions.
+    # Demo mode: /chat (the demo chat page) exists, lists the demo portfolio's web contacts and
+    # may speak as them without a token; only contacts of the demo creditor.
     demo: bool = False
+    # Web channel identity (docs/channels.md): portal link tokens are signed with this secret
+    # (at least 16 characters; unset: no links are issued or accepted) and last N days.
+    link_secret: SecretStr | None = None
+    portal_link_days: float = Field(default=7, gt=0, le=90)
 
     telegram_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
@@ -92,6 +97,13 @@ class Settings(BaseSettings):
         "sms": Decimal("0.10")})
     agent_cost_per_hour: Decimal = Field(default=Decimal("40.00"), ge=0)
     agent_minutes_per_message: Decimal = Field(default=Decimal("2"), ge=0)
+
+    @field_validator("link_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 16:
+            raise ValueError("ACORDO_LINK_SECRET needs at least 16 characters")
+        return value
 
     def channel_status(self) -> dict[str, str]:
         """One line per optional channel: on, or off and why."""

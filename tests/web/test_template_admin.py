@@ -161,7 +161,8 @@ async def test_save_versions_rollback_and_the_bot_uses_it_at_once(site: Site) ->
     async with site.client() as http:
         await http.post("/api/v1/portfolio", json=body, headers={"Authorization": "Bearer test-admin-token"})
         response = await http.post("/channels/web/messages",
-                                   json={"sender": "zeca@bar.example", "text": "hmm"})
+                                   json={"sender": "zeca@bar.example", "text": "hmm"},
+                                   headers={"Authorization": "Bearer test-admin-token"})
     assert response.json()["replies"][0]["text"] == "Versão um, Z."
     async with site.container.sessions() as session:
         kinds = list(await session.scalars(select(AuditEvent.kind)))
