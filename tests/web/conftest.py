@@ -52,8 +52,10 @@ class Site:
         container: Container = self.app.state.container
         return container
 
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.asgi), base_url="http://test")
+    def client(self, address: str = "127.0.0.1") -> httpx.AsyncClient:
+        """A client whose TCP peer address is ``address``."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.asgi, client=(address, 123)),
+                                 base_url="http://test")
 
     def debtor_client(self) -> httpx.AsyncClient:
         """A client speaking on the web channel as ``sender``: the trusted integration (the
