@@ -21,14 +21,14 @@ Checks, in order (see docs/template-admin.md):
    runs, and the render is read piece by piece and stopped at the cap);
 6. SMS / WhatsApp length of the preview, for templates of those channels;
 7. creditor identification and an opt-out line, where the policy requires them;
-8. none of the policy's hostile/threatening words (accents and case ignored), in the
-   source or in the preview.
+8. none of the policy's hostile/threatening words (accents and case ignored), nor any
+   pattern of the reviewed list ``hostile_terms.yaml`` (threats, insults, shaming,
+   ultimatums in pt-BR and en), in the source or in the preview.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -39,7 +39,9 @@ from jinja2 import Template, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.policies.models import TemplateRules
+from bot.rendering.hostile_terms import hostile_terms_in
 from bot.rendering.renderer import _render_locale, build_environment, closest_locale
+from bot.rendering.text_folding import fold
 
 MAX_SOURCE_CHARS = 5000
 MAX_NESTING = 12
@@ -165,13 +167,6 @@ def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
         "intent": "affirm", "date": today + timedelta(days=2), "pix_key": "11222333000181",
         "agreed": False, "offer_pending": True, "text": "Texto livre",
     }
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, whitespace collapsed (for word matching)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", plain.replace("’", "'"))
 
 
 def hostile_words_in(text: str, words: Iterable[str]) -> list[str]:
@@ -358,10 +353,11 @@ def _check_rendered(check: TemplateCheck, preview: str, source: str, *, name: st
             check.add("opt_out", "needs an opt-out line (e.g. 'Responda " + markers[0]
                       + " para não receber mais mensagens')")
         words = [w for words in rule.hostile_words.values() for w in words]
-        hostile = hostile_words_in(source + "\n" + preview, words)
+        hostile = [f"“{word}”" for word in hostile_words_in(source + "\n" + preview, words)]
+        hostile += [term.describe() for term in hostile_terms_in(source + "\n" + preview)]
         if hostile:
-            check.add("hostile", "hostile or threatening wording: " + ", ".join(
-                f"“{word}”" for word in hostile))
+            check.add("hostile", "hostile or threatening wording (CDC art. 42): "
+                      + "; ".join(hostile))
     check.problems[:] = list(dict.fromkeys(check.problems))
 
 

@@ -116,6 +116,21 @@ async def test_hostile_words_are_refused_naming_the_word(site: Site) -> None:
             assert "hostile" in response.text and word in response.text, word
 
 
+async def test_threats_insults_and_ultimatums_are_refused_and_previewed_alike(site: Site) -> None:
+    source = "{{ contact_name }}, pague agora ou vamos processar você, caloteiro. {{ creditor_name }}"
+    async with site.signed_in("carla") as http:
+        body = await preview(http, "goodbye", source)
+        [hostile] = [p["message"] for p in body["problems"] if p["code"] == "hostile"]
+        for named in ("pague agora ou", "processar", "caloteiro"):
+            assert named in hostile
+        response = await save(http, "goodbye", source)
+        assert response.status_code == 422
+        for named in ("pague agora ou", "processar", "caloteiro"):
+            assert named in response.text
+        polite = "{{ contact_name }}, vamos processar o seu pagamento assim que chegar. {{ creditor_name }}"
+        assert (await preview(http, "goodbye", polite))["ok"]
+
+
 async def test_cadence_templates_need_identification_opt_out_and_sms_length(site: Site) -> None:
     async with site.signed_in("carla") as http:
         body = await preview(http, "overdue_first", "Olá {{ contact_name }}, há uma fatura vencida.",
