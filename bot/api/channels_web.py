@@ -10,14 +10,14 @@ from fastapi import APIRouter
 
 from bot.api import schemas
 from bot.api.deps import ContainerDep
-from bot.api.web_identity import BearerDep, web_address
+from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
 from bot.services.payment_pictures import picture_path
 
 router = APIRouter(tags=["channels"])
 
 
 @router.post("/channels/web/messages", response_model=schemas.WebMessageOut,
-             response_model_exclude_none=True)
+             response_model_exclude_none=True, responses=IDENTITY_RESPONSES)
 async def web_message(body: schemas.WebMessageIn, container: ContainerDep,
                       credentials: BearerDep) -> schemas.WebMessageOut:
     """Speak as a portal link's contact (``token``) or, with the admin bearer token, as

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from bot.api.deps import ContainerDep
 from bot.api.schemas import ButtonOut
-from bot.api.web_identity import BearerDep, web_address
+from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
 from bot.services.payment_pictures import picture_path, stored_picture
 from bot.storage import models as db
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
@@ -38,7 +38,7 @@ class PushedMessages(BaseModel):
     last_id: int
 
 
-@router.get("/channels/web/messages", response_model=PushedMessages)
+@router.get("/channels/web/messages", response_model=PushedMessages, responses=IDENTITY_RESPONSES)
 async def pushed_messages(container: ContainerDep, credentials: BearerDep,
                           sender: Annotated[str | None, Query(max_length=200)] = None,
                           token: Annotated[str | None, Query(max_length=1000)] = None,

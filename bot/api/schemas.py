@@ -220,7 +220,8 @@ class WebMessageIn(BaseModel):
     """Either ``token`` (a portal link) or ``sender`` (with the admin bearer token, or in demo
     mode for the demo creditor's contacts); see docs/channels.md."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={
+        "oneOf": [{"required": ["token"]}, {"required": ["sender"]}]})
     sender: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     token: Annotated[str | None, Field(min_length=1, max_length=1000)] = None
     text: Annotated[str, Field(max_length=20_000)] = ""

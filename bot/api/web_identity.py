@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -35,6 +35,11 @@ LINK_PROBLEMS = {
     "unbound": "this link no longer matches a contact; ask the creditor for a new one",
     "off": "portal links are not enabled on this server (ACORDO_LINK_SECRET unset)",
 }
+
+# For the routes' OpenAPI: who is refused, and how.
+IDENTITY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid portal link token, or 'sender' without the admin bearer token "
+                         "(outside demo mode)"}}
 
 _bearer = HTTPBearer(auto_error=False)
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
