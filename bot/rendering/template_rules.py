@@ -46,6 +46,7 @@ from bot.rendering.text_folding import fold
 MAX_SOURCE_CHARS = 5000
 MAX_NESTING = 12
 MAX_AST_DEPTH = 40
+MAX_LOOP_DEPTH = 2  # {% for %} inside {% for %}: no deeper (iterations multiply)
 MAX_OUTPUT_CHARS = 5000  # a rendered preview longer than this is refused (no channel takes more)
 
 COMMON = frozenset({"creditor_name", "debtor_name", "contact_name"})
@@ -266,7 +267,28 @@ def _unsafe_constructs(tree: nodes.Template) -> list[str]:
         found.append("'**' or '*' operator")
     if any(True for _ in tree.find_all(nodes.Mod)):
         found.append("'%' operator")
+    for loop in tree.find_all(nodes.For):
+        if not _is_variable_path(loop.iter):
+            found.append("a {% for %} over anything but a variable (e.g. 'debts', "
+                         "'offer.installments')")
+    if _loop_depth(tree) > MAX_LOOP_DEPTH:
+        found.append(f"{{% for %}} nested more than {MAX_LOOP_DEPTH} deep")
     return list(dict.fromkeys(found))
+
+
+def _is_variable_path(node: nodes.Node) -> bool:
+    """``debts``, ``offer.installments``, ``offer['installments']``: data, whose size the
+    service layer bounds, rather than an expression that can be made as long as wanted."""
+    while isinstance(node, nodes.Getattr | nodes.Getitem):
+        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):
+            return False
+        node = node.node
+    return isinstance(node, nodes.Name)
+
+
+def _loop_depth(node: nodes.Node) -> int:
+    inner = max((_loop_depth(child) for child in node.iter_child_nodes()), default=0)
+    return inner + (1 if isinstance(node, nodes.For) else 0)
 
 
 def _requires(scope: str, name: str, cadence_templates: set[str]) -> bool:
