@@ -15,9 +15,11 @@ another client address is never held back by someone else's failures.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -99,6 +101,10 @@ class StaffAccounts:
         self._limits = limits or LoginLimits()
         self._hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
         self._dummy: str | None = None
+        # One login at a time per client address in this process: parallel guesses would
+        # all pass the delay check before the first failure is stored.
+        self._client_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary())
 
     @property
     def _dummy_hash(self) -> str:
@@ -128,8 +134,14 @@ class StaffAccounts:
 
     async def login(self, name: str, password: str, client: str) -> tuple[str, StaffIdentity]:
         """A new session token and who it is; raises :class:`LoginRefused`."""
-        name = name.strip().lower()[:64]
         client = client[:64]
+        lock = self._client_locks.get(client)
+        if lock is None:
+            lock = self._client_locks[client] = asyncio.Lock()
+        async with lock:
+            return await self._login(name.strip().lower()[:64], password, client)
+
+    async def _login(self, name: str, password: str, client: str) -> tuple[str, StaffIdentity]:
         now = self._clock.now()
         async with self._sessions() as session:
             audit = AuditLog(session)

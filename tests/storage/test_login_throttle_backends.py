@@ -36,3 +36,22 @@ async def test_delays_per_name_and_client_on_every_backend(
     with pytest.raises(LoginRefused) as refused:
         await staff.login("bruno", "wrong", "198.51.100.7")
     assert refused.value.retry_after == 2
+
+
+async def test_parallel_guesses_from_one_client_are_heard_one_at_a_time(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    import asyncio
+
+    staff = StaffAccounts(sessions, FixedClock(NOW), hasher=PasswordHasher(
+        time_cost=1, memory_cost=1024, parallelism=1))
+    await staff.add_user("bruno", "agent", PASSWORD)
+
+    async def guess(n: int) -> str:
+        try:
+            await staff.login("bruno", f"guess {n}", "198.51.100.7")
+        except LoginRefused as exc:
+            return exc.reason
+        return "signed in"
+
+    reasons = await asyncio.gather(*(guess(n) for n in range(12)))
+    assert reasons.count("invalid") == 3 and reasons.count("rate_limited") == 9
