@@ -54,7 +54,7 @@ async def issue_portal_link(sessions: async_sessionmaker[AsyncSession], signer: 
         try:
             debtor = await repo.get_debtor(debtor_external_id, creditor)
         except AmbiguousDebtor as exc:
-            raise PortalLinkError(f"{exc}; name the creditor (--creditor)") from exc
+            raise PortalLinkError(f"{exc}; name the creditor") from exc
         if debtor is None:
             raise PortalLinkError(f"no debtor {debtor_external_id!r}"
                                   + (f" of creditor {creditor!r}" if creditor else ""))

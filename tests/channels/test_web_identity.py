@@ -317,3 +317,21 @@ async def test_a_debtor_without_a_web_contact_gets_one_for_the_link(web: Web) ->
     assert again.address == issued.address  # the same web contact, not a new one each time
     response = await web.http.post("/channels/web/messages", json={"token": issued.token, "text": "oi"})
     assert response.status_code == 200
+
+
+async def test_the_admin_api_issues_a_link_that_opens_the_chat(web: Web) -> None:
+    refused = await web.http.post("/api/v1/portal/links", json={"debtor_external_id": "acme"})
+    assert refused.status_code == 401
+    response = await web.http.post("/api/v1/portal/links", headers=ADMIN,
+                                   json={"debtor_external_id": "acme", "days": 2})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["link"].endswith(f"/p/{body['token']}") and body["contact_name"] == "Rita"
+    assert body["expires_at"].startswith((NOW + timedelta(days=2)).date().isoformat())
+    assert (await web.http.get(f"/p/{body['token']}")).status_code == 200
+    missing = await web.http.post("/api/v1/portal/links", headers=ADMIN,
+                                  json={"debtor_external_id": "nobody"})
+    assert missing.status_code == 404 and "nobody" in missing.json()["detail"]
+    too_long = await web.http.post("/api/v1/portal/links", headers=ADMIN,
+                                   json={"debtor_external_id": "acme", "days": 91})
+    assert too_long.status_code == 422
