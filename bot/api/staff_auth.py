@@ -58,7 +58,7 @@ async def login(request: Request, container: ContainerDep, name: Annotated[str, 
                 request, next, f"Muitas tentativas sem sucesso: tente de novo em {exc.retry_after} s. "
                                f"/ Too many failed attempts: try again in {exc.retry_after} s.",
                 429, retry_after=exc.retry_after)
-        return _login_page(request, next, "Wrong name or password.", 401)
+        return _login_page(request, next, "Nome ou senha incorretos. / Wrong name or password.", 401)
     target = _safe_next(next)
     if target.startswith("/admin") and not staff.is_admin:
         target = "/agent"
