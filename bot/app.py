@@ -18,6 +18,7 @@ from bot.api import (
     chat_page,
     debts,
     health,
+    portal_links,
     portfolio,
     results,
     staff_auth,
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     for staff_module in (channels_web_poll, staff_auth, agent_console, template_admin):
         app.include_router(staff_module.router)
     app.add_exception_handler(StarletteHTTPException, staff_error_pages)
-    for channel_module in (channels_telegram, channels_twilio, telegram_links):
+    for channel_module in (channels_telegram, channels_twilio, telegram_links, portal_links):
         app.include_router(channel_module.router)
     app.include_router(results.router)  # results dashboard, audit view (admins)
     app.include_router(results.public)  # /metrics, payment webhook, PIX QR images

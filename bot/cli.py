@@ -83,8 +83,10 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
         raise typer.Exit(1) from exc
     for channel, status in settings.channel_status().items():
         out.print(f"channel {channel}: {status}", markup=False, highlight=False)
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from its own allow-list;
+    # the app reads it only from ACORDO_TRUSTED_PROXIES (bot/api/staff_deps.client_address).
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, proxy_headers=False)
 
 
 def _run_with_container(work: Callable[[Container], Awaitable[T]]) -> T:
@@ -404,3 +406,8 @@ register_channel_commands(app)
 from bot.cadence_commands import register_cadence_commands  # noqa: E402
 
 register_cadence_commands(app)
+
+# The portal: `acordo portal link`.
+from bot.channels.web_commands import register_portal_commands  # noqa: E402
+
+register_portal_commands(app)

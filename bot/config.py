@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,11 +46,22 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     public_url: str | None = None
     default_locale: str = "pt-BR"
-    # Staff sign-in: failed logins allowed per name within the window (4x per client address).
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_seconds: int = Field(default=900, ge=1)
-    # Demo mode: /chat offers the demo portfolio's web contacts as suggestions.
+    # Staff sign-in (docs/agent-console.md): after N failed logins of a name from one client
+    # address (4N from one address over all names) each try waits 2^(n-N) s, at most the cap;
+    # failures older than the window are forgotten. No account is ever locked for everyone.
+    login_free_failures: int = Field(default=3, ge=1, le=100)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    login_window_seconds: int = Field(default=86400, ge=60)
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, e.g.
+    # "127.0.0.1,10.0.0.0/8"); from any other peer the header is ignored. Default: none.
+    trusted_proxies: str = ""
+    # Demo mode: /chat (the demo chat page) exists, lists the demo portfolio's web contacts and
+    # may speak as them without a token; only contacts of the demo creditor.
     demo: bool = False
+    # Web channel identity (docs/channels.md): portal link tokens are signed with this secret
+    # (at least 16 characters; unset: no links are issued or accepted) and last N days.
+    link_secret: SecretStr | None = None
+    portal_link_days: float = Field(default=7, gt=0, le=90)
 
     telegram_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
@@ -92,6 +105,29 @@ class Settings(BaseSettings):
         "sms": Decimal("0.10")})
     agent_cost_per_hour: Decimal = Field(default=Decimal("40.00"), ge=0)
     agent_minutes_per_message: Decimal = Field(default=Decimal("2"), ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"ACORDO_TRUSTED_PROXIES: {entry!r} is not an IP address or "
+                                 "CIDR network") from exc
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                     for part in self.trusted_proxies.split(",") if part.strip())
+
+    @field_validator("link_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 16:
+            raise ValueError("ACORDO_LINK_SECRET needs at least 16 characters")
+        return value
 
     def channel_status(self) -> dict[str, str]:
         """One line per optional channel: on, or off and why."""

@@ -2,17 +2,21 @@
 
 Replies to a POST come back in its answer; messages sent later (an agent's reply, an
 offer, the bot picking up after a hand back) are stored ``queued`` and fetched here.
-Like the POST, this trusts ``sender`` (see docs/configuration.md on the web channel).
+Like the POST, it takes a portal link ``token``, or ``sender`` with the admin bearer token
+(or in demo mode for the demo creditor's contacts); see bot/api/web_identity.py.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from bot.api.deps import ContainerDep
 from bot.api.schemas import ButtonOut
+from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
 from bot.services.payment_pictures import picture_path, stored_picture
 from bot.storage import models as db
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
@@ -34,13 +38,16 @@ class PushedMessages(BaseModel):
     last_id: int
 
 
-@router.get("/channels/web/messages", response_model=PushedMessages)
-async def pushed_messages(sender: str, container: ContainerDep, after: int | None = None
-                          ) -> PushedMessages:
-    """Messages pushed to ``sender`` after message ``after`` (without ``after``: those not
+@router.get("/channels/web/messages", response_model=PushedMessages, responses=IDENTITY_RESPONSES)
+async def pushed_messages(container: ContainerDep, credentials: BearerDep,
+                          sender: Annotated[str | None, Query(max_length=200)] = None,
+                          token: Annotated[str | None, Query(max_length=1000)] = None,
+                          after: int | None = None) -> PushedMessages:
+    """Messages pushed to the contact after message ``after`` (without ``after``: those not
     yet delivered). ``last_id`` is the cursor for the next call."""
+    address = await web_address(container, credentials, token, sender)
     async with container.sessions() as session:
-        contact = await PortfolioRepository(session).find_contact("web", sender[:200])
+        contact = await PortfolioRepository(session).find_contact("web", address)
         conversation = (await ConversationRepository(session).for_contact(contact.id)
                         if contact else None)
         if conversation is None:

@@ -1,17 +1,50 @@
-"""GET /chat: a small page on the web channel for demos and manual testing."""
+"""GET /chat (the demo chat page, demo mode only) and GET /p/{token} (a debtor's portal link).
+
+Both serve ``bot/web/chat.html``: /chat with a picker of the demo creditor's web contacts,
+/p/{token} bound to the contact its portal link names (see bot/api/web_identity.py).
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.api.deps import ContainerDep
+from bot.api.web_identity import LinkRefused, verified_link
 from bot.demo import demo_portfolio
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+PAGE_HEADERS = {
+    "Referrer-Policy": "no-referrer",  # the token is in the URL
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+# Why a link does not open, pt-BR first (title, text), then English.
+LINK_ERRORS: dict[str, tuple[int, tuple[str, str], tuple[str, str]]] = {
+    "invalid": (404, ("Link inválido", "Este link de atendimento não é válido. Confira se ele foi "
+                                       "copiado inteiro ou peça um novo ao credor."),
+                ("Invalid link", "This support link is not valid. Check that it was copied in "
+                                 "full or ask the creditor for a new one.")),
+    "expired": (410, ("Link expirado", "Este link de atendimento expirou. Peça um novo ao credor."),
+                ("Link expired", "This support link has expired. Ask the creditor for a new one.")),
+    "unbound": (410, ("Link sem efeito", "Este link não corresponde mais a um contato. Peça um "
+                                         "novo ao credor."),
+                ("Link no longer valid", "This link no longer matches a contact. Ask the creditor "
+                                         "for a new one.")),
+    "off": (404, ("Links desativados", "Este servidor não emite links de atendimento."),
+            ("Links disabled", "This server does not issue support links.")),
+}
+
+
+@cache
+def pages() -> Environment:
+    return Environment(loader=PackageLoader("bot", "web"), autoescape=select_autoescape())
 
 
 def demo_contacts(today: date) -> list[dict[str, str]]:
@@ -26,6 +59,26 @@ def demo_contacts(today: date) -> list[dict[str, str]]:
 
 @router.get("/chat", response_class=HTMLResponse)
 async def chat(container: ContainerDep) -> HTMLResponse:
-    pages = Environment(loader=PackageLoader("bot", "web"), autoescape=select_autoescape())
-    contacts = demo_contacts(container.clock.now().date()) if container.settings.demo else []
-    return HTMLResponse(pages.get_template("chat.html").render(contacts=contacts))
+    """The demo chat page: only in demo mode (ACORDO_DEMO), for the demo creditor's contacts."""
+    if not container.settings.demo:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "the demo chat page is on in demo mode only")
+    contacts = demo_contacts(container.clock.now().date())
+    html = pages().get_template("chat.html").render(contacts=contacts, token=None)
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+@router.get("/p/{token}", response_class=HTMLResponse)
+async def portal(token: str, container: ContainerDep) -> HTMLResponse:
+    """The chat of the debtor contact a portal link names; a bilingual page when it does not open."""
+    try:
+        bound = await verified_link(container, token)
+    except LinkRefused as exc:
+        code, (title_pt, text_pt), (title_en, text_en) = LINK_ERRORS[exc.reason]
+        html = pages().get_template("link_error.html").render(
+            code=code, title_pt=title_pt, text_pt=text_pt, title_en=title_en, text_en=text_en)
+        return HTMLResponse(html, status_code=code, headers=PAGE_HEADERS)
+    expires = bound.link.expires_at.astimezone(ZoneInfo(bound.timezone))
+    html = pages().get_template("chat.html").render(
+        contacts=[], token=token, debtor_name=bound.debtor_name, creditor_name=bound.creditor_name,
+        expires=expires.strftime("%d/%m/%Y %H:%M"))
+    return HTMLResponse(html, headers=PAGE_HEADERS)

@@ -113,6 +113,18 @@ async def results_page(container: ContainerDep, staff: AdminStaffDep, creditor: 
                 start=start, end=end, cards=cards, charts=_charts(results), tables=tables)
 
 
+def attachment(filename: str) -> str:
+    """``Content-Disposition`` for a download: an ASCII fallback name and the exact name in
+    RFC 5987 form (``filename*=UTF-8''…``), so any debtor id fits in the header."""
+    fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\%;' else "_" for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def csv_download(body: str, filename: str) -> Response:
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={**SECURITY_HEADERS, "Content-Disposition": attachment(filename)})
+
+
 @router.get("/admin/results.csv")
 async def results_csv(container: ContainerDep, staff: AdminStaffDep, table: str = "summary",
                       creditor: str | None = None, start: date | None = None,
@@ -122,8 +134,7 @@ async def results_csv(container: ContainerDep, staff: AdminStaffDep, table: str 
     if table not in tables:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no table {table!r}: {', '.join(tables)}")
     name = f"acordo-{creditor}-{table}-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(to_csv(tables[table]), media_type="text/csv; charset=utf-8",
-                    headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_download(to_csv(tables[table]), name)
 
 
 # Debt statuses on the audit page, and why a debt that is not collectable cannot be written off
@@ -220,8 +231,7 @@ async def audit_view(external_id: str, container: ContainerDep, staff: AdminStaf
         entries = await debtor_timeline(session, debtor.id)
     rows = [e.as_row() for e in entries]
     if format == "csv":
-        return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers={
-            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="audit-{external_id}.csv"'})
+        return csv_download(to_csv(rows), f"audit-{external_id}.csv")
     return page("audit.html", staff=staff, debtor=debtor, entries=entries, debts=_debt_rows(debtor),
                 msg=msg, error=error)
 

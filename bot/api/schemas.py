@@ -217,9 +217,20 @@ class ReplyOut(BaseModel):
 
 
 class WebMessageIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    sender: Annotated[str, Field(min_length=1, max_length=200)]
+    """Either ``token`` (a portal link) or ``sender`` (with the admin bearer token, or in demo
+    mode for the demo creditor's contacts); see docs/channels.md."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={
+        "oneOf": [{"required": ["token"]}, {"required": ["sender"]}]})
+    sender: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    token: Annotated[str | None, Field(min_length=1, max_length=1000)] = None
     text: Annotated[str, Field(max_length=20_000)] = ""
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> WebMessageIn:
+        if (self.sender is None) == (self.token is None):
+            raise ValueError("give exactly one of 'token' (a portal link) or 'sender'")
+        return self
 
 
 class WebMessageOut(BaseModel):

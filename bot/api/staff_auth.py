@@ -13,6 +13,7 @@ from bot.api.staff_deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CsrfStaffDep,
+    client_address,
     page,
     set_cookie,
 )
@@ -26,10 +27,13 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/agent"
 
 
-def _login_page(request: Request, next_url: str, error: str = "", code: int = 200) -> Response:
+def _login_page(request: Request, next_url: str, error: str = "", code: int = 200,
+                retry_after: int = 0) -> Response:
     token = secrets.token_urlsafe(32)
     response = page("login.html", code, csrf_token=token, next_url=_safe_next(next_url), error=error,
                     staff=None)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
     return response
 
@@ -46,13 +50,15 @@ async def login(request: Request, container: ContainerDep, name: Annotated[str, 
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf_token.encode(), expected.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing CSRF token")
-    client = request.client.host if request.client else "unknown"
     try:
-        token, staff = await container.staff.login(name, password, client)
+        token, staff = await container.staff.login(name, password, client_address(request))
     except LoginRefused as exc:
         if exc.reason == "rate_limited":
-            return _login_page(request, next, "Too many failed attempts. Try again later.", 429)
-        return _login_page(request, next, "Wrong name or password.", 401)
+            return _login_page(
+                request, next, f"Muitas tentativas sem sucesso: tente de novo em {exc.retry_after} s. "
+                               f"/ Too many failed attempts: try again in {exc.retry_after} s.",
+                429, retry_after=exc.retry_after)
+        return _login_page(request, next, "Nome ou senha incorretos. / Wrong name or password.", 401)
     target = _safe_next(next)
     if target.startswith("/admin") and not staff.is_admin:
         target = "/agent"

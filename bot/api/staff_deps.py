@@ -7,8 +7,11 @@ field, or the ``X-CSRF-Token`` header for fetch calls).
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+from collections.abc import Sequence
 from functools import cache
+from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -41,6 +44,36 @@ def staff_pages() -> Environment:
 def page(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     html = staff_pages().get_template(name).render(**context)
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def client_address(request: Request) -> str:
+    """The address of whoever sent ``request``: the TCP peer, or, when the peer is one of
+    ``ACORDO_TRUSTED_PROXIES``, the nearest address in ``X-Forwarded-For`` that is not a
+    trusted proxy (read right to left: only the part our own proxies appended is believed)."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.container.settings.trusted_networks
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [hop.strip() for header in request.headers.getlist("x-forwarded-for")
+            for hop in header.split(",")]
+    for hop in reversed(hops):
+        if not hop:
+            continue
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # garbage in the chain: believe nothing past it
+        if not _within(hop, trusted):
+            return hop
+    return peer
+
+
+def _within(address: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def secure_cookies(request: Request) -> bool:

@@ -54,6 +54,7 @@ class DevSettings:
     rasa_port: int
     rasa_token: str
     action_token: str
+    link_secret: str = ""  # signs portal links (ACORDO_LINK_SECRET); empty: links are off
     # setting name -> where its value came from ("from ACORDO_PORT", "default", ...)
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -76,6 +77,7 @@ class DevSettings:
             "ACORDO_DATABASE_URL": self.database_url, "ACORDO_ADMIN_TOKEN": self.admin_token,
             "ACORDO_RASA_URL": self.rasa_url, "ACORDO_RASA_TOKEN": self.rasa_token,
             "ACORDO_ACTION_TOKEN": self.action_token,
+            **({"ACORDO_LINK_SECRET": self.link_secret} if self.link_secret else {}),
         }
 
     def banner(self) -> str:
@@ -96,6 +98,7 @@ Settings in force:
   rasa port     {self.rasa_port}  ({src.get("rasa_port", DEFAULT)})
   rasa token    ({src.get("rasa_token", DEFAULT)})
   action token  ({src.get("action_token", DEFAULT)})
+  link secret   ({src.get("link_secret", "unset: no portal links")})
 Press Ctrl-C to stop."""
 
 
@@ -136,7 +139,7 @@ def resolve_dev_settings(settings: Settings, secrets: Mapping[str, str], *,
     """The values `acordo dev` runs with.
 
     ``settings`` was read from the environment and ``.env``; ``secrets`` are the generated
-    tokens (keys ``admin``, ``rasa``, ``action``), used only where no token is set;
+    tokens (keys ``admin``, ``rasa``, ``action`` and ``link``), used only where no token is set;
     ``environ`` tells the environment from ``.env`` in the sources; ``port`` and
     ``rasa_port`` are the command-line options (None: not given); ``generated`` is the
     source shown for a generated token.
@@ -161,6 +164,12 @@ def resolve_dev_settings(settings: Settings, secrets: Mapping[str, str], *,
             tokens[name] = secrets[key]
             sources[name] = generated
 
+    link_secret = settings.link_secret.get_secret_value() if settings.link_secret else ""
+    if link_secret:
+        sources["link_secret"] = _source(settings, "link_secret", environ) or DEFAULT
+    elif secrets.get("link"):
+        link_secret, sources["link_secret"] = secrets["link"], generated
+
     rasa = 5005
     if rasa_port is not None:
         rasa, sources["rasa_port"] = rasa_port, "from --rasa-port"
@@ -173,4 +182,4 @@ def resolve_dev_settings(settings: Settings, secrets: Mapping[str, str], *,
     return DevSettings(host=settings.host, port=app_port, database_url=settings.database_url,
                        admin_token=tokens["admin_token"], rasa_port=rasa,
                        rasa_token=tokens["rasa_token"], action_token=tokens["action_token"],
-                       sources=sources)
+                       link_secret=link_secret, sources=sources)

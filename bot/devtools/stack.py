@@ -111,10 +111,12 @@ def _stop_unless_ready(child: Child, wait: Callable[[], None]) -> None:
 def dev_secrets(var: Path) -> dict[str, str]:
     """Tokens for the local stack, generated once and kept in var/dev-secrets.json."""
     path = var / "dev-secrets.json"
-    if path.is_file():
-        return dict(json.loads(path.read_text()))
+    values: dict[str, str] = dict(json.loads(path.read_text())) if path.is_file() else {}
+    missing = [name for name in ("admin", "rasa", "action", "link") if name not in values]
+    if not missing:
+        return values
     var.mkdir(parents=True, exist_ok=True)
-    values = {name: secrets.token_urlsafe(24) for name in ("admin", "rasa", "action")}
+    values.update({name: secrets.token_urlsafe(24) for name in missing})  # a file from before "link"
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
     return values

@@ -9,35 +9,45 @@ Checks, in order (see docs/template-admin.md):
 1. size and nesting (a source over ``MAX_SOURCE_CHARS`` or nested deeper than
    ``MAX_NESTING`` is refused before Jinja parses it);
 2. it compiles in the sandbox (``ImmutableSandboxedEnvironment``);
-3. no template-injection constructs: ``include``/``import``/``extends``/``macro``/``call``
-   blocks, attributes or keys starting with ``_``, function calls other than ``dict.get``,
-   ``**`` and ``*``, filters outside ``ALLOWED_FILTERS`` (``attr`` among the refused);
+3. no template-injection constructs: ``include``/``import``/``extends``/``macro``/``call``/
+   ``set`` blocks, Jinja's internals by name (``self``, ``namespace``, ``cycler``,
+   ``joiner``, ``range``, ``lipsum``, ``dict``, ``loop`` other than its counters, any name
+   starting with ``_``), attributes or keys starting with ``_``, function calls other than
+   ``dict.get``, ``**``, ``*`` and ``%``, filters outside ``ALLOWED_FILTERS`` (``attr``
+   among the refused);
 4. only the documented variables of the template (``documented_variables``);
-5. it renders with sample data under ``StrictUndefined``;
+5. it renders with sample data under ``StrictUndefined``, and the result stays within
+   ``MAX_OUTPUT_CHARS`` (``replace`` that would grow a text past it is stopped before it
+   runs, and the render is read piece by piece and stopped at the cap);
 6. SMS / WhatsApp length of the preview, for templates of those channels;
 7. creditor identification and an opt-out line, where the policy requires them;
-8. none of the policy's hostile/threatening words (accents and case ignored), in the
-   source or in the preview.
+8. none of the policy's hostile/threatening words (accents and case ignored), nor any
+   pattern of the reviewed list ``hostile_terms.yaml`` (threats, insults, shaming,
+   ultimatums in pt-BR and en), in the source or in the preview.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2 import Template, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.policies.models import TemplateRules
+from bot.rendering.hostile_terms import hostile_terms_in
 from bot.rendering.renderer import _render_locale, build_environment, closest_locale
+from bot.rendering.text_folding import fold
 
 MAX_SOURCE_CHARS = 5000
 MAX_NESTING = 12
 MAX_AST_DEPTH = 40
+MAX_LOOP_DEPTH = 2  # {% for %} inside {% for %}: no deeper (iterations multiply)
+MAX_OUTPUT_CHARS = 5000  # a rendered preview longer than this is refused (no channel takes more)
 
 COMMON = frozenset({"creditor_name", "debtor_name", "contact_name"})
 # Variables the service layer passes to each template (bot/services/negotiation.py and
@@ -80,9 +90,26 @@ ALLOWED_METHODS = frozenset({"get"})
 REFUSED_NODES: dict[type[nodes.Node], str] = {
     nodes.Include: "{% include %}", nodes.Import: "{% import %}", nodes.FromImport: "{% from %}",
     nodes.Extends: "{% extends %}", nodes.Macro: "{% macro %}", nodes.CallBlock: "{% call %}",
-    nodes.FilterBlock: "{% filter %}", nodes.Block: "{% block %}",
+    nodes.FilterBlock: "{% filter %}", nodes.Block: "{% block %}", nodes.Assign: "{% set %}",
+    nodes.AssignBlock: "{% set %}", nodes.With: "{% with %}",
 }
 CHANNELS = ("web", "telegram", "whatsapp", "sms")
+# Names a template may not use: Jinja's own objects and globals (reaching the template
+# object, building state across loops, ranges that run for ever).
+REFUSED_NAMES = frozenset({
+    "self", "namespace", "cycler", "joiner", "range", "lipsum", "dict", "loop", "caller",
+    "varargs", "kwargs", "super",
+})
+# What a template may read of ``loop`` inside a ``{% for %}``; the rest (cycle, changed,
+# the loop object itself) is refused.
+LOOP_ATTRIBUTES = frozenset({
+    "index", "index0", "revindex", "revindex0", "first", "last", "length", "previtem",
+    "nextitem", "depth", "depth0",
+})
+
+
+class OutputTooLarge(ValueError):
+    """A render would produce more than ``MAX_OUTPUT_CHARS`` characters."""
 
 
 @dataclass(frozen=True)
@@ -143,13 +170,6 @@ def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
     }
 
 
-def fold(text: str) -> str:
-    """Lower case without accents, whitespace collapsed (for word matching)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", plain.replace("’", "'"))
-
-
 def hostile_words_in(text: str, words: Iterable[str]) -> list[str]:
     """The words of ``words`` that occur in ``text`` as whole words (accents, case ignored)."""
     folded = fold(text)
@@ -159,6 +179,38 @@ def hostile_words_in(text: str, words: Iterable[str]) -> list[str]:
         if key and key not in found and re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", folded):
             found[key] = word
     return list(found.values())
+
+
+def _capped_replace(value: object, old: object, new: object, count: int | None = None) -> str:
+    """Jinja's ``replace``, refusing before it runs when the result would pass the cap."""
+    text, old_text, new_text = str(value), str(old), str(new)
+    occurrences = len(text) + 1 if old_text == "" else text.count(old_text)
+    if count is not None and count >= 0:
+        occurrences = min(occurrences, count)
+    if len(text) + occurrences * (len(new_text) - len(old_text)) > MAX_OUTPUT_CHARS:
+        raise OutputTooLarge(f"'replace' would make the text longer than {MAX_OUTPUT_CHARS} "
+                             f"characters")
+    return text.replace(old_text, new_text, -1 if count is None else count)
+
+
+def checking_environment() -> ImmutableSandboxedEnvironment:
+    """The renderer's sandbox with the filters that can multiply text capped."""
+    environment = build_environment()
+    environment.filters["replace"] = _capped_replace
+    return environment
+
+
+def render_capped(template: Template, variables: Mapping[str, Any]) -> str:
+    """Render piece by piece, stopping as soon as the text passes ``MAX_OUTPUT_CHARS``."""
+    pieces: list[str] = []
+    size = 0
+    for piece in template.generate(variables):
+        size += len(piece)
+        if size > MAX_OUTPUT_CHARS:
+            raise OutputTooLarge(f"the text would be longer than {MAX_OUTPUT_CHARS} characters "
+                                 f"with sample data")
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def _nesting(source: str) -> int:
@@ -188,9 +240,19 @@ def _unsafe_constructs(tree: nodes.Template) -> list[str]:
     for kind, label in REFUSED_NODES.items():
         if any(True for _ in tree.find_all(kind)):
             found.append(label)
+    loop_reads: set[int] = set()
     for getattr_node in tree.find_all(nodes.Getattr):
         if getattr_node.attr.startswith("_"):
             found.append(f"attribute {getattr_node.attr!r}")
+        elif isinstance(getattr_node.node, nodes.Name) and getattr_node.node.name == "loop":
+            loop_reads.add(id(getattr_node.node))
+            if getattr_node.attr not in LOOP_ATTRIBUTES:
+                found.append(f"'loop.{getattr_node.attr}'")
+    for name in tree.find_all(nodes.Name):
+        if name.name == "loop" and id(name) in loop_reads:
+            continue
+        if name.name in REFUSED_NAMES or name.name.startswith("_"):
+            found.append(f"name {name.name!r}")
     for getitem in tree.find_all(nodes.Getitem):
         if isinstance(getitem.arg, nodes.Const) and str(getitem.arg.value).startswith("_"):
             found.append(f"key {getitem.arg.value!r}")
@@ -203,7 +265,30 @@ def _unsafe_constructs(tree: nodes.Template) -> list[str]:
             found.append("function call")
     if any(True for _ in tree.find_all((nodes.Pow, nodes.Mul))):
         found.append("'**' or '*' operator")
+    if any(True for _ in tree.find_all(nodes.Mod)):
+        found.append("'%' operator")
+    for loop in tree.find_all(nodes.For):
+        if not _is_variable_path(loop.iter):
+            found.append("a {% for %} over anything but a variable (e.g. 'debts', "
+                         "'offer.installments')")
+    if _loop_depth(tree) > MAX_LOOP_DEPTH:
+        found.append(f"{{% for %}} nested more than {MAX_LOOP_DEPTH} deep")
     return list(dict.fromkeys(found))
+
+
+def _is_variable_path(node: nodes.Node) -> bool:
+    """``debts``, ``offer.installments``, ``offer['installments']``: data, whose size the
+    service layer bounds, rather than an expression that can be made as long as wanted."""
+    while isinstance(node, nodes.Getattr | nodes.Getitem):
+        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):
+            return False
+        node = node.node
+    return isinstance(node, nodes.Name)
+
+
+def _loop_depth(node: nodes.Node) -> int:
+    inner = max((_loop_depth(child) for child in node.iter_child_nodes()), default=0)
+    return inner + (1 if isinstance(node, nodes.For) else 0)
 
 
 def _requires(scope: str, name: str, cadence_templates: set[str]) -> bool:
@@ -229,7 +314,7 @@ def check_template(
     if _nesting(source) > MAX_NESTING:
         check.add("too_deep", f"nested deeper than {MAX_NESTING} levels")
         return check
-    environment = build_environment()
+    environment = checking_environment()
     try:
         tree = environment.parse(source)
     except TemplateSyntaxError as error:
@@ -245,7 +330,8 @@ def check_template(
     if unsafe:
         check.add("unsafe", "not allowed in a message template: " + ", ".join(unsafe))
     allowed = documented_variables(name)
-    unknown = sorted(meta.find_undeclared_variables(tree) - allowed - {"loop"})
+    unknown = sorted(meta.find_undeclared_variables(tree) - allowed - REFUSED_NAMES
+                     - {n for n in meta.find_undeclared_variables(tree) if n.startswith("_")})
     if unknown:
         check.add("unknown_variable",
                   f"undocumented variable(s) {', '.join(unknown)}; {name!r} may use: "
@@ -256,7 +342,9 @@ def check_template(
         variables = {key: value for key, value in sample.items() if key in allowed}
         token = _render_locale.set(resolved)
         try:
-            check.preview = str(environment.from_string(source).render(variables)).strip()
+            check.preview = render_capped(environment.from_string(source), variables).strip()
+        except OutputTooLarge as error:
+            check.add("too_large", str(error))
         except (TemplateError, TypeError, ValueError, ArithmeticError) as error:
             check.add("render", f"fails with sample data: {type(error).__name__}: {error}")
         finally:
@@ -287,10 +375,11 @@ def _check_rendered(check: TemplateCheck, preview: str, source: str, *, name: st
             check.add("opt_out", "needs an opt-out line (e.g. 'Responda " + markers[0]
                       + " para não receber mais mensagens')")
         words = [w for words in rule.hostile_words.values() for w in words]
-        hostile = hostile_words_in(source + "\n" + preview, words)
+        hostile = [f"“{word}”" for word in hostile_words_in(source + "\n" + preview, words)]
+        hostile += [term.describe() for term in hostile_terms_in(source + "\n" + preview)]
         if hostile:
-            check.add("hostile", "hostile or threatening wording: " + ", ".join(
-                f"“{word}”" for word in hostile))
+            check.add("hostile", "hostile or threatening wording (CDC art. 42): "
+                      + "; ".join(hostile))
     check.problems[:] = list(dict.fromkeys(check.problems))
 
 

@@ -139,13 +139,29 @@ class Results:
                 "template_version": self.by_template_version}
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: text that a spreadsheet would run as a formula gets a leading
+    ``'`` (numbers stay numbers: a negative Decimal is not text from outside)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as CSV, every cell quoted and formula-looking text escaped (:func:`csv_cell`)."""
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=[csv_cell(k) for k in rows[0]],
+                                lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({csv_cell(k): csv_cell(v) for k, v in row.items()})
     return buffer.getvalue()
 
 

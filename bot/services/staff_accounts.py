@@ -1,17 +1,27 @@
 """Staff accounts: argon2id passwords, database-backed sessions, login rate limiting.
 
 A session cookie carries a random token; the database keeps only its SHA-256, the
-user, a per-session CSRF token and an expiry. Failed logins are counted per name and
-per client address over a sliding window; past the limit the password is not even
-checked (``LoginRefused("rate_limited")``).
+user, a per-session CSRF token and an expiry.
+
+Failed logins slow down whoever makes them, never the account for everyone: failures are
+counted per (name, client address) and per client address (any name), since the last
+success of that key and within ``LoginLimits.window``. After ``free_failures`` failures of
+a (name, client) the next try waits 2^(n - free_failures) seconds after the last failure
+(1 s, 2 s, 4 s, … capped at ``max_delay``); a client address gets four times as many free
+failures over all names (password spraying). While a delay runs the password is not even
+checked (``LoginRefused("rate_limited", retry_after=seconds)``). The right password from
+another client address is never held back by someone else's failures.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import math
 import secrets
+import weakref
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,11 +42,13 @@ class AccountError(ValueError):
 
 
 class LoginRefused(Exception):
-    """``reason``: ``invalid`` (name or password wrong, account inactive) or ``rate_limited``."""
+    """``reason``: ``invalid`` (name or password wrong, account inactive) or ``rate_limited``
+    (then ``retry_after``: whole seconds until the next try is heard)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, retry_after: int = 0) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -57,15 +69,28 @@ class StaffIdentity:
         return f"{self.role}:{self.name}"
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive UTC datetimes back; PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class LoginLimits:
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
+    free_failures: int = 3  # per (name, client); a client gets 4x over all names
+    max_delay: timedelta = timedelta(minutes=15)
+    window: timedelta = timedelta(days=1)  # failures older than this are forgotten
     session_lifetime: timedelta = timedelta(hours=12)
+
+    def delay(self, failures: int, free: int) -> timedelta:
+        """How long after the last of ``failures`` failures the next try must wait."""
+        if failures < free:
+            return timedelta(0)
+        exponent = min(failures - free, 40)
+        return min(timedelta(seconds=2 ** exponent), self.max_delay)
 
 
 class StaffAccounts:
@@ -76,6 +101,10 @@ class StaffAccounts:
         self._limits = limits or LoginLimits()
         self._hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
         self._dummy: str | None = None
+        # One login at a time per client address in this process: parallel guesses would
+        # all pass the delay check before the first failure is stored.
+        self._client_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary())
 
     @property
     def _dummy_hash(self) -> str:
@@ -105,16 +134,23 @@ class StaffAccounts:
 
     async def login(self, name: str, password: str, client: str) -> tuple[str, StaffIdentity]:
         """A new session token and who it is; raises :class:`LoginRefused`."""
-        name = name.strip().lower()[:64]
         client = client[:64]
+        lock = self._client_locks.get(client)
+        if lock is None:
+            lock = self._client_locks[client] = asyncio.Lock()
+        async with lock:
+            return await self._login(name.strip().lower()[:64], password, client)
+
+    async def _login(self, name: str, password: str, client: str) -> tuple[str, StaffIdentity]:
         now = self._clock.now()
         async with self._sessions() as session:
             audit = AuditLog(session)
-            if await self._too_many_failures(session, name, client):
+            wait = await self._wait(session, name, client)
+            if wait > 0:
                 await audit.record(StaffAuditKind.LOGIN_RATE_LIMITED, "system",
-                                   data={"name": name, "client": client})
+                                   data={"name": name, "client": client, "retry_after": wait})
                 await session.commit()
-                raise LoginRefused("rate_limited")
+                raise LoginRefused("rate_limited", retry_after=wait)
             user = await session.scalar(select(StaffUser).where(StaffUser.name == name))
             valid = self._verify(user.password_hash if user else self._dummy_hash, password)
             ok = bool(user is not None and user.active and valid)
@@ -159,13 +195,25 @@ class StaffAccounts:
                 await AuditLog(session).record(StaffAuditKind.LOGOUT, identity.actor)
             await session.commit()
 
-    async def _too_many_failures(self, session: AsyncSession, name: str, client: str) -> bool:
-        since = self._clock.now() - self._limits.window
-        failures = select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.success.is_(False), LoginAttempt.at >= since)
-        by_name = await session.scalar(failures.where(LoginAttempt.name == name)) or 0
-        by_client = await session.scalar(failures.where(LoginAttempt.client == client)) or 0
-        return by_name >= self._limits.max_failures or by_client >= 4 * self._limits.max_failures
+    async def _wait(self, session: AsyncSession, name: str, client: str) -> int:
+        """Whole seconds this (name, client) must still wait before a try is heard (0: none)."""
+        now = self._clock.now()
+        free = self._limits.free_failures
+        waits = [0.0]
+        for key, key_free in (((LoginAttempt.name == name, LoginAttempt.client == client), free),
+                              ((LoginAttempt.client == client,), 4 * free)):
+            since = await session.scalar(select(func.max(LoginAttempt.at)).where(
+                *key, LoginAttempt.success.is_(True)))
+            start = now - self._limits.window
+            if since is not None and _aware(since) > start:
+                start = _aware(since)
+            row = (await session.execute(select(func.count(), func.max(LoginAttempt.at)).where(
+                *key, LoginAttempt.success.is_(False), LoginAttempt.at > start))).one()
+            failures, last = int(row[0] or 0), row[1]
+            if last is not None:
+                ready = _aware(last) + self._limits.delay(failures, key_free)
+                waits.append((ready - now).total_seconds())
+        return math.ceil(max(waits))
 
     def _verify(self, stored: str, password: str) -> bool:
         try:

@@ -25,7 +25,7 @@ async def conversation_id(client: httpx.AsyncClient, admin: dict[str, str],
                           scripted: ScriptedDialogue) -> str:
     await load(client, admin)
     response = await client.post("/channels/web/messages",
-                                 json={"sender": "rita@acme.com.br", "text": "oi"})
+                                 json={"sender": "rita@acme.com.br", "text": "oi"}, headers=admin)
     assert response.status_code == 200
     return scripted.calls[-1][0]
 

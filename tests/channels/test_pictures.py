@@ -150,8 +150,11 @@ async def test_a_queued_picture_is_sent_by_the_next_process_after_a_crash(
 async def test_the_web_reply_carries_the_image_url(stack: Stack) -> None:
     stack.dialogue.script = negotiate(stack)
     sender = RITA["web"]
-    await stack.http.post("/channels/web/messages", json={"sender": sender, "text": "a vista"})
-    response = await stack.http.post("/channels/web/messages", json={"sender": sender, "text": "sim"})
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    await stack.http.post("/channels/web/messages", json={"sender": sender, "text": "a vista"},
+                          headers=admin)
+    response = await stack.http.post("/channels/web/messages", json={"sender": sender, "text": "sim"},
+                                     headers=admin)
     assert response.status_code == 200
     charge = await pix_charge(stack)
     created, instructions = response.json()["replies"]
@@ -164,7 +167,8 @@ async def test_the_web_reply_carries_the_image_url(stack: Stack) -> None:
         await session.execute(update(db.Message).where(db.Message.template == "payment_instructions")
                               .values(status="queued"))
         await session.commit()
-    pushed = (await stack.http.get("/channels/web/messages", params={"sender": sender})).json()
+    pushed = (await stack.http.get("/channels/web/messages", params={"sender": sender},
+                                   headers=admin)).json()
     assert [m.get("image") for m in pushed["messages"]] == [f"/pay/{charge.txid}.png"]
 
 

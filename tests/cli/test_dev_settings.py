@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -26,7 +27,8 @@ from bot.devtools.dev_settings import (
 from bot.devtools.model import model_is_current
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {"admin": "gen-admin", "rasa": "gen-rasa", "action": "gen-action"}
+SECRETS = {"admin": "gen-admin", "rasa": "gen-rasa", "action": "gen-action",
+           "link": "gen-link-0123456789"}
 
 
 @pytest.fixture
@@ -50,12 +52,21 @@ def test_nothing_set_keeps_the_defaults_and_the_generated_tokens(clean_env: Path
     assert (dev.admin_token, dev.rasa_token, dev.action_token) == ("gen-admin", "gen-rasa", "gen-action")
     assert dev.action_url == "http://127.0.0.1:8000/actions/webhook"
     assert dev.sources == {"admin_token": GENERATED, "rasa_token": GENERATED,
-                           "action_token": GENERATED}
+                           "action_token": GENERATED, "link_secret": GENERATED}
     assert dev.child_env() == {
         "ACORDO_HOST": "127.0.0.1", "ACORDO_PORT": "8000",
         "ACORDO_DATABASE_URL": "sqlite:///var/acordo.db", "ACORDO_ADMIN_TOKEN": "gen-admin",
         "ACORDO_RASA_URL": "http://127.0.0.1:5005", "ACORDO_RASA_TOKEN": "gen-rasa",
-        "ACORDO_ACTION_TOKEN": "gen-action"}
+        "ACORDO_ACTION_TOKEN": "gen-action", "ACORDO_LINK_SECRET": "gen-link-0123456789"}
+
+
+def test_dev_secrets_gain_a_link_secret_and_keep_the_others(tmp_path: Path) -> None:
+    from bot.devtools.stack import dev_secrets
+
+    (tmp_path / "dev-secrets.json").write_text(json.dumps({"admin": "a", "rasa": "r", "action": "c"}))
+    values = dev_secrets(tmp_path)
+    assert (values["admin"], values["rasa"], values["action"]) == ("a", "r", "c")
+    assert len(values["link"]) >= 16 and dev_secrets(tmp_path) == values
 
 
 def test_the_environment_wins_over_dotenv(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,10 @@ happens before pytest, in `make test`).
 from __future__ import annotations
 
 import itertools
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +26,7 @@ from bot.devtools.model import model_path
 from bot.devtools.stack import Child, start_app, start_rasa
 
 ROOT = Path(__file__).resolve().parents[2]
+LINK_SECRET = "e2e-link-secret-0123456789"
 
 
 _serial = itertools.count(1)
@@ -52,6 +56,7 @@ class Stack:
     logs: Path
     rasa: Child
     app: Child
+    env: dict[str, str]
 
     @property
     def admin(self) -> dict[str, str]:
@@ -86,9 +91,20 @@ class Stack:
         view: dict[str, object] = response.json()
         return view
 
+    def portal_url(self, address: str) -> str:
+        """The debtor's portal link, as `acordo portal link` prints it (on this app's URL)."""
+        external_id = "e2e-" + address.split("-")[0].removeprefix("test")
+        done = subprocess.run([sys.executable, "-m", "bot", "portal", "link", external_id,
+                               "--days", "1"], cwd=ROOT, env={**os.environ, **self.env},
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        token = done.stdout.strip().rsplit("/p/", 1)[1]
+        return f"{self.app_url}/p/{token}"
+
     def say(self, sender: str, text: str) -> list[dict[str, object]]:
+        # As a trusted integration (the admin bearer token): a bare sender is refused.
         response = httpx.post(f"{self.app_url}/channels/web/messages",
-                              json={"sender": sender, "text": text}, timeout=30)
+                              json={"sender": sender, "text": text}, headers=self.admin, timeout=30)
         assert response.status_code == 200, response.text
         replies: list[dict[str, object]] = response.json()["replies"]
         return replies
@@ -108,6 +124,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "ACORDO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "ACORDO_POLICIES_DIR": str(ROOT / "policies"),
         "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"),
+        "ACORDO_LINK_SECRET": LINK_SECRET,
     }
     app = start_app(ROOT, port=app_port, env=env, log=logs / "app.log")
     action_url = f"http://127.0.0.1:{app_port}/actions/webhook"
@@ -118,7 +135,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         app.stop()
         raise
     stack = Stack(f"http://127.0.0.1:{app_port}", rasa_port, tokens["rasa"], action_url,
-                  tokens["action"], tokens["admin"], logs, rasa, app)
+                  tokens["action"], tokens["admin"], logs, rasa, app, env)
     body = demo_portfolio(today()).model_dump(mode="json")
     response = httpx.post(f"{stack.app_url}/api/v1/portfolio", json=body, headers=stack.admin)
     assert response.status_code == 200, response.text

@@ -255,10 +255,12 @@ async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> 
     kinds = [r["kind"] for r in rows]
     assert {"offer", "agreement", "agreement_created", "payment", "payment_recorded"} <= set(kinds)
     assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
-    turn = await desk.http.post("/channels/web/messages", json={"sender": "fin@acme.example", "text": "oi"})
+    from tests.payments.conftest import ADMIN
+
+    turn = await desk.http.post("/channels/web/messages", json={"sender": "fin@acme.example", "text": "oi"},
+                                headers=ADMIN)
     assert turn.status_code == 200
     await desk.say(conversation, cmd.HandOffToAgent(intent="request_human"))
-    from tests.payments.conftest import ADMIN
 
     metrics = (await desk.http.get("/metrics", headers=ADMIN)).text
     assert "acordo_handoffs_waiting 1.0" in metrics

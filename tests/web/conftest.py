@@ -52,8 +52,16 @@ class Site:
         container: Container = self.app.state.container
         return container
 
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.asgi), base_url="http://test")
+    def client(self, address: str = "127.0.0.1") -> httpx.AsyncClient:
+        """A client whose TCP peer address is ``address``."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.asgi, client=(address, 123)),
+                                 base_url="http://test")
+
+    def debtor_client(self) -> httpx.AsyncClient:
+        """A client speaking on the web channel as ``sender``: the trusted integration (the
+        admin bearer token), as the web channel requires (docs/channels.md)."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.asgi), base_url="http://test",
+                                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
 
     @asynccontextmanager
     async def signed_in(self, name: str) -> AsyncIterator[httpx.AsyncClient]:
@@ -74,7 +82,8 @@ class Site:
                                        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
             assert response.status_code == 200, response.text
             self.dialogue.down = True
-            await http.post("/channels/web/messages", json={"sender": address, "text": "quero um atendente"})
+            await http.post("/channels/web/messages", json={"sender": address, "text": "quero um atendente"},
+                            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
             self.dialogue.down = False
         async with self.container.sessions() as session:
             contact = await PortfolioRepository(session).find_contact("web", address)

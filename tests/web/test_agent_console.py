@@ -74,7 +74,7 @@ async def test_agent_reply_reaches_the_debtor_web_chat(site: Site) -> None:
         await post(http, public_id, "note", text="cliente parece irritada")
         page = await http.get(f"/agent/c/{public_id}")
         assert "&lt;b&gt;da equipe&lt;/b&gt;" in page.text  # autoescaped
-    async with site.client() as debtor:
+    async with site.debtor_client() as debtor:
         polled = (await debtor.get("/channels/web/messages", params={"sender": ADDRESS})).json()
         texts = [m["text"] for m in polled["messages"]]
         assert texts == ["Olá Ana, aqui é a Alice <b>da equipe</b>."]
@@ -100,7 +100,7 @@ async def test_offer_beyond_bot_limits_is_marked_and_agent_limits_hold(site: Sit
     assert len(offers) == 1 and offers[0].actor == "agent:alice"
     assert offers[0].data["beyond_bot_limits"] is True
     assert "installments_above_max" in offers[0].data["bot_limits_crossed"]
-    async with site.client() as debtor:
+    async with site.debtor_client() as debtor:
         texts = [m["text"] for m in (await debtor.get(
             "/channels/web/messages", params={"sender": ADDRESS})).json()["messages"]]
     assert "10 parcelas" in texts[0] and "Acordo registrado" in texts[1]
@@ -119,12 +119,12 @@ async def test_hand_back_resumes_rasa_and_the_bot_picks_up(site: Site) -> None:
         conversation = await session.scalar(select(Conversation).where(Conversation.public_id == public_id))
         assert conversation is not None and conversation.state == "bot"
         assert conversation.negotiation is not None and conversation.negotiation["stage"] == "offered"
-    async with site.client() as debtor:
+    async with site.debtor_client() as debtor:
         messages = (await debtor.get("/channels/web/messages", params={"sender": ADDRESS})).json()["messages"]
     assert messages[-1]["author"] == "bot" and "proposta enviada" in messages[-1]["text"]
     assert {b["payload"] for b in messages[-1]["buttons"]} == {"/affirm", "/deny"}
     # The bot answers again.
-    async with site.client() as debtor:
+    async with site.debtor_client() as debtor:
         replies = (await debtor.post("/channels/web/messages",
                                      json={"sender": ADDRESS, "text": "ok"})).json()["replies"]
     assert replies
@@ -170,7 +170,7 @@ async def test_live_events_report_a_new_inbound_message(site: Site) -> None:
     view = await site.container.agent_desk.view(public_id)
     stream = live_events(site.container.agent_desk, _never, public_id, view.last_message_id, poll=0.05)
     assert await anext(stream) == "retry: 1000\n\n"
-    async with site.client() as debtor:
+    async with site.debtor_client() as debtor:
         await debtor.post("/channels/web/messages", json={"sender": ADDRESS, "text": "alguem ai?"})
     event = await asyncio.wait_for(anext(stream), 1.0)
     assert event.startswith("event: message")

@@ -75,6 +75,18 @@ async def test_injection_payloads_are_refused_and_never_run(site: Site) -> None:
     assert kinds.count("template_refused") == len(INJECTIONS)
 
 
+async def test_jinja_internals_and_growing_output_are_refused_with_a_clear_message(site: Site) -> None:
+    async with site.signed_in("carla") as http:
+        response = await save(http, "goodbye", "Tchau {{ self }}")
+        assert response.status_code == 422
+        assert "name &#39;self&#39;" in response.text or "name 'self'" in response.text
+        bomb = "{{ debtor_name" + "|replace('', debtor_name)" * 4 + " }}"
+        body = await preview(http, "goodbye", bomb)
+        assert [p["code"] for p in body["problems"]] == ["too_large"] and body["preview"] is None
+        assert (await save(http, "goodbye", bomb)).status_code == 422
+    assert await site.container.template_admin.versions(_key("goodbye")) == []
+
+
 async def test_undocumented_variables_are_refused(site: Site) -> None:
     async with site.signed_in("carla") as http:
         body = await preview(http, "goodbye", "Tchau {{ debtor_tax_id }}")
@@ -102,6 +114,21 @@ async def test_hostile_words_are_refused_naming_the_word(site: Site) -> None:
             response = await save(http, "goodbye", source)
             assert response.status_code == 422
             assert "hostile" in response.text and word in response.text, word
+
+
+async def test_threats_insults_and_ultimatums_are_refused_and_previewed_alike(site: Site) -> None:
+    source = "{{ contact_name }}, pague agora ou vamos processar você, caloteiro. {{ creditor_name }}"
+    async with site.signed_in("carla") as http:
+        body = await preview(http, "goodbye", source)
+        [hostile] = [p["message"] for p in body["problems"] if p["code"] == "hostile"]
+        for named in ("pague agora ou", "processar", "caloteiro"):
+            assert named in hostile
+        response = await save(http, "goodbye", source)
+        assert response.status_code == 422
+        for named in ("pague agora ou", "processar", "caloteiro"):
+            assert named in response.text
+        polite = "{{ contact_name }}, vamos processar o seu pagamento assim que chegar. {{ creditor_name }}"
+        assert (await preview(http, "goodbye", polite))["ok"]
 
 
 async def test_cadence_templates_need_identification_opt_out_and_sms_length(site: Site) -> None:
@@ -149,7 +176,8 @@ async def test_save_versions_rollback_and_the_bot_uses_it_at_once(site: Site) ->
     async with site.client() as http:
         await http.post("/api/v1/portfolio", json=body, headers={"Authorization": "Bearer test-admin-token"})
         response = await http.post("/channels/web/messages",
-                                   json={"sender": "zeca@bar.example", "text": "hmm"})
+                                   json={"sender": "zeca@bar.example", "text": "hmm"},
+                                   headers={"Authorization": "Bearer test-admin-token"})
     assert response.json()["replies"][0]["text"] == "Versão um, Z."
     async with site.container.sessions() as session:
         kinds = list(await session.scalars(select(AuditEvent.kind)))

@@ -1,0 +1,50 @@
+"""Admin API: issue a debtor's portal link (as `acordo portal link` does)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.api.deps import AdminDep, ContainerDep
+from bot.api.web_identity import link_signer, portal_lifetime
+from bot.services.portal_links import PortalLinkError, issue_portal_link
+
+router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])
+
+
+class PortalLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    debtor_external_id: str = Field(min_length=1, max_length=64)
+    creditor: str | None = Field(default=None, min_length=1, max_length=64)
+    contact: str | None = Field(default=None, min_length=1, max_length=255,
+                                description="a contact's address or name; default the first web contact")
+    days: float | None = Field(default=None, gt=0, le=90,
+                               description="days the link works; default ACORDO_PORTAL_LINK_DAYS")
+
+
+class PortalLinkOut(BaseModel):
+    link: str
+    token: str
+    expires_at: datetime
+    contact_name: str
+
+
+@router.post("/portal/links", response_model=PortalLinkOut, status_code=status.HTTP_201_CREATED,
+             responses={404: {"description": "no such debtor or contact"},
+                        409: {"description": "portal links are off (ACORDO_LINK_SECRET unset)"}})
+async def issue_link(body: PortalLinkIn, container: ContainerDep) -> PortalLinkOut:
+    from bot.channels.web_commands import base_url
+
+    signer = link_signer(container)
+    if signer is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "portal links are off: set ACORDO_LINK_SECRET")
+    try:
+        issued = await issue_portal_link(container.sessions, signer, body.debtor_external_id,
+                                         portal_lifetime(container, body.days),
+                                         creditor=body.creditor, contact=body.contact)
+    except PortalLinkError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return PortalLinkOut(link=issued.url(base_url(container.settings)), token=issued.token,
+                         expires_at=issued.expires_at, contact_name=issued.contact_name)
