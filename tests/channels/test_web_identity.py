@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -27,6 +26,7 @@ from bot.clock import FixedClock
 from bot.storage import models as db
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ROOT, ScriptedDialogue, make_settings
+from tests.support.lifespan import lifespan
 
 SECRET = "test-link-secret-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -79,7 +79,7 @@ async def open_web(tmp_path: Path, **overrides: Any) -> AsyncIterator[Web]:
     settings = make_settings(tmp_path, **{"link_secret": SECRET,
                                           "policies_dir": two_creditors(tmp_path), **overrides})
     application = create_app(settings, clock=clock, dialogue=dialogue)
-    async with LifespanManager(application) as manager:
+    async with lifespan(application) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             for body in (portfolio("demo", "acme", RITA), portfolio("outra", "beta", OTHER)):
