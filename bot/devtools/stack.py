@@ -70,7 +70,7 @@ def wait_until(check_url: str, child: Child, timeout: float, params: dict[str, s
 
 
 def start_rasa(root: Path, *, port: int, token: str, action_url: str, action_token: str,
-               log: Path, timeout: float = 180.0, wait: bool = True) -> Child:
+               log: Path, timeout: float = 300.0, wait: bool = True) -> Child:
     dialogs = root / "dialogs"
     rasa = root / ".venv-rasa" / "bin" / "rasa"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "ACORDO_ACTION_ENDPOINT_URL": action_url,
@@ -85,7 +85,7 @@ def start_rasa(root: Path, *, port: int, token: str, action_url: str, action_tok
     return child
 
 
-def wait_for_rasa(child: Child, port: int, token: str, timeout: float = 180.0) -> None:
+def wait_for_rasa(child: Child, port: int, token: str, timeout: float = 300.0) -> None:
     """Until Rasa's /status names a loaded model."""
     wait_until(f"http://127.0.0.1:{port}/status", child, timeout, {"token": token}, "model_file")
 

@@ -190,7 +190,7 @@ def _processes(words: tuple[str, ...]) -> list[tuple[int, str]]:
 
 
 @pytest.mark.e2e
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(480)
 def test_make_run_honours_port_token_and_database_from_the_environment(tmp_path: Path) -> None:
     if not model_is_current(ROOT / "dialogs"):
         pytest.fail("the Rasa model is missing or stale: run `make model` (make test does it first)")
@@ -222,7 +222,7 @@ def test_make_run_honours_port_token_and_database_from_the_environment(tmp_path:
         assert (tmp_path / "dev.db").stat().st_size > 0
 
         # The banner waits for Rasa to load its model: slow on a machine whose disk cache is cold.
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 300
         while not any("Press Ctrl-C to stop." in line for line in lines):
             assert dev.poll() is None, "".join(lines)
             assert time.monotonic() < deadline, "no banner:\n" + "".join(lines)

@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.conftest import Stack
 
 # The first test also starts the real Rasa server (its model loads in about a minute).
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
 
 
 def texts(replies: list[dict[str, Any]]) -> str:

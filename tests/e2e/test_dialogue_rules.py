@@ -9,7 +9,7 @@ from tests.e2e.conftest import Stack
 from tests.e2e.test_conversations import texts
 
 # The first test also starts the real Rasa server (its model loads in about a minute).
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
 
 
 def audit_kinds(stack: Stack, address: str) -> list[str]:

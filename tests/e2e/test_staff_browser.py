@@ -22,7 +22,7 @@ from tests.e2e.conftest import ROOT, Stack
 from tests.support.requirements import browser_env, chromium_path, need
 
 # The first test also starts the real Rasa server (its model loads in about a minute).
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = chromium_path()
