@@ -75,7 +75,7 @@ class RuleDialogue:
         return self.next_nlu
 
     def route(self, nlu: Nlu, tracker: Tracker) -> ActionName:
-        if nlu.confidence < FALLBACK_THRESHOLD:
+        if nlu.confidence < FALLBACK_THRESHOLD or nlu.intent == "nlu_fallback":
             return ActionName.FALLBACK
         pending = bool(tracker.slots.get("offer_pending"))
         if nlu.intent == Intent.AFFIRM:
