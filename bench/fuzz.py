@@ -150,6 +150,7 @@ async def fuzz(base: str, count: int, per_debtor: int, concurrency: int, seed: i
         elapsed = time.perf_counter() - started
         created: Counter[str] = Counter()
         suspicious: list[tuple[str, str]] = []
+        samples: dict[str, list[str]] = {}
         for n in range(debtors):
             view = (await client.get(f"{base}/api/v1/debtors/fz-{n}", headers=ADMIN)).json()
             for conversation in view["conversations"]:
@@ -162,6 +163,7 @@ async def fuzz(base: str, count: int, per_debtor: int, concurrency: int, seed: i
                     if kind is None:
                         continue
                     created[kind] += 1
+                    samples.setdefault(kind, []).append(last_in)
                     if kind == "agreements" and not (
                             is_clear_affirmation(last_in, "affirm", 1.0) or last_in.startswith("/")):
                         suspicious.append((kind, last_in))
@@ -179,6 +181,8 @@ async def fuzz(base: str, count: int, per_debtor: int, concurrency: int, seed: i
     print(f"created: agreements {created['agreements']}, promises {created['promises']}, "
           f"opt-outs {created['opt_outs']} (of which by a confident opt_out intent without a "
           f"keyword: {created['opt_outs_by_confident_intent']})")
+    for kind, texts in samples.items():
+        print(f"  {kind} came from e.g. {texts[:6]!r}")
     print(f"agreements from texts that are not clear affirmations: {len(suspicious)} (target 0)")
     for kind, text in suspicious[:10]:
         print(f"  {kind}: {text!r} {[unicodedata.name(c, '?') for c in text[:5]]}")
