@@ -78,6 +78,7 @@ bench: model
 	$(PY) -m bench.channels
 	$(PY) -m bench.portfolio
 	$(PY) -m bench.dashboard
+	$(PY) -m bench.fuzz
 
 compose-config:
 	bash docker/check.sh

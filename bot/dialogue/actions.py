@@ -105,14 +105,16 @@ COMMANDS: dict[ActionName, Callable[[Tracker], cmd.Command]] = {
     # After proposal_form the collected answer is evaluated, not the latest message.
     ActionName.PROPOSE_TERMS: lambda t: cmd.EvaluateProposal(
         _text(t), answer=_slot_text(t, Slot.PROPOSAL_TEXT)),
-    ActionName.ACCEPT_OFFER: lambda t: cmd.AcceptOffer(_text(t), confidence=_confidence(t)),
+    ActionName.ACCEPT_OFFER: lambda t: cmd.AcceptOffer(
+        _text(t), confidence=_confidence(t), intent=_intent(t)),
     ActionName.REFUSE_OFFER: lambda t: cmd.RefuseOffer(_text(t)),
     ActionName.ACKNOWLEDGE: lambda t: cmd.Acknowledge(_text(t), intent=_intent(t)),
     ActionName.PROMISE_TO_PAY: lambda t: cmd.RecordPromise(_text(t)),
     ActionName.ALREADY_PAID: lambda t: cmd.RecordAlreadyPaid(_text(t)),
     ActionName.FINANCIAL_HARDSHIP: lambda t: cmd.ReportHardship(_text(t)),
     ActionName.HANDOFF: lambda t: cmd.HandOffToAgent(_text(t), intent=_intent(t)),
-    ActionName.OPT_OUT: lambda t: cmd.OptOut(_text(t)),
+    ActionName.OPT_OUT: lambda t: cmd.OptOut(_text(t), intent=_intent(t),
+                                             confidence=_confidence(t)),
     ActionName.WRONG_PERSON: lambda t: cmd.MarkWrongPerson(_text(t)),
     ActionName.PAYMENT_METHOD: lambda t: cmd.ExplainPaymentMethod(_text(t)),
     ActionName.CALLBACK_LATER: lambda t: cmd.ScheduleCallback(_text(t)),

@@ -31,6 +31,7 @@ Formulas (all money ``Decimal``, rounded half up to cents unless said otherwise)
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -45,6 +46,7 @@ PROMPT_PAYMENT_DAYS = 3
 """A cash offer (or the first payment of a plan, by default) is due within this many days."""
 
 DAYS_PER_MONTH = 30
+REFERENCE_CHARS = 12
 ZERO = Decimal("0")
 
 
@@ -87,6 +89,16 @@ class Offer(BaseModel):
     @property
     def count(self) -> int:
         return len(self.installments)
+
+    @property
+    def reference(self) -> str:
+        """A short id of exactly these terms (kind, amounts, dates, author).
+
+        Accept buttons carry it, so that a button under an older offer cannot accept
+        the current one; the same terms offered again have the same reference.
+        """
+        digest = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        return digest[:REFERENCE_CHARS]
 
     @property
     def down_payment(self) -> Decimal:

@@ -162,6 +162,8 @@ class NegotiationProfile(_Frozen):
     max_rounds: PositiveInt
     agreement_grace_days: NonNegativeInt = 5
     promise_grace_days: NonNegativeInt = 2
+    # A promise to pay is recorded only up to today + this many days.
+    promise_max_days: Annotated[int, Field(ge=1, le=365)] = 30
     # Optional extensions (documented defaults):
     discount_step_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal("2.5")
     installment_interval_days: PositiveInt = 30

@@ -56,11 +56,11 @@ CATALOG: dict[str, frozenset[str]] = {
     **{name: COMMON for name in (
         "goodbye", "nothing_to_accept", "complaint_acknowledged", "dispute_recorded",
         "opt_out_confirmed", "hardship_acknowledged", "no_open_debt", "proposal_not_understood",
-        "promise_needs_date", "already_paid", "out_of_scope", "clarify")},
+        "promise_needs_date", "already_paid", "out_of_scope", "clarify", "confirm_opt_out")},
     **{name: frozenset() for name in (
         "wrong_person", "wrong_person_closed", "unknown_sender", "empty_message",
         "dialogue_unavailable", "button_accept", "button_refuse", "button_debt_details",
-        "button_pay_in_full", "button_installments")},
+        "button_pay_in_full", "button_installments", "button_stop_messages")},
     "greet": COMMON | {"has_debt"},
     "debt_details": COMMON | {"debts", "total", "today"},
     "offer_full_payment": COMMON | {"offer", "reason"},
@@ -76,6 +76,9 @@ CATALOG: dict[str, frozenset[str]] = {
     "callback_later": COMMON | {"date"},
     "identity": COMMON | {"creditor_tax_id"},
     "offer_reminder": COMMON | {"offer"},
+    "confirm_accept": COMMON | {"offer"},
+    "offer_replaced": COMMON | {"offer"},
+    "promise_date_too_far": COMMON | {"date", "latest"},
     "raw_text": frozenset({"text"}),
     "handback": COMMON | {"agreed", "offer_pending"},
 }
@@ -165,7 +168,8 @@ def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
                    "discount_max_percent": Decimal("5"), "down_payment_min_percent": Decimal("10"),
                    "first_due_within_days": 10},
         "hours": [{"days": "mon-fri", "window": "08:00-20:00"}, {"days": "sat", "window": "08:00-14:00"}],
-        "intent": "affirm", "date": today + timedelta(days=2), "pix_key": "11222333000181",
+        "intent": "affirm", "date": today + timedelta(days=2),
+        "latest": today + timedelta(days=30), "pix_key": "11222333000181",
         "agreed": False, "offer_pending": True, "text": "Texto livre",
     }
 

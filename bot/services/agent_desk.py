@@ -39,7 +39,7 @@ from bot.negotiation.offers import (
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, UnknownTemplate
 from bot.services.conversation import clean_text
-from bot.services.negotiation import OFFER_BUTTONS, DebtorFile, NegotiationService, offer_variables
+from bot.services.negotiation import DebtorFile, NegotiationService, offer_buttons, offer_variables
 from bot.services.outbound import OutboundMessage, OutboundSender
 from bot.services.outcome import Button
 from bot.services.staff_accounts import StaffIdentity
@@ -387,7 +387,8 @@ class AgentDesk:
             template = "offer_full_payment" if offer.kind == "full_payment" else "offer_installments"
             await self._send_template(session, file, template,
                                       {**file.common, "offer": offer_variables(offer),
-                                       "reason": "agent_offer"}, OFFER_BUTTONS, author="agent")
+                                       "reason": "agent_offer"}, offer_buttons(offer),
+                                      author="agent")
             await session.commit()
             return offer
 
@@ -490,7 +491,8 @@ class AgentDesk:
             if greet:
                 variables = {**file.common, "agreed": agreed, "offer_pending": pending}
                 await self._send_template(session, file, "handback", variables,
-                                          OFFER_BUTTONS if pending else (), author="bot")
+                                          offer_buttons(state.current_offer)
+                                          if pending and state.current_offer else (), author="bot")
             await session.commit()
 
     # -- helpers ------------------------------------------------------------------------------

@@ -63,9 +63,11 @@ class ValidateProposalText(Command):
 
 @dataclass(frozen=True)
 class AcceptOffer(Command):
-    """``confidence`` is the NLU's for the affirmation; a shaky "yes" is confirmed first."""
+    """``intent``/``confidence``: the NLU's reading; anything but a clear "yes" (or the accept
+    button of the current offer) is confirmed first (``bot/negotiation/acceptance.py``)."""
 
     confidence: float = 1.0
+    intent: str = "affirm"
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,11 @@ class HandOffToAgent(Command):
 
 
 @dataclass(frozen=True)
-class OptOut(Command): ...
+class OptOut(Command):
+    """Without an opt-out keyword, an ``intent`` below the bar gets a confirmation question."""
+
+    intent: str = "opt_out"
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,16 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.dialogue.names import Slot
 from bot.negotiation import machine
+from bot.negotiation.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.offers import Limits, Offer
+from bot.negotiation.promises import PromiseDate, check_promise_date, latest_promise_date
 from bot.negotiation.proposals import Proposal
 from bot.policies import PolicyBook
 from bot.policies.models import NegotiationProfile, Policy
@@ -37,6 +40,7 @@ from bot.storage.repositories import (
     ConversationRepository,
     PortfolioRepository,
 )
+from bot.understanding.consent import button_payload, is_clear_opt_out, offer_payload
 from bot.understanding.values import (
     parse_amount,
     parse_date,
@@ -45,9 +49,7 @@ from bot.understanding.values import (
     parse_proposal_answer,
 )
 
-OFFER_BUTTONS = (Button("button_accept", "/affirm"), Button("button_refuse", "/deny"))
-# Below this NLU confidence an affirmation does not create an agreement: the bot asks again.
-ACCEPT_MIN_CONFIDENCE = 0.8
+OPT_OUT_BUTTONS = (Button("button_stop_messages", "/opt_out"),)
 MENU_BUTTONS = (
     Button("button_debt_details", "/ask_debt_details"),
     Button("button_pay_in_full", "/pay_in_full"),
@@ -79,6 +81,12 @@ class DebtorFile:
             "debtor_name": self.debtor.name,
             "contact_name": (self.contact.name or "").split(" ")[0],
         }
+
+
+def offer_buttons(offer: Offer) -> tuple[Button, ...]:
+    """Accept and refuse, both naming the offer: a button under an older offer is stale."""
+    return (Button("button_accept", offer_payload("affirm", offer.reference)),
+            Button("button_refuse", offer_payload("deny", offer.reference)))
 
 
 def offer_variables(offer: Offer) -> dict[str, Any]:
@@ -218,11 +226,9 @@ class NegotiationService:
         threshold = file.policy.handoff.balance_above
         if threshold is not None and file.balance > threshold:
             return await self._handoff(file, "balance_above")
-        if isinstance(command, cmd.AcceptOffer) and command.confidence < ACCEPT_MIN_CONFIDENCE:
-            offer = file.state.current_offer
-            if file.state.stage == machine.Stage.OFFERED and offer is not None:
-                variables = {**file.common, "offer": offer_variables(offer)}
-                return Outcome((Reply("confirm_accept", variables, OFFER_BUTTONS),), True)
+        not_yet = await self._not_on_purpose(file, command)
+        if not_yet is not None:
+            return not_yet
         event = self._event(file, command)
         if event is None:  # no concrete terms: the dialogue asks for them (proposal form)
             return Outcome(slots={Slot.TERMS_MISSING.value: True})
@@ -249,6 +255,38 @@ class NegotiationService:
             replies.extend(outcome.replies)
             offer_pending = outcome.offer_pending
         return Outcome(tuple(replies), offer_pending)
+
+    async def _not_on_purpose(self, file: DebtorFile, command: cmd.Command) -> Outcome | None:
+        """The reply instead of accepting (or refusing) when the debtor's answer does not
+        clearly concern the current offer; ``None`` to go on (``negotiation/acceptance.py``)."""
+        offer = file.state.current_offer
+        pending = offer if file.state.stage == machine.Stage.OFFERED else None
+        current = pending.reference if pending is not None else None
+        if isinstance(command, cmd.RefuseOffer):
+            verdict = Acceptance.STALE if is_stale_refusal(command.text, current) else None
+        elif isinstance(command, cmd.AcceptOffer):
+            verdict = judge_acceptance(command.text, command.intent, command.confidence,
+                                       current=current, on_screen=await self._offer_on_screen(file))
+        else:
+            return None
+        if pending is None or verdict in (None, Acceptance.ACCEPT, Acceptance.NOTHING):
+            return None
+        template = "offer_replaced" if verdict == Acceptance.STALE else "confirm_accept"
+        variables = {**file.common, "offer": offer_variables(pending)}
+        return Outcome((Reply(template, variables, offer_buttons(pending)),), True)
+
+    async def _offer_on_screen(self, file: DebtorFile) -> str | None:
+        """The reference of the offer the last message to the debtor showed (its accept button)."""
+        last = await file.session.scalar(
+            select(db.Message)
+            .where(db.Message.conversation_id == file.conversation.id,
+                   db.Message.direction == "out")
+            .order_by(db.Message.id.desc()).limit(1))
+        for button in (last.buttons or []) if last is not None else []:
+            payload = button_payload(str(button.get("payload", "")))
+            if payload is not None and payload.intent == "affirm" and payload.offer_id:
+                return payload.offer_id
+        return None
 
     async def _evaluate_proposal(self, file: DebtorFile, command: cmd.EvaluateProposal) -> Outcome:
         """Always says whether terms were missing and clears the form's answer."""
@@ -289,12 +327,12 @@ class NegotiationService:
                 await self._store_offer(file, offer)
                 template = "offer_full_payment" if offer.kind == "full_payment" else "offer_installments"
                 variables = {**file.common, "offer": offer_variables(offer), "reason": reason}
-                return Outcome((Reply(template, variables, OFFER_BUTTONS),), offer_pending=True)
+                return Outcome((Reply(template, variables, offer_buttons(offer)),), offer_pending=True)
             case machine.CounterOffered(offer=offer, reasons=reasons):
                 await self._store_offer(file, offer)
                 variables = {**file.common, "offer": offer_variables(offer),
                              "reasons": list(reasons), "limits": self._limit_variables(file)}
-                return Outcome((Reply("counter_offer", variables, OFFER_BUTTONS),), True)
+                return Outcome((Reply("counter_offer", variables, offer_buttons(offer)),), True)
             case machine.AgreementReached(offer=offer):
                 row = await agreements.latest_offer(conversation.id, status="proposed")
                 if row is None:
@@ -373,7 +411,9 @@ class NegotiationService:
         template = "complaint_acknowledged" if command.intent == "complain" else "dispute_recorded"
         return Outcome((Reply(template, file.common),))
 
-    async def _opt_out(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+    async def _opt_out(self, file: DebtorFile, command: cmd.OptOut) -> Outcome:
+        if not is_clear_opt_out(command.text, command.intent, command.confidence):
+            return Outcome((Reply("confirm_opt_out", file.common, OPT_OUT_BUTTONS),))
         # Every channel of this contact at once, one audit event (bot/services/opt_out.py).
         await suppress_contact(file.session, file.contact, actor="bot", text=command.text,
                                conversation_id=file.conversation.id)
@@ -416,11 +456,10 @@ class NegotiationService:
         ]
         replies = [Reply("debt_details", {**file.common, "debts": debts, "total": file.balance,
                                           "today": file.today})]
-        pending = file.state.stage == machine.Stage.OFFERED and file.state.current_offer
-        if pending and file.state.current_offer is not None:
-            replies.append(Reply("offer_reminder",
-                                 {**file.common, "offer": offer_variables(file.state.current_offer)},
-                                 OFFER_BUTTONS))
+        pending = file.state.current_offer
+        if file.state.stage == machine.Stage.OFFERED and pending is not None:
+            replies.append(Reply("offer_reminder", {**file.common, "offer": offer_variables(pending)},
+                                 offer_buttons(pending)))
         return Outcome(tuple(replies))
 
     async def _acknowledge(self, file: DebtorFile, command: cmd.Acknowledge) -> Outcome:
@@ -431,8 +470,13 @@ class NegotiationService:
         when = parse_date(command.text, file.today, self._locale(file))
         if when is None:
             return Outcome((Reply("promise_needs_date", file.common),))
-        if when < file.today:
-            return Outcome((Reply("promise_date_past", {**file.common, "date": when}),))
+        match check_promise_date(when, file.today, file.profile.promise_max_days):
+            case PromiseDate.PAST:
+                return Outcome((Reply("promise_date_past", {**file.common, "date": when}),))
+            case PromiseDate.TOO_FAR:
+                latest = latest_promise_date(file.today, file.profile.promise_max_days)
+                return Outcome((Reply("promise_date_too_far",
+                                      {**file.common, "date": when, "latest": latest}),))
         amount = parse_amount(command.text, self._locale(file))
         if amount is not None and not 0 < amount <= file.balance:
             amount = None  # a number that is not a plausible payment (or more than owed)

@@ -1,5 +1,8 @@
 """Opt-out: a debtor contact asks us to stop, on any channel, by keyword or by intent.
 
+What counts as asking (a reviewed keyword list, or a confident ``opt_out`` intent) is
+decided in :mod:`bot.understanding.consent`; anything less gets a confirmation question.
+
 The contact is suppressed on every channel at once: every contact of the same debtor
 with the same name (the same person on Telegram, WhatsApp, SMS, web) is marked
 ``opted_out``, their conversations move to ``opted_out``, queued bot-initiated messages
@@ -17,19 +20,15 @@ from bot.services.audit_kinds import AuditKind
 from bot.storage import models as db
 from bot.storage.channel_repositories import OutboxRepository
 from bot.storage.repositories import AuditLog, ConversationRepository
+from bot.understanding.consent import is_opt_out_keyword
 
-OPT_OUT_KEYWORDS = frozenset({"stop", "parar", "sair", "cancelar", "descadastrar", "unsubscribe"})
+__all__ = ["is_opt_out_keyword", "suppress_contact"]
 
 
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return "".join(ch for ch in letters if ch.isalnum() or ch.isspace()).strip()
-
-
-def is_opt_out_keyword(text: str) -> bool:
-    """The whole message is one of the keywords (``STOP``, ``Parar!``, ``sair.``...)."""
-    return _fold(text) in OPT_OUT_KEYWORDS
 
 
 async def suppress_contact(session: AsyncSession, contact: db.Contact, *, actor: str, text: str,

@@ -52,7 +52,19 @@ class Desk:
             return conversation.public_id
 
     async def say(self, conversation: str, command: cmd.Command) -> Outcome:
-        return await self.container.negotiation.execute(conversation, command)
+        """Run the command and store its replies as the chat would (the bot's messages)."""
+        outcome = await self.container.negotiation.execute(conversation, command)
+        async with self.container.sessions() as session:
+            conversations = ConversationRepository(session)
+            row = await conversations.by_public_id(conversation)
+            assert row is not None
+            for reply in outcome.replies:
+                await conversations.add_message(
+                    row, direction="out", author="bot", text=reply.template, channel="web",
+                    status="sent", template=reply.template,
+                    buttons=[{"title": b.title_template, "payload": b.payload} for b in reply.buttons])
+            await session.commit()
+        return outcome
 
     async def agree(self, conversation: str, installments: int = 3) -> Outcome:
         await self.say(conversation, cmd.OfferInstallments(text=f"{installments}x"))

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from bot.api.agent_console import live_events
+from bot.negotiation.offers import Offer
 from bot.storage import models as db
 from bot.storage.models import AuditEvent, Conversation
 from bot.storage.payment_models import Promise
@@ -122,7 +123,11 @@ async def test_hand_back_resumes_rasa_and_the_bot_picks_up(site: Site) -> None:
     async with site.debtor_client() as debtor:
         messages = (await debtor.get("/channels/web/messages", params={"sender": ADDRESS})).json()["messages"]
     assert messages[-1]["author"] == "bot" and "proposta enviada" in messages[-1]["text"]
-    assert {b["payload"] for b in messages[-1]["buttons"]} == {"/affirm", "/deny"}
+    # The buttons answer the agent's offer (the one still current), by its reference.
+    offer = conversation.negotiation["current_offer"]
+    reference = Offer.model_validate(offer).reference
+    assert {b["payload"] for b in messages[-1]["buttons"]} == {
+        f'/affirm{{"offer_id":"{reference}"}}', f'/deny{{"offer_id":"{reference}"}}'}
     # The bot answers again.
     async with site.debtor_client() as debtor:
         replies = (await debtor.post("/channels/web/messages",
