@@ -10,7 +10,7 @@ from tests.e2e.conftest import Stack
 from tests.e2e.test_conversations import texts
 
 # The first test also starts the real Rasa server (its model loads in about a minute).
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
 
 
 def accept_button(reply: dict[str, Any]) -> str:

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 
 from bot.app import create_app
@@ -24,6 +23,7 @@ from bot.storage.payment_models import Promise
 from tests.api.test_api import PORTFOLIO
 from tests.conftest import ADMIN_TOKEN, NOW, make_settings
 from tests.services.rasa_stand_in import Nlu, RuleDialogue
+from tests.support.lifespan import lifespan
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SENDER = "rita@acme.com.br"
@@ -66,7 +66,7 @@ def refuse_payload(reply: dict[str, Any]) -> str:
 async def open_chat(tmp_path: Path) -> AsyncIterator[Chat]:
     dialogue = RuleDialogue()
     app = create_app(make_settings(tmp_path), clock=FixedClock(NOW), dialogue=dialogue)
-    async with LifespanManager(app) as manager:
+    async with lifespan(app) as manager:
         container: Container = app.state.container
         dialogue.executor = container.action_executor
         transport = httpx.ASGITransport(app=manager.app)

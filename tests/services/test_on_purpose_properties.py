@@ -192,6 +192,7 @@ RUN = {"examples": 0, "messages": 0, "agreements": 0, "promises": 0, "opt_outs":
 SERIAL = itertools.count()
 
 
+@pytest.mark.timeout(360)  # 400 examples take about 70 s on a quiet machine; a loaded one is slower
 @settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data(), setup=st.sampled_from(["none", "discount", "installments", "both"]))
