@@ -254,14 +254,25 @@ class ConversationRepository:
         self.session = session
 
     async def get_or_create(self, contact: Contact) -> Conversation:
-        """The contact's conversation, created (state ``bot``) on first use."""
-        conversation = await self.session.scalar(
-            select(Conversation).where(Conversation.contact_id == contact.id)
-        )
-        if conversation is None:
-            conversation = Conversation(contact=contact, channel=contact.channel, address=contact.address)
-            self.session.add(conversation)
-            await self.session.flush()
+        """The contact's conversation, created (state ``bot``) on first use.
+
+        Race-free: when first messages arrive together, the unique key on ``contact_id``
+        lets one insert win; the others (their insert in a savepoint) read the winner's.
+        """
+        conversation = await self.for_contact(contact.id)
+        if conversation is not None:
+            return conversation
+        try:
+            async with self.session.begin_nested():
+                conversation = Conversation(contact=contact, channel=contact.channel,
+                                            address=contact.address)
+                self.session.add(conversation)
+        except IntegrityError:
+            conversation = await self.session.scalar(
+                select(Conversation).where(Conversation.contact_id == contact.id)
+                .execution_options(populate_existing=True))
+            if conversation is None:
+                raise
         return conversation
 
     async def for_contact(self, contact_id: int) -> Conversation | None:
