@@ -8,11 +8,13 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -20,18 +22,36 @@ from validate_docbr import CNPJ
 
 from bot.policies.models import validate_timezone
 
-_MONEY_RE = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# A positive amount of at most 9,999,999,999.99 with up to two decimals and no leading zeros,
+# as the API states it in /openapi.json (the same expression checks it).
+MONEY_PATTERN = r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
+_MONEY_RE = re.compile(MONEY_PATTERN)
+_MONEY_SCHEMA = {"type": "string", "pattern": MONEY_PATTERN, "maxLength": 13,
+                 "description": 'a decimal string greater than zero and at most "9999999999.99", '
+                                "with up to two decimals (numbers are refused)",
+                 "examples": ["1500.00"]}
 
 
 def _money(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError('must be a decimal string such as "1500.00" (numbers are refused)')
     if not _MONEY_RE.match(value.strip()):
-        raise ValueError(f"{value!r} is not an amount with at most two decimals, like \"1500.00\"")
+        raise ValueError('must be an amount greater than zero and at most "9999999999.99", '
+                         'with at most two decimals, like "1500.00"')
     return Decimal(value.strip())
 
 
-MoneyIn = Annotated[Decimal, BeforeValidator(_money)]
+def _timezone(value: str) -> str:
+    try:
+        return validate_timezone(value)
+    except ValueError:
+        raise ValueError("unknown time zone: give an IANA name such as America/Sao_Paulo") from None
+
+
+MoneyIn = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_MONEY_SCHEMA)]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
+Timezone = Annotated[str, Field(min_length=1, max_length=64, examples=["America/Sao_Paulo"],
+                                description="an IANA time zone name"), AfterValidator(_timezone)]
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
 PercentOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
 Channel = Literal["web", "telegram", "whatsapp", "sms"]
@@ -42,51 +62,42 @@ class _In(BaseModel):
 
 
 class ContactIn(_In):
-    name: str = ""
+    name: Annotated[str, Field(max_length=200)] = ""
     channel: Channel
     address: Annotated[str, Field(min_length=1, max_length=200)]
     locale: Literal["pt-BR", "en"] | None = None
-    timezone: str | None = None
-
-    _tz = field_validator("timezone")(lambda v: v if v is None else validate_timezone(v))
+    timezone: Timezone | None = None
 
 
 class DebtIn(_In):
-    external_id: Annotated[str, Field(min_length=1, max_length=100)]
+    external_id: Id
     amount: MoneyIn
     currency: Literal["BRL"] = "BRL"
     due_date: date
-    description: str = ""
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("must be greater than zero")
-        return value
+    description: Annotated[str, Field(max_length=500)] = ""
 
 
 class DebtorIn(_In):
-    external_id: Annotated[str, Field(min_length=1, max_length=100)]
+    external_id: Id
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    tax_id: str
-    timezone: str = "America/Sao_Paulo"
+    tax_id: Annotated[str, Field(pattern=r"^[0-9]{2}\.?[0-9]{3}\.?[0-9]{3}/?[0-9]{4}-?[0-9]{2}$",
+                                 examples=["52.601.815/9083-69"],
+                                 description="a CNPJ whose check digits are right")]
+    timezone: Timezone = "America/Sao_Paulo"
     locale: Literal["pt-BR", "en"] = "pt-BR"
-    contacts: list[ContactIn] = Field(default_factory=list)
-    debts: list[DebtIn] = Field(default_factory=list)
+    contacts: Annotated[list[ContactIn], Field(max_length=50)] = Field(default_factory=list)
+    debts: Annotated[list[DebtIn], Field(max_length=1_000)] = Field(default_factory=list)
 
     @field_validator("tax_id")
     @classmethod
     def _cnpj(cls, value: str) -> str:
         if not CNPJ().validate(value):
-            raise ValueError(f"{value!r} is not a valid CNPJ")
+            raise ValueError("not a valid CNPJ")
         return value
-
-    _tz = field_validator("timezone")(lambda v: validate_timezone(v))
 
 
 class PortfolioIn(_In):
-    creditor: Annotated[str, Field(min_length=1)]
+    creditor: Id
     debtors: list[DebtorIn]
 
 
@@ -104,15 +115,21 @@ class ImportReport(BaseModel):
     rejected: list[RejectedRow] = Field(default_factory=list)
 
 
+PAID_AT_YEARS = (2000, 2100)
+
+
 class PaymentIn(_In):
     """A payment received. Matched to a debt by ``debt_external_id`` or, for a charge the bot
     issued (PIX copia e cola, boleto, link), by its ``txid`` (docs/payments.md)."""
 
-    debt_external_id: Annotated[str, Field(min_length=1)] | None = None
+    debt_external_id: Id | None = None
     amount: MoneyIn
-    paid_at: datetime
-    creditor: str | None = None
-    reference: str | None = None
+    paid_at: Annotated[datetime, Field(description="with a time zone offset, years 2000 to 2100",
+                                       examples=["2026-11-26T10:00:00-03:00"])]
+    creditor: Id | None = None
+    reference: Annotated[str, Field(min_length=1, max_length=128,
+                                    description="the bank's id; unique per creditor: a repeat "
+                                                "answers with the first payment")] | None = None
     txid: Annotated[str, Field(min_length=1, max_length=35)] | None = None
 
     @model_validator(mode="after")
@@ -126,13 +143,8 @@ class PaymentIn(_In):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("must include a time zone offset, e.g. 2026-11-26T10:00:00-03:00")
-        return value
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("must be greater than zero")
+        if not PAID_AT_YEARS[0] <= value.year <= PAID_AT_YEARS[1]:
+            raise ValueError(f"must be between the years {PAID_AT_YEARS[0]} and {PAID_AT_YEARS[1]}")
         return value
 
 
@@ -219,7 +231,7 @@ class ReplyOut(BaseModel):
 class WebMessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     sender: Annotated[str, Field(min_length=1, max_length=200)]
-    text: Annotated[str, Field(max_length=20_000)] = ""
+    text: Annotated[str, Field(max_length=4096)] = ""
 
 
 class WebMessageOut(BaseModel):
