@@ -55,6 +55,15 @@ class ContactConflict(StorageError):
         self.debtor_id = debtor_id
 
 
+class DebtConflict(StorageError):
+    """The creditor's debt (by external id) already belongs to another debtor."""
+
+    def __init__(self, external_id: str, debtor_id: int) -> None:
+        super().__init__(f"debt {external_id!r} already belongs to debtor #{debtor_id}")
+        self.external_id = external_id
+        self.debtor_id = debtor_id
+
+
 class PaymentTooLarge(StorageError, ValueError):
     """A payment above :data:`MAX_PAYMENT`, or one the debt's paid total cannot hold."""
 
@@ -156,14 +165,19 @@ class PortfolioRepository:
         due_date: date,
         description: str = "",
     ) -> Debt:
-        """Insert or update a debt by external id; ``paid_amount`` and ``status`` are kept."""
+        """Insert or update a debt by external id; ``paid_amount`` and ``status`` are kept.
+
+        Raises :class:`DebtConflict` when the creditor's debt belongs to another debtor (a
+        debt never changes debtor).
+        """
         debt = await self.session.scalar(
             select(Debt).where(Debt.creditor_id == debtor.creditor_id, Debt.external_id == external_id)
         )
         if debt is None:
-            debt = Debt(creditor_id=debtor.creditor_id, external_id=external_id)
+            debt = Debt(creditor_id=debtor.creditor_id, external_id=external_id, debtor_id=debtor.id)
             self.session.add(debt)
-        debt.debtor_id = debtor.id
+        elif debt.debtor_id != debtor.id:
+            raise DebtConflict(external_id, debt.debtor_id)
         debt.amount, debt.currency = to_money(amount), currency
         debt.due_date, debt.description = due_date, description
         await self.session.flush()
