@@ -57,6 +57,22 @@ PercentOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_typ
 Channel = Literal["web", "telegram", "whatsapp", "sms"]
 
 
+# Valid requests, shown as the examples of /openapi.json (a test sends each of them).
+PORTFOLIO_EXAMPLE = {
+    "creditor": "demo",
+    "debtors": [{
+        "external_id": "acme", "name": "Acme Comércio Ltda", "tax_id": "52.601.815/9083-69",
+        "timezone": "America/Sao_Paulo", "locale": "pt-BR",
+        "contacts": [{"name": "Rita Alves", "channel": "web", "address": "rita@acme.com.br"}],
+        "debts": [{"external_id": "NF-9", "amount": "1000.00", "currency": "BRL",
+                   "due_date": "2026-10-01", "description": "NF 9"}],
+    }],
+}
+PAYMENT_EXAMPLE = {"debt_external_id": "NF-9", "amount": "250.00", "creditor": "demo",
+                   "paid_at": "2026-11-26T10:00:00-03:00", "reference": "TED-0001"}
+WEB_MESSAGE_EXAMPLE = {"sender": "rita@acme.com.br", "text": "Quero negociar"}
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -97,6 +113,7 @@ class DebtorIn(_In):
 
 
 class PortfolioIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [PORTFOLIO_EXAMPLE]})
     creditor: Id
     debtors: list[DebtorIn]
 
@@ -121,6 +138,8 @@ PAID_AT_YEARS = (2000, 2100)
 class PaymentIn(_In):
     """A payment received. Matched to a debt by ``debt_external_id`` or, for a charge the bot
     issued (PIX copia e cola, boleto, link), by its ``txid`` (docs/payments.md)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PAYMENT_EXAMPLE]})
 
     debt_external_id: Id | None = None
     amount: MoneyIn
@@ -229,7 +248,7 @@ class ReplyOut(BaseModel):
 
 
 class WebMessageIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [WEB_MESSAGE_EXAMPLE]})
     sender: Annotated[str, Field(min_length=1, max_length=200)]
     text: Annotated[str, Field(max_length=4096)] = ""
 
