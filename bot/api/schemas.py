@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     PlainSerializer,
     WithJsonSchema,
     field_validator,
@@ -58,7 +59,7 @@ Channel = Literal["web", "telegram", "whatsapp", "sms"]
 
 
 # Valid requests, shown as the examples of /openapi.json (a test sends each of them).
-PORTFOLIO_EXAMPLE = {
+PORTFOLIO_EXAMPLE: dict[str, JsonValue] = {
     "creditor": "demo",
     "debtors": [{
         "external_id": "acme", "name": "Acme Comércio Ltda", "tax_id": "52.601.815/9083-69",
@@ -68,9 +69,9 @@ PORTFOLIO_EXAMPLE = {
                    "due_date": "2026-10-01", "description": "NF 9"}],
     }],
 }
-PAYMENT_EXAMPLE = {"debt_external_id": "NF-9", "amount": "250.00", "creditor": "demo",
+PAYMENT_EXAMPLE: dict[str, JsonValue] = {"debt_external_id": "NF-9", "amount": "250.00", "creditor": "demo",
                    "paid_at": "2026-11-26T10:00:00-03:00", "reference": "TED-0001"}
-WEB_MESSAGE_EXAMPLE = {"sender": "rita@acme.com.br", "text": "Quero negociar"}
+WEB_MESSAGE_EXAMPLE: dict[str, JsonValue] = {"sender": "rita@acme.com.br", "text": "Quero negociar"}
 
 
 class _In(BaseModel):
