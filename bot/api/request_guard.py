@@ -5,7 +5,8 @@ never echoes the input.
   webhooks much lower than the admin API's portfolio uploads) and, for JSON bodies, refuses
   what ``json.loads`` would let through but no JSON encoder can send back: ``NaN``,
   ``Infinity``, numbers that overflow to infinity (``1e309``), lone UTF-16 surrogates
-  (``"\\ud800"``), bytes that are not UTF-8, and nesting deep enough to exhaust the parser.
+  (``"\\ud800"``), bytes that are not UTF-8, and nesting deep enough to exhaust the parser;
+  a NUL in the URL (path or query) is refused too.
   Those answered 500 (the validation-error handler could not encode the input).
 - :func:`validation_failed` replaces FastAPI's handler for invalid requests: each error is
   ``{"loc", "msg", "type"}`` with no ``input`` or ``ctx``, every string made printable and
@@ -82,7 +83,14 @@ class RequestGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # No database keeps a NUL in text (PostgreSQL refuses it): never let one reach a query.
+            await _refuse(send, BodyRefused(422, "string_nul", "the URL holds a NUL character"))
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         limit = limit_for(scope["path"])

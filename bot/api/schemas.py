@@ -50,7 +50,11 @@ def _timezone(value: str) -> str:
 
 
 MoneyIn = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_MONEY_SCHEMA)]
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
+# One line of text: no control characters (PostgreSQL refuses NUL; none belongs in an id).
+LINE = r"^[^\x00-\x1f\x7f]*$"
+# Text that may span lines: tabs and newlines, no other control character.
+TEXT = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=LINE)]
 Timezone = Annotated[str, Field(min_length=1, max_length=64, examples=["America/Sao_Paulo"],
                                 description="an IANA time zone name"), AfterValidator(_timezone)]
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
@@ -79,9 +83,9 @@ class _In(BaseModel):
 
 
 class ContactIn(_In):
-    name: Annotated[str, Field(max_length=200)] = ""
+    name: Annotated[str, Field(max_length=200, pattern=LINE)] = ""
     channel: Channel
-    address: Annotated[str, Field(min_length=1, max_length=200)]
+    address: Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]
     locale: Literal["pt-BR", "en"] | None = None
     timezone: Timezone | None = None
 
@@ -91,12 +95,12 @@ class DebtIn(_In):
     amount: MoneyIn
     currency: Literal["BRL"] = "BRL"
     due_date: date
-    description: Annotated[str, Field(max_length=500)] = ""
+    description: Annotated[str, Field(max_length=500, pattern=TEXT)] = ""
 
 
 class DebtorIn(_In):
     external_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]
     tax_id: Annotated[str, Field(pattern=r"^[0-9]{2}\.?[0-9]{3}\.?[0-9]{3}/?[0-9]{4}-?[0-9]{2}$",
                                  examples=["52.601.815/9083-69"],
                                  description="a CNPJ whose check digits are right")]
@@ -147,10 +151,10 @@ class PaymentIn(_In):
     paid_at: Annotated[datetime, Field(description="with a time zone offset, years 2000 to 2100",
                                        examples=["2026-11-26T10:00:00-03:00"])]
     creditor: Id | None = None
-    reference: Annotated[str, Field(min_length=1, max_length=128,
+    reference: Annotated[str, Field(min_length=1, max_length=128, pattern=LINE,
                                     description="the bank's id; unique per creditor: a repeat "
                                                 "answers with the first payment")] | None = None
-    txid: Annotated[str, Field(min_length=1, max_length=35)] | None = None
+    txid: Annotated[str, Field(min_length=1, max_length=35, pattern=LINE)] | None = None
 
     @model_validator(mode="after")
     def _matched(self) -> PaymentIn:
@@ -250,7 +254,7 @@ class ReplyOut(BaseModel):
 
 class WebMessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [WEB_MESSAGE_EXAMPLE]})
-    sender: Annotated[str, Field(min_length=1, max_length=200)]
+    sender: Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]
     text: Annotated[str, Field(max_length=4096)] = ""
 
 

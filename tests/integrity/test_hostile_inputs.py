@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import ADMIN_TOKEN
 from tests.integrity.conftest import PORTFOLIO
 
 PAYMENT = '{"debt_external_id": "NF-9", "amount": %s, "paid_at": "2026-11-26T10:00:00-03:00"}'
@@ -88,3 +89,20 @@ async def test_huge_bodies_are_refused_before_parsing(client: httpx.AsyncClient,
     response = await client.post("/channels/web/messages", content=raw,
                                  headers={**admin, "Content-Type": "application/json"})
     assert response.status_code == 413
+
+
+async def test_nul_characters_never_reach_the_database(backend_client: httpx.AsyncClient) -> None:
+    """PostgreSQL refuses NUL in text: a NUL in an id, a name or the URL is a 422, not a 500
+    (found by the Schemathesis run on PostgreSQL). Chat text keeps dropping it instead."""
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    sender = await backend_client.post("/channels/web/messages", headers=admin,
+                                       json={"sender": "rita\x00@acme.com.br", "text": "oi"})
+    assert sender.status_code == 422
+    for path in ("/api/v1/debtors/acme%00", "/api/v1/debtors/acme?creditor=demo%00"):
+        assert (await backend_client.get(path, headers=admin)).status_code == 422
+    body = {"creditor": "demo", "debtors": [{**PORTFOLIO["debtors"][0], "name": "Acme\x00"}]}
+    assert (await backend_client.post("/api/v1/portfolio", json=body, headers=admin)).status_code == 422
+    payment = await backend_client.post("/api/v1/payments", headers=admin, json={
+        "debt_external_id": "NF-9", "amount": "1.00", "paid_at": "2026-11-26T10:00:00-03:00",
+        "reference": "TED\x00"})
+    assert payment.status_code == 422
