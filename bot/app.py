@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.api import (
@@ -25,6 +26,7 @@ from bot.api import (
     telegram_links,
     template_admin,
 )
+from bot.api.request_guard import RequestGuard, validation_failed
 from bot.api.staff_deps import staff_error_pages
 from bot.bootstrap import build_container
 from bot.clock import Clock
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     for staff_module in (channels_web_poll, staff_auth, agent_console, template_admin):
         app.include_router(staff_module.router)
     app.add_exception_handler(StarletteHTTPException, staff_error_pages)
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_middleware(RequestGuard)  # body size limits, strict JSON (before any route)
     for channel_module in (channels_telegram, channels_twilio, telegram_links, portal_links):
         app.include_router(channel_module.router)
     app.include_router(results.router)  # results dashboard, audit view (admins)

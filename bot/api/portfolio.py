@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, status
 from bot.api import schemas
 from bot.api.deps import AdminDep, ContainerDep
 from bot.services.portfolio import UnknownCreditor, UnknownDebt
-from bot.storage.repositories import AmbiguousDebtor
+from bot.storage.repositories import AmbiguousDebtor, PaymentTooLarge
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])
 
@@ -41,3 +41,6 @@ async def record_payment(body: schemas.PaymentIn, container: ContainerDep) -> sc
         return await container.portfolio.record_payment(body)
     except UnknownDebt as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except PaymentTooLarge as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            [{"loc": ["body", "amount"], "msg": str(exc)}]) from exc

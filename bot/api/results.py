@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.api import schemas
@@ -304,10 +305,17 @@ async def payment_webhook(provider: str, request: Request, container: ContainerD
     except InvalidWebhook as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
     results = []
+    bodies = []
     for notice in notices:
-        body = schemas.PaymentIn.model_validate({
-            "txid": notice.txid, "amount": f"{notice.amount:.2f}", "paid_at": notice.paid_at,
-            "reference": notice.provider_ref or notice.txid})
+        try:
+            bodies.append(schemas.PaymentIn.model_validate({
+                "txid": notice.txid, "amount": f"{notice.amount:.2f}", "paid_at": notice.paid_at,
+                "reference": notice.provider_ref or notice.txid}))
+        except ValidationError as exc:  # an amount or date out of bounds: nothing is settled
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
+                {"loc": ["body", "payments", *error["loc"]], "msg": error["msg"], "type": error["type"]}
+                for error in exc.errors()]) from exc
+    for body in bodies:
         try:
             results.append(await container.portfolio.record_payment(body))
         except UnknownDebt:

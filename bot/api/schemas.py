@@ -8,11 +8,14 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     PlainSerializer,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -20,21 +23,59 @@ from validate_docbr import CNPJ
 
 from bot.policies.models import validate_timezone
 
-_MONEY_RE = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# A positive amount of at most 9,999,999,999.99 with up to two decimals and no leading zeros,
+# as the API states it in /openapi.json (the same expression checks it).
+MONEY_PATTERN = r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
+_MONEY_RE = re.compile(MONEY_PATTERN)
+_MONEY_SCHEMA = {"type": "string", "pattern": MONEY_PATTERN, "maxLength": 13,
+                 "description": 'a decimal string greater than zero and at most "9999999999.99", '
+                                "with up to two decimals (numbers are refused)",
+                 "examples": ["1500.00"]}
 
 
 def _money(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError('must be a decimal string such as "1500.00" (numbers are refused)')
     if not _MONEY_RE.match(value.strip()):
-        raise ValueError(f"{value!r} is not an amount with at most two decimals, like \"1500.00\"")
+        raise ValueError('must be an amount greater than zero and at most "9999999999.99", '
+                         'with at most two decimals, like "1500.00"')
     return Decimal(value.strip())
 
 
-MoneyIn = Annotated[Decimal, BeforeValidator(_money)]
+def _timezone(value: str) -> str:
+    try:
+        return validate_timezone(value)
+    except ValueError:
+        raise ValueError("unknown time zone: give an IANA name such as America/Sao_Paulo") from None
+
+
+MoneyIn = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_MONEY_SCHEMA)]
+# One line of text: no control characters (PostgreSQL refuses NUL; none belongs in an id).
+LINE = r"^[^\x00-\x1f\x7f]*$"
+# Text that may span lines: tabs and newlines, no other control character.
+TEXT = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=LINE)]
+Timezone = Annotated[str, Field(min_length=1, max_length=64, examples=["America/Sao_Paulo"],
+                                description="an IANA time zone name"), AfterValidator(_timezone)]
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
 PercentOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
 Channel = Literal["web", "telegram", "whatsapp", "sms"]
+
+
+# Valid requests, shown as the examples of /openapi.json (a test sends each of them).
+PORTFOLIO_EXAMPLE: dict[str, JsonValue] = {
+    "creditor": "demo",
+    "debtors": [{
+        "external_id": "acme", "name": "Acme Comércio Ltda", "tax_id": "52.601.815/9083-69",
+        "timezone": "America/Sao_Paulo", "locale": "pt-BR",
+        "contacts": [{"name": "Rita Alves", "channel": "web", "address": "rita@acme.com.br"}],
+        "debts": [{"external_id": "NF-9", "amount": "1000.00", "currency": "BRL",
+                   "due_date": "2026-10-01", "description": "NF 9"}],
+    }],
+}
+PAYMENT_EXAMPLE: dict[str, JsonValue] = {"debt_external_id": "NF-9", "amount": "250.00", "creditor": "demo",
+                   "paid_at": "2026-11-26T10:00:00-03:00", "reference": "TED-0001"}
+WEB_MESSAGE_EXAMPLE: dict[str, JsonValue] = {"sender": "rita@acme.com.br", "text": "Quero negociar"}
 
 
 class _In(BaseModel):
@@ -42,51 +83,43 @@ class _In(BaseModel):
 
 
 class ContactIn(_In):
-    name: str = ""
+    name: Annotated[str, Field(max_length=200, pattern=LINE)] = ""
     channel: Channel
-    address: Annotated[str, Field(min_length=1, max_length=200)]
+    address: Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]
     locale: Literal["pt-BR", "en"] | None = None
-    timezone: str | None = None
-
-    _tz = field_validator("timezone")(lambda v: v if v is None else validate_timezone(v))
+    timezone: Timezone | None = None
 
 
 class DebtIn(_In):
-    external_id: Annotated[str, Field(min_length=1, max_length=100)]
+    external_id: Id
     amount: MoneyIn
     currency: Literal["BRL"] = "BRL"
     due_date: date
-    description: str = ""
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("must be greater than zero")
-        return value
+    description: Annotated[str, Field(max_length=500, pattern=TEXT)] = ""
 
 
 class DebtorIn(_In):
-    external_id: Annotated[str, Field(min_length=1, max_length=100)]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    tax_id: str
-    timezone: str = "America/Sao_Paulo"
+    external_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]
+    tax_id: Annotated[str, Field(pattern=r"^[0-9]{2}\.?[0-9]{3}\.?[0-9]{3}/?[0-9]{4}-?[0-9]{2}$",
+                                 examples=["52.601.815/9083-69"],
+                                 description="a CNPJ whose check digits are right")]
+    timezone: Timezone = "America/Sao_Paulo"
     locale: Literal["pt-BR", "en"] = "pt-BR"
-    contacts: list[ContactIn] = Field(default_factory=list)
-    debts: list[DebtIn] = Field(default_factory=list)
+    contacts: Annotated[list[ContactIn], Field(max_length=50)] = Field(default_factory=list)
+    debts: Annotated[list[DebtIn], Field(max_length=1_000)] = Field(default_factory=list)
 
     @field_validator("tax_id")
     @classmethod
     def _cnpj(cls, value: str) -> str:
         if not CNPJ().validate(value):
-            raise ValueError(f"{value!r} is not a valid CNPJ")
+            raise ValueError("not a valid CNPJ")
         return value
-
-    _tz = field_validator("timezone")(lambda v: validate_timezone(v))
 
 
 class PortfolioIn(_In):
-    creditor: Annotated[str, Field(min_length=1)]
+    model_config = ConfigDict(json_schema_extra={"examples": [PORTFOLIO_EXAMPLE]})
+    creditor: Id
     debtors: list[DebtorIn]
 
 
@@ -104,16 +137,24 @@ class ImportReport(BaseModel):
     rejected: list[RejectedRow] = Field(default_factory=list)
 
 
+PAID_AT_YEARS = (2000, 2100)
+
+
 class PaymentIn(_In):
     """A payment received. Matched to a debt by ``debt_external_id`` or, for a charge the bot
     issued (PIX copia e cola, boleto, link), by its ``txid`` (docs/payments.md)."""
 
-    debt_external_id: Annotated[str, Field(min_length=1)] | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [PAYMENT_EXAMPLE]})
+
+    debt_external_id: Id | None = None
     amount: MoneyIn
-    paid_at: datetime
-    creditor: str | None = None
-    reference: str | None = None
-    txid: Annotated[str, Field(min_length=1, max_length=35)] | None = None
+    paid_at: Annotated[datetime, Field(description="with a time zone offset, years 2000 to 2100",
+                                       examples=["2026-11-26T10:00:00-03:00"])]
+    creditor: Id | None = None
+    reference: Annotated[str, Field(min_length=1, max_length=128, pattern=LINE,
+                                    description="the bank's id; unique per creditor: a repeat "
+                                                "answers with the first payment")] | None = None
+    txid: Annotated[str, Field(min_length=1, max_length=35, pattern=LINE)] | None = None
 
     @model_validator(mode="after")
     def _matched(self) -> PaymentIn:
@@ -126,13 +167,8 @@ class PaymentIn(_In):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("must include a time zone offset, e.g. 2026-11-26T10:00:00-03:00")
-        return value
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
-        if value <= 0:
-            raise ValueError("must be greater than zero")
+        if not PAID_AT_YEARS[0] <= value.year <= PAID_AT_YEARS[1]:
+            raise ValueError(f"must be between the years {PAID_AT_YEARS[0]} and {PAID_AT_YEARS[1]}")
         return value
 
 
@@ -221,10 +257,11 @@ class WebMessageIn(BaseModel):
     mode for the demo creditor's contacts); see docs/channels.md."""
 
     model_config = ConfigDict(extra="ignore", json_schema_extra={
-        "oneOf": [{"required": ["token"]}, {"required": ["sender"]}]})
-    sender: Annotated[str | None, Field(min_length=1, max_length=200)] = None
-    token: Annotated[str | None, Field(min_length=1, max_length=1000)] = None
-    text: Annotated[str, Field(max_length=20_000)] = ""
+        "oneOf": [{"required": ["token"]}, {"required": ["sender"]}],
+        "examples": [WEB_MESSAGE_EXAMPLE]})
+    sender: Annotated[str | None, Field(min_length=1, max_length=200, pattern=LINE)] = None
+    token: Annotated[str | None, Field(min_length=1, max_length=1000, pattern=LINE)] = None
+    text: Annotated[str, Field(max_length=4096)] = ""
 
     @model_validator(mode="after")
     def _one_identity(self) -> WebMessageIn:

@@ -137,6 +137,6 @@ class FakePaymentProvider:
                                      provider_ref=i.get("id")) for i in items]
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise InvalidWebhook(f"malformed body: {exc}") from exc
-        if any(n.paid_at.tzinfo is None or n.amount <= 0 for n in notices):
+        if any(n.paid_at.tzinfo is None or not n.amount.is_finite() or n.amount <= 0 for n in notices):
             raise InvalidWebhook("paid_at needs a time zone offset and amounts must be positive")
         return notices

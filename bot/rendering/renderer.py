@@ -19,11 +19,18 @@ Filters format for the locale of the render call:
 
 A float given to a filter (a literal in a template) raises ``TemplateValueError``, which
 is both a ``TemplateRenderError`` and a ``TypeError``.
+
+Limits: a render's text is at most ``MAX_OUTPUT_CHARS`` (longer output is cut there, with
+"…", and rendering stops: a long description or a looping template cannot become a
+megabyte reply); ``*`` in a template cannot build a string or list longer than that, nor
+``**`` raise to more than ``MAX_EXPONENT``; a render that runs past ``MAX_RENDER_SECONDS``
+stops with ``TemplateRenderError``.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -43,6 +50,7 @@ from jinja2 import (
     TemplateSyntaxError,
     pass_context,
 )
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -67,6 +75,11 @@ _DATE_FORMATS = {
 _DEFAULT_CURRENCY = "BRL"
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 _PLAIN_SCALARS = (str, int, bool, Decimal, date, datetime, type(None))
+
+MAX_OUTPUT_CHARS = 8_000
+MAX_RENDER_SECONDS = 2.0
+MAX_EXPONENT = 100
+_ELLIPSIS = "…"
 
 # Locale of the render call in progress, read by the filters.
 _render_locale: ContextVar[str] = ContextVar("acordo_render_locale", default="pt-BR")
@@ -201,9 +214,26 @@ def weekday_filter(context: Context, value: object) -> str:
     return format_date(day, "EEEE", locale=_babel_locale(_render_locale.get()))
 
 
+class _BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` kept from building huge values in one step."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent over {MAX_EXPONENT}")
+            return left ** right
+        for sized, times in ((left, right), (right, left)):
+            if (isinstance(sized, str | list | tuple) and isinstance(times, int)
+                    and len(sized) * times > MAX_OUTPUT_CHARS):
+                raise SecurityError(f"a value over {MAX_OUTPUT_CHARS} long")
+        return left * right
+
+
 def build_environment(loader: BaseLoader | None = None) -> ImmutableSandboxedEnvironment:
     """The sandboxed environment every template is parsed and rendered in."""
-    environment = ImmutableSandboxedEnvironment(
+    environment = _BoundedEnvironment(
         loader=loader,
         undefined=StrictUndefined,
         autoescape=False,
@@ -228,6 +258,24 @@ def compile_check(source: str, name: str = "<source>") -> None:
         raise TemplateSourceError(name, error.message or str(error), error.lineno) from error
     except TemplateError as error:
         raise TemplateSourceError(name, str(error), None) from error
+
+
+def _bounded(name: str, chunks: Any) -> str:
+    """Join the rendered chunks, stopping at ``MAX_OUTPUT_CHARS`` or ``MAX_RENDER_SECONDS``."""
+    deadline = time.monotonic() + MAX_RENDER_SECONDS
+    parts: list[str] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > MAX_OUTPUT_CHARS * 2:
+            break
+        if time.monotonic() > deadline:
+            raise TemplateRenderError(name, f"rendering took over {MAX_RENDER_SECONDS:g} s")
+    text = "".join(parts).strip()
+    if len(text) > MAX_OUTPUT_CHARS:
+        text = text[:MAX_OUTPUT_CHARS - 1].rstrip() + _ELLIPSIS
+    return text
 
 
 class TemplateRenderer:
@@ -297,7 +345,7 @@ class TemplateRenderer:
         template = self._load(name, resolved, requested=locale, channel=channel)
         token = _render_locale.set(resolved)
         try:
-            return str(template.render(dict(variables))).strip()
+            return _bounded(name, template.generate(dict(variables)))
         except TemplateValueError as error:
             raise TemplateValueError(name, error.detail) from error
         except TemplateError as error:

@@ -155,8 +155,14 @@ class PaymentDesk:
             .options(selectinload(db.Agreement.installments), selectinload(db.Agreement.debts))
             .where(db.agreement_debts.c.debt_id == debt.id,
                    db.Agreement.status == db.AgreementStatus.ACTIVE.value)
-            .order_by(db.Agreement.id.desc()).limit(1))
+            .order_by(db.Agreement.id.desc()).limit(1)
+            # PostgreSQL: payments to two debts of one agreement settle one after the other
+            # (SQLite writes one at a time); the installments are read afresh under the lock.
+            .with_for_update(of=db.Agreement))
         if agreement is not None:
+            await session.scalars(select(db.Installment)
+                                  .where(db.Installment.agreement_id == agreement.id)
+                                  .execution_options(populate_existing=True))
             await self._apply_to_agreement(session, agreement, payment, now, result)
         result.promises_kept = await self._keep_promises(session, debt.debtor_id, now)
         return result

@@ -152,14 +152,17 @@ class PortfolioService:
             payments = PaymentRepository(session)
             written_off = debt.status == db.DebtStatus.WRITTEN_OFF
             reference = payment.reference or payment.txid
-            duplicate = reference is not None and any(
-                p.reference == reference for p in await payments.for_debt(debt.id))
-            stored = await payments.record(debt, payment.amount, payment.paid_at, reference)
-            if duplicate:
+            stored, repeat = await payments.record_once(debt, payment.amount, payment.paid_at,
+                                                        reference)
+            if repeat:  # the creditor has this reference: answer with the first payment
+                first_debt = await session.get(db.Debt, stored.debt_id,
+                                               options=[selectinload(db.Debt.debtor)],
+                                               populate_existing=True)
+                assert first_debt is not None
                 return schemas.PaymentOut(
-                    debt_external_id=debt.external_id, amount=payment.amount,
-                    paid_at=payment.paid_at, debt_status=debt.status,
-                    debt_balance=self._balance(debt, self._today(debt)), duplicate=True)
+                    debt_external_id=first_debt.external_id, amount=stored.amount,
+                    paid_at=stored.paid_at, debt_status=first_debt.status,
+                    debt_balance=self._balance(first_debt, self._today(first_debt)), duplicate=True)
             recovered = {"written_off": True} if written_off else {}  # paid after the write-off
             await AuditLog(session).record(
                 AuditKind.PAYMENT_RECORDED, "admin", debtor_id=debt.debtor_id,

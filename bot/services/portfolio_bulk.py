@@ -3,14 +3,18 @@
 Same rules as :class:`~bot.storage.repositories.PortfolioRepository`'s one-by-one upserts
 (which stay for single changes): by external id, a contact's ``status`` and a debt's
 ``paid_amount``/``status`` are kept, and a debtor whose contact address belongs to another
-debtor is rejected whole. Per batch:
+debtor is rejected whole. A debt's external id is the creditor's and never changes debtor:
+a debtor listing a debt that belongs to another debtor (stored, or earlier in the batch), or
+the same debt twice, is rejected whole, with its row and the reason. Per batch:
 
-1. who already owns the batch's contact addresses (one query) — a debtor claiming another
-   debtor's address (or an address claimed earlier in the batch) is rejected;
+1. who already owns the batch's contact addresses and debts (one query each) — a debtor
+   claiming another debtor's address or debt (or one claimed earlier in the batch) is
+   rejected;
 2. ``INSERT … ON CONFLICT (creditor_id, external_id) DO UPDATE`` for the debtors, then one
    query for their ids;
-3. the same for contacts (``ON CONFLICT (channel, address)``, only when still the same
-   debtor's) and debts (``ON CONFLICT (creditor_id, external_id)``).
+3. the same for contacts (``ON CONFLICT (channel, address)``) and debts (``ON CONFLICT
+   (creditor_id, external_id)``), both only when still the same debtor's (an import racing
+   this one cannot move a row either).
 
 On PostgreSQL the rows are ``COPY``-ed into temporary staging tables and upserted with one
 ``INSERT … SELECT … ON CONFLICT`` each; on SQLite the driver's ``executemany`` runs the
@@ -63,9 +67,10 @@ ON CONFLICT (channel, address) DO UPDATE SET name = excluded.name, locale = excl
 WHERE contacts.debtor_id = excluded.debtor_id"""
 DEBTS_SQL = """
 INSERT INTO debts ({columns}) SELECT {columns} FROM {stage}
-ON CONFLICT (creditor_id, external_id) DO UPDATE SET debtor_id = excluded.debtor_id,
+ON CONFLICT (creditor_id, external_id) DO UPDATE SET
   amount = excluded.amount, currency = excluded.currency, due_date = excluded.due_date,
-  description = excluded.description, updated_at = excluded.updated_at"""
+  description = excluded.description, updated_at = excluded.updated_at
+WHERE debts.debtor_id = excluded.debtor_id"""
 
 
 @dataclass
@@ -153,13 +158,13 @@ class BulkPortfolioWriter:
                 statement.on_conflict_do_update(
                     index_elements=["creditor_id", "external_id"],
                     set_={
-                        "debtor_id": excluded.debtor_id,
                         "amount": excluded.amount,
                         "currency": excluded.currency,
                         "due_date": excluded.due_date,
                         "description": excluded.description,
                         "updated_at": excluded.updated_at,
                     },
+                    where=debts_t.c.debtor_id == excluded.debtor_id,
                 ),
                 debts_t,
                 list(debts.values()),
@@ -258,9 +263,16 @@ class BulkPortfolioWriter:
             )
             for channel, address, owner_id, creditor_id, external_id in rows:
                 owners[(channel, address)] = (owner_id, creditor_id, external_id)
+        debt_owners = await self._debt_owners({debt.external_id for _, d in items for debt in d.debts})
         claimed: dict[tuple[str, str], str] = {}
+        claimed_debts: dict[str, str] = {}
         accepted = []
         for line, debtor in items:
+            debt_conflict = self._debt_conflict(debtor, debt_owners, claimed_debts)
+            if debt_conflict:
+                result.rejected.append(
+                    schemas.RejectedRow(row=line, field="debts.external_id", reason=debt_conflict))
+                continue
             conflict = None
             for contact in debtor.contacts:
                 key = (contact.channel, contact.address)
@@ -281,8 +293,38 @@ class BulkPortfolioWriter:
                 continue
             for contact in debtor.contacts:
                 claimed[(contact.channel, contact.address)] = debtor.external_id
+            for debt in debtor.debts:
+                claimed_debts[debt.external_id] = debtor.external_id
             accepted.append((line, debtor))
         return accepted
+
+    @staticmethod
+    def _debt_conflict(debtor: schemas.DebtorIn, owners: dict[str, str],
+                       claimed: dict[str, str]) -> str | None:
+        """Why ``debtor`` may not list its debts (another's, or one twice), or ``None``."""
+        seen: set[str] = set()
+        for debt in debtor.debts:
+            if debt.external_id in seen:
+                return f"debt {debt.external_id!r} is listed twice"
+            seen.add(debt.external_id)
+            owner = owners.get(debt.external_id)
+            if owner is not None and owner != debtor.external_id:
+                return f"debt {debt.external_id!r} belongs to debtor {owner!r}"
+            earlier = claimed.get(debt.external_id, debtor.external_id)
+            if earlier != debtor.external_id:
+                return f"debt {debt.external_id!r} belongs to debtor {earlier!r} (earlier in the file)"
+        return None
+
+    async def _debt_owners(self, external_ids: set[str]) -> dict[str, str]:
+        """The external id of the debtor owning each stored debt among ``external_ids``."""
+        owners: dict[str, str] = {}
+        for part in _chunks(sorted(external_ids), KEYS_PER_QUERY):
+            rows = await self.session.execute(
+                select(debts_t.c.external_id, debtors_t.c.external_id)
+                .select_from(debts_t.join(debtors_t, debtors_t.c.id == debts_t.c.debtor_id))
+                .where(debts_t.c.creditor_id == self.creditor_id, debts_t.c.external_id.in_(list(part))))
+            owners.update({debt_id: debtor_id for debt_id, debtor_id in rows})
+        return owners
 
     async def _upsert_debtors(self, items: list[schemas.DebtorIn]) -> dict[str, int]:
         rows = [

@@ -214,7 +214,7 @@ def segment_table_sql(segment: str, dialect: str, table: str = "results_seg") ->
     table.
     """
     # The outstanding principal only when a segment condition needs it (one aggregate less).
-    outstanding = " SUM(amount - paid_amount) AS outstanding," if "f.outstanding" in segment else ""
+    outstanding = (f" SUM({UNPAID}) AS outstanding," if "f.outstanding" in segment else "")
     return f"""
 CREATE {table_kind(dialect)} {table} AS
 WITH f AS (
@@ -321,8 +321,10 @@ def debtor_statement(seg: str, dialect: str) -> str:
     return DEBTOR_SQL.format(seg=seg, days=_days_between(dialect, "contacted.first_at", "paid.first_paid"))
 
 
-STATUS_SQL = """
-SELECT status, COUNT(*) AS debts, SUM(amount) AS amount, SUM(amount - paid_amount) AS outstanding
+# What is still owed of a debt's face amount: an overpaid debt owes nothing (not less).
+UNPAID = "CASE WHEN amount > paid_amount THEN amount - paid_amount ELSE 0 END"
+STATUS_SQL = f"""
+SELECT status, COUNT(*) AS debts, SUM(amount) AS amount, SUM({UNPAID}) AS outstanding
 FROM debts WHERE creditor_id = :creditor GROUP BY status
 """
 

@@ -372,13 +372,22 @@ class Installment(Base):
 
 
 class Payment(Base):
-    """Money received against a debt; ``reference`` (bank id) makes imports idempotent."""
+    """Money received against a debt; ``reference`` (bank id) makes imports idempotent.
+
+    A reference is unique per creditor (``creditor_id`` is the debt's, copied so the database
+    can enforce it): a repeat, even one racing the first, finds the first payment. Rows from
+    before that rule whose reference repeated another debt's keep ``creditor_id`` NULL.
+    """
 
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("debt_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("debt_id", "reference"),
+        Index("ix_payments_creditor_id_reference", "creditor_id", "reference", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     debt_id: Mapped[int] = mapped_column(ForeignKey("debts.id"))
+    creditor_id: Mapped[str | None] = mapped_column(String(64))
     amount: Mapped[Decimal] = mapped_column(Money())
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reference: Mapped[str | None] = mapped_column(String(128))

@@ -12,9 +12,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.storage.models import (
     ZERO,
@@ -36,7 +38,7 @@ from bot.storage.models import (
     OfferStatus,
     Payment,
 )
-from bot.storage.types import json_safe, to_money
+from bot.storage.types import MAX_MONEY, MAX_PAYMENT, json_safe, to_money
 
 
 class StorageError(Exception):
@@ -51,6 +53,19 @@ class ContactConflict(StorageError):
         self.channel = channel
         self.address = address
         self.debtor_id = debtor_id
+
+
+class DebtConflict(StorageError):
+    """The creditor's debt (by external id) already belongs to another debtor."""
+
+    def __init__(self, external_id: str, debtor_id: int) -> None:
+        super().__init__(f"debt {external_id!r} already belongs to debtor #{debtor_id}")
+        self.external_id = external_id
+        self.debtor_id = debtor_id
+
+
+class PaymentTooLarge(StorageError, ValueError):
+    """A payment above :data:`MAX_PAYMENT`, or one the debt's paid total cannot hold."""
 
 
 class AmbiguousReference(StorageError):
@@ -150,14 +165,19 @@ class PortfolioRepository:
         due_date: date,
         description: str = "",
     ) -> Debt:
-        """Insert or update a debt by external id; ``paid_amount`` and ``status`` are kept."""
+        """Insert or update a debt by external id; ``paid_amount`` and ``status`` are kept.
+
+        Raises :class:`DebtConflict` when the creditor's debt belongs to another debtor (a
+        debt never changes debtor).
+        """
         debt = await self.session.scalar(
             select(Debt).where(Debt.creditor_id == debtor.creditor_id, Debt.external_id == external_id)
         )
         if debt is None:
-            debt = Debt(creditor_id=debtor.creditor_id, external_id=external_id)
+            debt = Debt(creditor_id=debtor.creditor_id, external_id=external_id, debtor_id=debtor.id)
             self.session.add(debt)
-        debt.debtor_id = debtor.id
+        elif debt.debtor_id != debtor.id:
+            raise DebtConflict(external_id, debt.debtor_id)
         debt.amount, debt.currency = to_money(amount), currency
         debt.due_date, debt.description = due_date, description
         await self.session.flush()
@@ -248,14 +268,25 @@ class ConversationRepository:
         self.session = session
 
     async def get_or_create(self, contact: Contact) -> Conversation:
-        """The contact's conversation, created (state ``bot``) on first use."""
-        conversation = await self.session.scalar(
-            select(Conversation).where(Conversation.contact_id == contact.id)
-        )
-        if conversation is None:
-            conversation = Conversation(contact=contact, channel=contact.channel, address=contact.address)
-            self.session.add(conversation)
-            await self.session.flush()
+        """The contact's conversation, created (state ``bot``) on first use.
+
+        Race-free: when first messages arrive together, the unique key on ``contact_id``
+        lets one insert win; the others (their insert in a savepoint) read the winner's.
+        """
+        conversation = await self.for_contact(contact.id)
+        if conversation is not None:
+            return conversation
+        try:
+            async with self.session.begin_nested():
+                conversation = Conversation(contact=contact, channel=contact.channel,
+                                            address=contact.address)
+                self.session.add(conversation)
+        except IntegrityError:
+            conversation = await self.session.scalar(
+                select(Conversation).where(Conversation.contact_id == contact.id)
+                .execution_options(populate_existing=True))
+            if conversation is None:
+                raise
         return conversation
 
     async def for_contact(self, contact_id: int) -> Conversation | None:
@@ -542,25 +573,67 @@ class PaymentRepository:
         paid_at: datetime,
         reference: str | None = None,
     ) -> Payment:
-        """Record a payment and add it to ``debt.paid_amount``; the debt is ``paid`` once
-        ``paid_amount >= amount``. With a ``reference`` already recorded for this debt,
-        the stored payment is returned and nothing changes (re-imported bank files)."""
+        """Record a payment (see :meth:`record_once`) and return it, or the first one with
+        the same ``reference`` (re-imported bank files)."""
+        payment, _repeat = await self.record_once(debt, amount, paid_at, reference)
+        return payment
+
+    async def record_once(
+        self,
+        debt: Debt,
+        amount: Decimal | str,
+        paid_at: datetime,
+        reference: str | None = None,
+    ) -> tuple[Payment, bool]:
+        """Record a payment and add it to the debt's ``paid_amount``; ``(payment, False)``.
+
+        The debt changes by one atomic statement (``paid_amount = paid_amount + x``, its
+        status ``paid`` once that reaches the amount), so payments arriving together all
+        count. A ``reference`` is unique per creditor: when the creditor already has it
+        (recorded before, or by a request racing this one: the unique index decides) the
+        first payment is returned as ``(first, True)`` and nothing changes. Amounts must be
+        positive and at most :data:`MAX_PAYMENT`; a payment that would take the debt's paid
+        total past what the column holds raises :class:`PaymentTooLarge`.
+        """
         money = to_money(amount)
         if money <= 0:
             raise ValueError(f"a payment must be positive, got {money}")
+        if money > MAX_PAYMENT:
+            raise PaymentTooLarge(f"a payment is at most {MAX_PAYMENT}, got {money}")
         if reference is not None:
-            existing = await self.session.scalar(
-                select(Payment).where(Payment.debt_id == debt.id, Payment.reference == reference)
-            )
-            if existing is not None:
-                return existing
-        payment = Payment(debt_id=debt.id, amount=money, paid_at=paid_at, reference=reference)
-        self.session.add(payment)
-        debt.paid_amount = to_money(debt.paid_amount + money)
-        if debt.paid_amount >= debt.amount:
-            debt.status = DebtStatus.PAID.value
-        await self.session.flush()
-        return payment
+            first = await self.by_reference(debt.creditor_id, reference)
+            if first is not None:
+                return first, True
+        payment = Payment(debt_id=debt.id, creditor_id=debt.creditor_id, amount=money,
+                          paid_at=paid_at, reference=reference)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(payment)
+        except IntegrityError:
+            first = None if reference is None else await self.by_reference(debt.creditor_id, reference)
+            if first is None:
+                raise
+            return first, True
+        total = Debt.paid_amount + money
+        row = (await self.session.execute(
+            update(Debt)
+            .where(Debt.id == debt.id, total <= MAX_MONEY)
+            .values(paid_amount=func.round(total, 2),
+                    status=case((total >= Debt.amount, DebtStatus.PAID.value), else_=Debt.status))
+            .returning(Debt.paid_amount, Debt.status)
+            .execution_options(synchronize_session=False)
+        )).one_or_none()
+        if row is None:
+            raise PaymentTooLarge(f"the debt's paid total would pass {MAX_MONEY}")
+        set_committed_value(debt, "paid_amount", row[0])
+        set_committed_value(debt, "status", row[1])
+        return payment, False
+
+    async def by_reference(self, creditor_id: str, reference: str) -> Payment | None:
+        """The creditor's payment with ``reference`` (the first, by the unique index)."""
+        return await self.session.scalar(
+            select(Payment).where(Payment.creditor_id == creditor_id, Payment.reference == reference)
+            .execution_options(populate_existing=True))
 
     async def for_debt(self, debt_id: int) -> list[Payment]:
         result = await self.session.scalars(

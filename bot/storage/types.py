@@ -12,6 +12,10 @@ from sqlalchemy import JSON, DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 CENT = Decimal("0.01")
+# What a NUMERIC(14, 2) column holds, and the largest single amount (a debt, a payment) the
+# app accepts: ten billion less a cent, so sums of many still fit the column.
+MAX_MONEY = Decimal("999999999999.99")
+MAX_PAYMENT = Decimal("9999999999.99")
 
 
 class Money(TypeDecorator[Decimal]):

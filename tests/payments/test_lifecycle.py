@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.payments import brcode
@@ -211,3 +212,18 @@ async def test_provider_webhook_settles_by_txid(fake_desk: Desk) -> None:
         charge = await session.scalar(select(PaymentCharge).where(PaymentCharge.txid == charges[0]["txid"]))
         assert charge is not None and charge.status == "paid"
     assert NOW.tzinfo is not None
+
+
+@pytest.mark.parametrize(("amount", "paid_at"), [
+    ("NaN", "2026-11-27T10:00:00-03:00"),
+    ("sNaN", "2026-11-27T10:00:00-03:00"),
+    ("99999999999999.00", "2026-11-27T10:00:00-03:00"),
+    ("10.00", "0001-01-01T00:00:00-03:00"),
+])
+async def test_provider_webhook_with_absurd_values_is_a_4xx(fake_desk: Desk, amount: str,
+                                                            paid_at: str) -> None:
+    body = json.dumps({"payments": [{"txid": "AC00", "amount": amount, "paid_at": paid_at}]}).encode()
+    provider = fake_desk.container.payments.providers()[0]
+    response = await fake_desk.http.post("/payments/webhook/fake", content=body,
+                                         headers={"X-Signature": provider.sign(body)})  # type: ignore[attr-defined]
+    assert 400 <= response.status_code < 500, response.text

@@ -268,3 +268,18 @@ async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> 
     assert "acordo_rasa_errors_total 0.0" in metrics and "acordo_provider_errors" in metrics
     assert 'acordo_messages{channel="web",direction="in",status="processed"} 1.0' in metrics
     await https.aclose()
+
+
+async def test_an_overpaid_debt_owes_nothing_not_a_negative_amount(
+        known: async_sessionmaker[AsyncSession]) -> None:
+    from sqlalchemy import select
+
+    async with known() as session:
+        debt = (await session.scalars(select(db.Debt).where(db.Debt.status == "open")
+                                      .order_by(db.Debt.id))).first()
+        assert debt is not None
+        await PaymentRepository(session).record(debt, D("9999999999.99"), at(20))
+        await session.commit()
+    results = await service(known).compute("demo", date(2026, 11, 1), date(2026, 11, 30))
+    assert all(row["outstanding"] >= 0 for row in results.by_status), results.by_status
+    assert {r["status"]: r["outstanding"] for r in results.by_status}["paid"] == D("0.00")

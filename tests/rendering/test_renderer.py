@@ -226,3 +226,52 @@ def test_compile_check() -> None:
         compile_check("{{ x|nofilter }}")
     with pytest.raises(TemplateRenderError):
         compile_check("{% endif %}")
+
+
+# -- output size and time limits ---------------------------------------------------------
+
+def test_a_huge_variable_is_cut_at_the_output_limit(tmp_path: Path) -> None:
+    from bot.rendering.renderer import MAX_OUTPUT_CHARS, TemplateRenderer
+
+    (tmp_path / "pt-BR").mkdir()
+    (tmp_path / "pt-BR" / "echo.j2").write_text("Sobre {{ description }}: ok", encoding="utf-8")
+    renderer = TemplateRenderer(tmp_path)
+    text = renderer.render("echo", "pt-BR", {"description": "x" * 5_000_000})
+    assert len(text) == MAX_OUTPUT_CHARS and text.endswith("…")
+    assert renderer.render("echo", "pt-BR", {"description": "NF 9"}) == "Sobre NF 9: ok"
+
+
+@pytest.mark.parametrize("source", [
+    "{{ 'x' * 100000000 }}",
+    "{{ [1] * 100000000 }}",
+    "{{ 10 ** 100000000 }}",
+])
+def test_templates_cannot_build_huge_values(source: str) -> None:
+    from bot.rendering.renderer import TemplateRenderer
+
+    renderer = TemplateRenderer(Path("templates"))
+    renderer.set_stored("greedy", "pt-BR", source)
+    with pytest.raises(TemplateRenderError):
+        renderer.render("greedy", "pt-BR", {})
+
+
+def test_a_looping_template_stops_at_the_output_limit() -> None:
+    from bot.rendering.renderer import MAX_OUTPUT_CHARS, TemplateRenderer
+
+    renderer = TemplateRenderer(Path("templates"))
+    renderer.set_stored("loop", "pt-BR",
+                       "{% for i in range(100000) %}{% for j in range(100000) %}xy{% endfor %}{% endfor %}")
+    text = renderer.render("loop", "pt-BR", {})
+    assert len(text) == MAX_OUTPUT_CHARS
+
+
+def test_a_slow_template_stops_at_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.rendering import renderer as module
+
+    monkeypatch.setattr(module, "MAX_RENDER_SECONDS", 0.05)
+    monkeypatch.setattr(module, "MAX_OUTPUT_CHARS", 10**9)
+    renderer = module.TemplateRenderer(Path("templates"))
+    renderer.set_stored("slow", "pt-BR", "{% for i in range(100000) %}{% for j in range(100000) %}"
+                                         "{{ i }}{% endfor %}{% endfor %}")
+    with pytest.raises(TemplateRenderError, match="took over"):
+        renderer.render("slow", "pt-BR", {})

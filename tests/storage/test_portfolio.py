@@ -170,3 +170,15 @@ async def test_rollback_undoes_released_savepoints(
         await session.rollback()
     async with sessions() as session:
         assert await count(session, Debtor) == 1
+
+
+async def test_a_debt_never_changes_debtor(session: AsyncSession) -> None:
+    from bot.storage.repositories import DebtConflict
+
+    repo = PortfolioRepository(session)
+    first = await factories.debtor(session)
+    await factories.debt(session, first, "NF-1", "100.00")
+    other = await repo.upsert_debtor(first.creditor_id, "other", "Outra Ltda", None,
+                                     "America/Sao_Paulo", "pt-BR")
+    with pytest.raises(DebtConflict, match="NF-1"):
+        await repo.upsert_debt(other, "NF-1", "5.00", "BRL", date(2026, 10, 1))
