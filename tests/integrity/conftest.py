@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
 from bot.clock import FixedClock
 from tests.conftest import NOW, ScriptedDialogue, make_settings
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
+from tests.support.lifespan import lifespan
 
 PORTFOLIO: dict[str, Any] = {
     "creditor": "demo",
@@ -48,7 +48,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 async def backend_client(tmp_path: Path, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = make_settings(tmp_path, database_url=database_url)
     app = create_app(settings, clock=FixedClock(NOW), dialogue=ScriptedDialogue())
-    async with LifespanManager(app) as manager:
+    async with lifespan(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http
