@@ -145,6 +145,14 @@ def _rows(selects: Sequence[Any], name: str) -> Subquery:
     return subquery
 
 
+def first_match(branches: Sequence[tuple[ColumnElement[bool], str]], otherwise: str) -> ColumnElement[Any]:
+    """``CASE WHEN .. THEN .. ELSE otherwise END``; a bare ``otherwise`` when there is no branch
+    (a ``CASE`` without ``WHEN`` is not SQL: a one-segment policy has none)."""
+    if not branches:
+        return literal(otherwise, String)
+    return case(*branches, else_=otherwise)
+
+
 class DuePlanner:
     """Builds the decision query; ``dialect`` is ``postgresql`` or ``sqlite``."""
 
@@ -242,13 +250,13 @@ class DuePlanner:
         max_due = max(w.due_until for w in windows)
         history = self._history(policy, day)
         segments = policy.segments
-        segment_case = case(
-            *[(self._condition(s.when, day, history), s.name) for s in segments if s.when is not None],
-            else_=segments[-1].name,
+        segment_case = first_match(
+            [(self._condition(s.when, day, history), s.name) for s in segments if s.when is not None],
+            segments[-1].name,
         )
-        cadence_case = case(
-            *[(self._condition(s.when, day, history), s.cadence) for s in segments if s.when is not None],
-            else_=segments[-1].cadence,
+        cadence_case = first_match(
+            [(self._condition(s.when, day, history), s.cadence) for s in segments if s.when is not None],
+            segments[-1].cadence,
         )
         source = debts.join(debtors, debtors.c.id == debts.c.debtor_id)
         if history is not None:
