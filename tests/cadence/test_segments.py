@@ -97,3 +97,77 @@ def test_cli_preview_of_a_one_segment_policy(tmp_path: Path, cli_database: str) 
     assert result.returncode == 0, result.stderr[-2000:]
     preview = json.loads(result.stdout)
     assert [(p["debt"], p["step"], p["channel"]) for p in preview["planned"]] == [("N1", 1, "whatsapp")]
+
+
+HISTORY_SEGMENTS = """
+version: 1
+creditor: {name: "Uma Credora Ltda", tax_id: "11.222.333/0001-81", timezone: "America/Sao_Paulo"}
+segments:
+  - {name: slow, when: {past_days_late: {min: 10}}, negotiation: tight, cadence: basic}
+  - {name: repeat, when: {broken_promises: {min: 1}}, negotiation: tight, cadence: basic}
+  - {name: big, when: {amount: {min: "50000.00"}}, negotiation: tight, cadence: basic}
+  - {name: small, when: {balance: {max: "100.00"}}, negotiation: tight, cadence: basic}
+  - {name: early, when: {days_past_due: {min: 0, max: 30}}, negotiation: tight, cadence: basic}
+  - {name: rest, negotiation: tight, cadence: basic}
+negotiation:
+  tight: {full_payment_discount_max_percent: 5, installments_max: 6, installment_min_amount: "100.00",
+          down_payment_min_percent: 10, monthly_interest_percent: 1, first_due_within_days: 10, max_rounds: 4}
+cadence:
+  basic:
+    - {day: 1, template: overdue_first, channels: [whatsapp]}
+    - {day: 30, template: overdue_offer, channels: [whatsapp]}
+"""
+
+
+async def test_the_dashboard_puts_each_debtor_in_the_regua_segment(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """Amount, broken promises and past days late count on the dashboard as in the régua."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from sqlalchemy import insert, select
+
+    from bot.services.results import ResultsService
+    from bot.storage import models as db
+    from bot.storage.payment_models import Promise
+    from bot.storage.repositories import PaymentRepository, PortfolioRepository
+
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "one.yaml").write_text(HISTORY_SEGMENTS, encoding="utf-8")
+    policies = load_policies(folder)
+    clock = FixedClock(EARLY)
+    portfolio = PortfolioService(sessions, policies, clock)
+    await portfolio.ensure_creditors()
+    old = date(2026, 10, 1)
+    people = [
+        debtor("slow", [("SLOW-1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000001")]),
+        debtor("repeat", [("REP-1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000002")]),
+        debtor("big", [("BIG-1", "60000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000003")]),
+        debtor("small", [("SMALL-1", "80.00", DUE_SUNDAY)], [("whatsapp", "+5511900000004")]),
+        debtor("early", [("EARLY-1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000005")]),
+        debtor("rest", [("REST-1", "1000.00", old)], [("whatsapp", "+5511900000006")]),
+    ]
+    await portfolio.import_portfolio(PortfolioIn.model_validate({"creditor": "one", "debtors": people}))
+    async with sessions() as session:
+        rows = await session.execute(select(db.Debtor).where(db.Debtor.external_id.in_(["slow", "repeat"])))
+        by_name = {row.external_id: row for row in rows.scalars()}
+        # "slow" paid an earlier invoice 19 days late; "repeat" broke a promise in November.
+        slow = await PortfolioRepository(session).upsert_debt(by_name["slow"], "SLOW-0", "500.00", "BRL", old)
+        await PaymentRepository(session).record(slow, "500.00", datetime(2026, 10, 20, 15, 0, tzinfo=UTC))
+        await session.execute(insert(Promise).values(
+            debtor_id=by_name["repeat"].id, promised_date=date(2026, 11, 20), balance=Decimal("1000.00"),
+            status="broken", created_at=EARLY))
+        await session.commit()
+
+    renderer = TemplateRenderer(ROOT / "templates")
+    preview = await CadenceService(sessions, policies, renderer, clock, {"whatsapp"}).preview(MONDAY, "one")
+    regua = {row.debtor: row.segment for row in [*preview.planned, *preview.skipped]}
+    assert regua == {name: name for name in ("slow", "repeat", "big", "small", "early", "rest")}
+
+    results = await ResultsService(sessions, policies, {"whatsapp": Decimal("0.40")}, Decimal("60"),
+                                   Decimal("3"), clock).compute("one", date(2026, 12, 1), MONDAY)
+    assert {row["segment"]: row["debtors"] for row in results.by_segment} == {
+        name: 1 for name in ("slow", "repeat", "big", "small", "early", "rest")}
+
