@@ -100,7 +100,8 @@ def days_between(dialect: str, later: ColumnElement[Any], earlier: ColumnElement
 
 def debtor_history(dialect: str, day: date) -> Subquery:
     """Per debtor: promises broken in the 365 days up to ``day`` (``broken``) and the most days
-    late any paid invoice was paid (``late``: its last payment's date minus its due date)."""
+    late any paid invoice was paid (``late``: its last payment's date minus its due date, 0 when
+    paid on time or early)."""
     broken = (
         select(
             promises.c.debtor_id.label("debtor_id"),
@@ -119,11 +120,13 @@ def debtor_history(dialect: str, day: date) -> Subquery:
         .group_by(payments.c.debt_id)
         .subquery("last_paid")
     )
+    days_late = days_between(dialect, last_paid.c.paid_at, paid_debts.c.due_date)
     late = (
         select(
             paid_debts.c.debtor_id.label("debtor_id"),
             literal(0).label("broken"),
-            func.max(days_between(dialect, last_paid.c.paid_at, paid_debts.c.due_date)).label("late"),
+            # Paid on time or early is 0 days late (not a negative count).
+            func.max(case((days_late < 0, 0), else_=days_late)).label("late"),
         )
         .select_from(paid_debts.join(last_paid, last_paid.c.debt_id == paid_debts.c.id))
         .where(paid_debts.c.status == db.DebtStatus.PAID.value)
