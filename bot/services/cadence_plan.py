@@ -11,7 +11,9 @@ holiday, the window in that zone, ``now``) is computed once per zone by
 Steps of the statement (CTEs):
 
 1. ``base``: the creditor's debts whose due date is early enough for some step, with their
-   segment (the policy's ``segments``, first match wins, as a ``CASE``) and its cadence;
+   segment (the policy's ``segments``, first match wins, as a ``CASE`` built by
+   :mod:`bot.services.segment_sql` from the one rule in :mod:`bot.policies.segments`) and
+   its cadence;
 2. ``cand``: joined to the step that is current for their due date, unless a contact for
    that step was made (``cadence_contacts``); a paid debt only on the step's own day (so the
    reason is recorded once, not every day forever);
@@ -149,8 +151,6 @@ class DuePlanner:
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
-
-    # -- pieces -------------------------------------------------------------------------
 
     # -- the statement -------------------------------------------------------------------
 
