@@ -12,12 +12,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # only those commands get it, so tests never inherit a token.
 RASA_ENV := ACORDO_ACTION_ENDPOINT_URL=http://127.0.0.1:8000/actions/webhook ACORDO_ACTION_TOKEN=offline
 
-.PHONY: help venv rasa-venv model run test test-anytime lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
+.PHONY: help venv rasa-venv model run test test-anytime test-deep lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
 
 help:
 	@echo "make run    - set everything up and start Rasa + the app on SQLite with the demo data"
 	@echo "make test   - lint, type-check, validate dialogs, train if needed and run every test"
 	@echo "make test-anytime - the tests under faketime at ACORDO_TEST_INSTANT (default: a random instant)"
+	@echo "make test-deep - the differential régua tests with 10,000 examples per database"
 	@echo "make bench  - benchmarks (see bench/)"
 	@echo "make nlu-eval - held-out and 5-fold cross-validation NLU report"
 
@@ -66,6 +67,11 @@ test: lint typecheck compose-config rasa-validate rasa-stories nlu-heldout pytes
 # The whole pytest suite as if it ran at another instant (docs/testing.md).
 test-anytime: model
 	scripts/test-anytime
+
+# The SQL régua planner against the reference planner, 10,000 generated cases per database
+# (make test runs 500); prints the count of examples and what they planned.
+test-deep: venv
+	ACORDO_DIFF_EXAMPLES=10000 $(PY) -m pytest -q -s -p no:randomly tests/cadence/test_differential.py
 
 nlu-eval: model
 	$(PY) -m bot.devtools.nlu_eval

@@ -61,9 +61,24 @@ def policies_check(directory: Annotated[Path | None, typer.Argument()] = None) -
         for problem in exc.problems:
             err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
+    from zoneinfo import ZoneInfo
+
+    from bot.clock import SystemClock
+    from bot.services.policy_dry_run import dry_run
+
+    failed = False
     for creditor_id, policy in book.items():
-        out.print(f"{creditor_id}: ok ({policy.creditor.name}, {len(policy.segments)} segments)",
-                  markup=False, highlight=False)
+        # The statements built from the policy must run (against an empty database).
+        today = SystemClock().now().astimezone(ZoneInfo(policy.creditor.timezone)).date()
+        problems = dry_run(policy, today)
+        for line in problems:
+            err.print(f"{creditor_id}: {line}", markup=False, highlight=False, soft_wrap=True)
+        failed = failed or bool(problems)
+        if not problems:
+            out.print(f"{creditor_id}: ok ({policy.creditor.name}, {len(policy.segments)} segments)",
+                      markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

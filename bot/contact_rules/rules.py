@@ -307,9 +307,10 @@ def due_windows(steps: Sequence[CadenceStep], day: date) -> list[DueWindow]:
 
 
 def current_step(steps: Sequence[CadenceStep], due_date: date, day: date) -> CadenceStep | None:
-    """The latest step whose date has come on ``day`` (``None`` before the first)."""
+    """The latest step whose date has come on ``day`` (``None`` before the first); of steps on
+    the same day, the one listed last (as :func:`due_windows` says)."""
     started = [s for s in steps if due_date + timedelta(days=s.day) <= day]
-    return max(started, key=lambda s: s.day) if started else None
+    return max(started, key=lambda s: (s.day, s.number)) if started else None
 
 
 @dataclass(frozen=True)

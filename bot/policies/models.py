@@ -23,6 +23,8 @@ from pydantic import (
 )
 from validate_docbr import CNPJ
 
+from bot.policies.segments import SegmentFacts, first_segment, holds
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -126,21 +128,11 @@ class SegmentCondition(_Frozen):
 
     def matches(self, days_past_due: int, balance: Decimal, *, amount: Decimal | None = None,
                 broken_promises: int = 0, past_days_late: int = 0) -> bool:
-        dpd = self.days_past_due
-        if dpd is not None:
-            if dpd.min is not None and days_past_due < dpd.min:
-                return False
-            if dpd.max is not None and days_past_due > dpd.max:
-                return False
-        for rng, value in ((self.balance, balance), (self.amount, balance if amount is None else amount)):
-            if rng is not None:
-                if rng.min is not None and value < rng.min:
-                    return False
-                if rng.max is not None and value > rng.max:
-                    return False
-        if self.broken_promises is not None and not self.broken_promises.contains(broken_promises):
-            return False
-        return self.past_days_late is None or self.past_days_late.contains(past_days_late)
+        """Whether every bound holds (:mod:`bot.policies.segments`; ``amount`` defaults to
+        ``balance``)."""
+        facts = SegmentFacts(days_past_due, balance, balance if amount is None else amount,
+                             broken_promises, past_days_late)
+        return holds(self, facts)
 
 
 class Segment(_Frozen):
@@ -366,11 +358,9 @@ class Policy(_Frozen):
         return self
 
     def segment_for(self, days_past_due: int, balance: Decimal) -> Segment:
-        """First matching segment wins; falls back to the last one."""
-        for segment in self.segments:
-            if segment.when is None or segment.when.matches(days_past_due, balance):
-                return segment
-        return self.segments[-1]
+        """First matching segment wins; falls back to the last one (:mod:`bot.policies.segments`;
+        the negotiation knows the balance only, which stands for the amount too)."""
+        return first_segment(self.segments, SegmentFacts(days_past_due, balance, balance))
 
     def profile_for(self, days_past_due: int, balance: Decimal) -> NegotiationProfile:
         return self.negotiation[self.segment_for(days_past_due, balance).negotiation]

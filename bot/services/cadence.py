@@ -52,6 +52,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     union,
     update,
 )
@@ -89,7 +90,7 @@ from bot.storage.cadence_models import (
     CadenceRun,
     ContactDecision,
 )
-from bot.storage.channel_models import Initiator, OutboxMessage, OutboxStatus
+from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository
 from bot.storage.payment_models import Promise, PromiseStatus
 from bot.storage.repositories import AuditLog, ConversationRepository, DuplicateMessage
@@ -866,6 +867,7 @@ class CadenceService:
                 locale=locale,
                 initiated_by=Initiator.BOT,
                 not_before=row.at,
+                not_after=row.window_end,
                 idempotency_key=row.idempotency_key,
             )
             row.outbox_id = outbox.id
@@ -919,16 +921,20 @@ class CadenceService:
             table = table_of(CadenceContact)
             outbox = table_of(OutboxMessage)
             queued = table.c.status == Status.QUEUED.value
-            for target, statuses in (
-                (Status.SENT, (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ)),
-                (Status.CANCELLED, (OutboxStatus.CANCELLED,)),
+            # Withdrawn by the dispatcher when its window closed: expired, so the régua plans
+            # it again on the next allowed day (a cancelled contact is never planned again).
+            after_hours = outbox.c.last_error == OUTSIDE_HOURS
+            for target, statuses, which in (
+                (Status.SENT, (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ), true()),
+                (Status.EXPIRED, (OutboxStatus.CANCELLED,), after_hours),
+                (Status.CANCELLED, (OutboxStatus.CANCELLED,), true()),
             ):
                 done = await session.execute(
                     update(table)
                     .where(
                         queued,
                         table.c.outbox_id.in_(
-                            select(outbox.c.id).where(outbox.c.status.in_([s.value for s in statuses]))
+                            select(outbox.c.id).where(outbox.c.status.in_([s.value for s in statuses]), which)
                         ),
                     )
                     .values(status=target.value, updated_at=now)

@@ -11,7 +11,9 @@ holiday, the window in that zone, ``now``) is computed once per zone by
 Steps of the statement (CTEs):
 
 1. ``base``: the creditor's debts whose due date is early enough for some step, with their
-   segment (the policy's ``segments``, first match wins, as a ``CASE``) and its cadence;
+   segment (the policy's ``segments``, first match wins, as a ``CASE`` built by
+   :mod:`bot.services.segment_sql` from the one rule in :mod:`bot.policies.segments`) and
+   its cadence;
 2. ``cand``: joined to the step that is current for their due date, unless a contact for
    that step was made (``cadence_contacts``); a paid debt only on the step's own day (so the
    reason is recorded once, not every day forever);
@@ -41,9 +43,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    cast,
     exists,
-    false,
     func,
     literal,
     null,
@@ -55,8 +55,10 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.contact_rules import CadenceStep, SkipReason, ZoneDay, due_windows, rolling_week
-from bot.policies.models import Policy, SegmentCondition
+from bot.policies.models import Policy
 from bot.services.audit_kinds import AuditKind
+from bot.services.segment_sql import FactColumns, debtor_history, needs_history
+from bot.services.segment_sql import segment_case as first_segment_sql
 from bot.storage import models as db
 from bot.storage.cadence_models import MADE, CadenceContact, CadenceContactStatus
 from bot.storage.payment_models import FollowUpEvent, Promise, PromiseStatus
@@ -79,7 +81,6 @@ promises = table_of(Promise)
 cc = table_of(CadenceContact)
 followups = table_of(FollowUpEvent)
 
-BROKEN_PROMISES_LOOKBACK_DAYS = 365
 # Follow-up events that are a bot-initiated contact (issue 7): an installment or promise
 # reminder, an overdue installment's follow-up, a broken agreement's notice. They count
 # toward the caps like the régua's own contacts.
@@ -151,81 +152,6 @@ class DuePlanner:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
 
-    # -- pieces -------------------------------------------------------------------------
-
-    def _days_between(
-        self, later: ColumnElement[object], earlier: ColumnElement[object]
-    ) -> ColumnElement[int]:
-        if self.dialect == "postgresql":
-            return cast(cast(later, Date) - earlier, Integer)
-        return cast(func.julianday(func.date(later)) - func.julianday(earlier), Integer)
-
-    def _condition(self, when: SegmentCondition, day: date, history: Subquery | None) -> ColumnElement[bool]:
-        parts: list[ColumnElement[bool]] = []
-        dpd = when.days_past_due
-        if dpd is not None:
-            if dpd.min is not None and dpd.min > 0:
-                parts.append(debts.c.due_date <= day - timedelta(days=dpd.min))
-            if dpd.max is not None:
-                parts.append(debts.c.due_date >= day - timedelta(days=dpd.max) if dpd.max >= 0 else false())
-        open_amount = debts.c.amount - debts.c.paid_amount
-        for rng, column in ((when.balance, open_amount), (when.amount, debts.c.amount)):
-            if rng is not None:
-                if rng.min is not None:
-                    parts.append(column >= rng.min)
-                if rng.max is not None:
-                    parts.append(column <= rng.max)
-        for counts, name in ((when.broken_promises, "broken"), (when.past_days_late, "late")):
-            if counts is not None and history is not None:
-                value = func.coalesce(history.c[name], 0)
-                if counts.min is not None:
-                    parts.append(value >= counts.min)
-                if counts.max is not None:
-                    parts.append(value <= counts.max)
-        return and_(true(), *parts)
-
-    def _history(self, policy: Policy, day: date) -> Subquery | None:
-        """Per debtor: promises broken in the last year, most days late paying a past invoice."""
-        keys = [s.when for s in policy.segments if s.when is not None]
-        if not any(w.broken_promises is not None or w.past_days_late is not None for w in keys):
-            return None
-        broken = (
-            select(
-                promises.c.debtor_id.label("debtor_id"),
-                func.count().label("broken"),
-                literal(0).label("late"),
-            )
-            .where(
-                promises.c.status == PromiseStatus.BROKEN.value,
-                promises.c.promised_date >= day - timedelta(days=BROKEN_PROMISES_LOOKBACK_DAYS),
-            )
-            .group_by(promises.c.debtor_id)
-        )
-        paid_debts = debts.alias("paid_debts")
-        last_paid = (
-            select(payments.c.debt_id, func.max(payments.c.paid_at).label("paid_at"))
-            .group_by(payments.c.debt_id)
-            .subquery("last_paid")
-        )
-        late = (
-            select(
-                paid_debts.c.debtor_id.label("debtor_id"),
-                literal(0).label("broken"),
-                func.max(self._days_between(last_paid.c.paid_at, paid_debts.c.due_date)).label("late"),
-            )
-            .select_from(paid_debts.join(last_paid, last_paid.c.debt_id == paid_debts.c.id))
-            .where(paid_debts.c.status == db.DebtStatus.PAID.value)
-            .group_by(paid_debts.c.debtor_id)
-        )
-        both = union_all(broken, late).subquery("history_rows")
-        return (
-            select(
-                both.c.debtor_id, func.sum(both.c.broken).label("broken"), func.max(both.c.late).label("late")
-            )
-            .group_by(both.c.debtor_id)
-            .subquery("history")
-        )
-
     # -- the statement -------------------------------------------------------------------
 
     def decisions(
@@ -240,16 +166,18 @@ class DuePlanner:
             w for name in policy.cadence for w in due_windows([s for s in steps if s.cadence == name], day)
         ]
         max_due = max(w.due_until for w in windows)
-        history = self._history(policy, day)
         segments = policy.segments
-        segment_case = case(
-            *[(self._condition(s.when, day, history), s.name) for s in segments if s.when is not None],
-            else_=segments[-1].name,
+        history = debtor_history(self.dialect, day) if needs_history(segments) else None
+        facts = FactColumns(
+            day,
+            due_date=debts.c.due_date,
+            balance=debts.c.amount - debts.c.paid_amount,
+            amount=debts.c.amount,
+            broken_promises=history.c.broken if history is not None else None,
+            past_days_late=history.c.late if history is not None else None,
         )
-        cadence_case = case(
-            *[(self._condition(s.when, day, history), s.cadence) for s in segments if s.when is not None],
-            else_=segments[-1].cadence,
-        )
+        segment_case = first_segment_sql(segments, facts, "name")
+        cadence_case = first_segment_sql(segments, facts, "cadence")
         source = debts.join(debtors, debtors.c.id == debts.c.debtor_id)
         if history is not None:
             source = source.outerjoin(history, history.c.debtor_id == debts.c.debtor_id)

@@ -65,7 +65,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.outbound import OutboundMessage as StaffMessage
 from bot.services.outbound import StoredOutbound
 from bot.storage import models as db
-from bot.storage.channel_models import Initiator, OutboxMessage, OutboxStatus
+from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository
 from bot.storage.repositories import AuditLog
 
@@ -438,6 +438,11 @@ class OutboxDispatcher:
                     self._held[held.row.id] = held
                     self.stats["rebooked"] += 1
                     return
+            if held.row.not_after is not None and self._clock.now() >= held.row.not_after:
+                # Its contact window closed while it waited (claimed, rate-limited, retried):
+                # never sent after hours; the régua plans it again (CadenceService.sweep).
+                await self._cancel(held.row, OUTSIDE_HOURS)
+                return
             if held.waited > 0:
                 self._report_wait(held.row.channel, held.waited)
             channel = self._channels[held.row.channel]

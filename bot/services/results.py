@@ -8,8 +8,9 @@ Two kinds of measures:
 
 - **debtor measures** (overdue, recovered, agreements, promises, days to payment, resolved
   without a human, negotiations) are grouped by the debtor's *segment* (the policy's first
-  matching segment for the debtor's oldest due date and outstanding principal at the end of
-  the period) and the debtor's *channel* (the channel of its first contact);
+  matching segment, by the rule the régua uses, for the debtor's oldest due date, outstanding
+  principal, face amount and payment history at the end of the period) and the debtor's
+  *channel* (the channel of its first contact);
 - **message measures** (contacts, cost) are grouped by the message's own channel, cadence
   step (its template's place in the policy's cadences) and template version (the newest
   saved version of that template and channel when it was sent; ``file`` before any).
@@ -31,13 +32,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Date, Integer, Numeric, bindparam, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import TextClause
 
 from bot.clock import Clock
 from bot.policies import PolicyBook
 from bot.policies.models import Policy
+from bot.policies.segments import Fact, facts_needed
+from bot.services.segment_sql import FactColumns, debtor_history, needs_history
+from bot.services.segment_sql import segment_case as first_segment_sql
 from bot.storage.staff_models import TemplateVersion
 from bot.storage.types import UTCDateTime
 
@@ -174,35 +179,47 @@ def _days_between(dialect: str, start: str, end: str) -> str:
     return f"(julianday({end}) - julianday({start}))"
 
 
-def segment_case(policy: Policy, end: date) -> tuple[str, dict[str, Any]]:
-    """``CASE`` picking the first matching segment from the debtor's oldest due date
-    (``f.min_due``) and outstanding principal (``f.outstanding``)."""
-    params: dict[str, Any] = {}
-    branches = []
-    for index, segment in enumerate(policy.segments):
-        conditions = []
-        when = segment.when
-        if when is not None and when.days_past_due is not None:
-            dpd = when.days_past_due
-            if dpd.min is not None:
-                params[f"seg{index}_due_max"] = end - timedelta(days=dpd.min)
-                conditions.append(f"f.min_due <= :seg{index}_due_max")
-            if dpd.max is not None:
-                params[f"seg{index}_due_min"] = end - timedelta(days=dpd.max)
-                conditions.append(f"f.min_due >= :seg{index}_due_min")
-        if when is not None and when.balance is not None:
-            if when.balance.min is not None:
-                params[f"seg{index}_bal_min"] = when.balance.min
-                conditions.append(f"f.outstanding >= :seg{index}_bal_min")
-            if when.balance.max is not None:
-                params[f"seg{index}_bal_max"] = when.balance.max
-                conditions.append(f"f.outstanding <= :seg{index}_bal_max")
-        params[f"seg{index}_name"] = segment.name
-        branches.append(f"WHEN {' AND '.join(conditions) or '1 = 1'} THEN :seg{index}_name")
-    return f"CASE {' '.join(branches)} ELSE :seg{len(policy.segments) - 1}_name END", params
+@dataclass(frozen=True)
+class DebtorSegments:
+    """The dashboard's segment of each debtor: the policy's segments (the one rule of
+    :mod:`bot.policies.segments`, rendered by :mod:`bot.services.segment_sql`) over the
+    debtor's facts at the period's end: the oldest due date for ``days_past_due``, the total
+    unpaid principal for ``balance``, the total face amount for ``amount``, and the payment
+    history the régua uses (``broken_promises``, ``past_days_late``)."""
+
+    policy: Policy
+    end: date
+
+    def needs(self, fact: Fact) -> bool:
+        return fact in facts_needed(self.policy.segments)
+
+    def case_sql(self, dialect: str) -> str:
+        history = needs_history(self.policy.segments)
+        columns = FactColumns(
+            self.end,
+            due_date=literal_column("f.min_due", Date),
+            balance=literal_column("f.outstanding", Numeric),
+            amount=literal_column("f.face", Numeric),
+            broken_promises=literal_column("h.broken", Integer) if history else None,
+            past_days_late=literal_column("h.late", Integer) if history else None,
+        )
+        return _literal_sql(first_segment_sql(self.policy.segments, columns), dialect)
+
+    def history_join(self, dialect: str) -> str:
+        if not needs_history(self.policy.segments):
+            return ""
+        history = select(debtor_history(dialect, self.end))
+        return f" LEFT JOIN ({_literal_sql(history, dialect)}) h ON h.debtor_id = f.debtor_id"
 
 
-def segment_table_sql(segment: str, dialect: str, table: str = "results_seg") -> str:
+def _literal_sql(clause: Any, dialect: str) -> str:
+    """A Core clause as SQL text with its values inline (dates, decimals, segment names that
+    the policy schema restricts to ``[a-z0-9_]``): it goes into the dashboard's text SQL."""
+    target: Any = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()  # type: ignore[no-untyped-call]
+    return str(clause.compile(dialect=target, compile_kwargs={"literal_binds": True}))
+
+
+def segment_table_sql(segments: DebtorSegments, dialect: str, table: str = "results_seg") -> str:
     """One row per contact of each debtor of the creditor (one for a debtor without any):
     the debtor's segment, the contact's conversation, and on the debtor's first contact
     (``first = 1``) the channel of that contact and the debtor's principal due by the
@@ -213,12 +230,13 @@ def segment_table_sql(segment: str, dialect: str, table: str = "results_seg") ->
     own (read by several connections at once, dropped at the end), on SQLite a temporary
     table.
     """
-    # The outstanding principal only when a segment condition needs it (one aggregate less).
-    outstanding = (f" SUM({UNPAID}) AS outstanding," if "f.outstanding" in segment else "")
+    # Only the aggregates a segment condition needs.
+    outstanding = f" SUM({UNPAID}) AS outstanding," if segments.needs(Fact.BALANCE) else ""
+    face = " SUM(amount) AS face," if segments.needs(Fact.AMOUNT) else ""
     return f"""
 CREATE {table_kind(dialect)} {table} AS
 WITH f AS (
-  SELECT debtor_id, MIN(due_date) AS min_due,{outstanding}
+  SELECT debtor_id, MIN(due_date) AS min_due,{outstanding}{face}
          SUM(CASE WHEN due_date <= :end_date THEN amount ELSE 0 END) AS overdue
   FROM debts WHERE creditor_id = :creditor GROUP BY debtor_id
 ), c AS (
@@ -226,9 +244,9 @@ WITH f AS (
          CASE WHEN ct.id = MIN(ct.id) OVER (PARTITION BY ct.debtor_id) THEN 1 ELSE 0 END AS first
   FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id
 )
-SELECT f.debtor_id, c.conversation_id, {segment} AS segment, COALESCE(c.first, 1) AS first,
+SELECT f.debtor_id, c.conversation_id, {segments.case_sql(dialect)} AS segment, COALESCE(c.first, 1) AS first,
        COALESCE(c.channel, 'none') AS channel, f.overdue
-FROM f LEFT JOIN c ON c.debtor_id = f.debtor_id
+FROM f LEFT JOIN c ON c.debtor_id = f.debtor_id{segments.history_join(dialect)}
 """
 
 
@@ -332,12 +350,14 @@ FROM debts WHERE creditor_id = :creditor GROUP BY status
 # Message measures: the outbound messages of the period (the partial index on
 # messages(created_at) WHERE direction = 'out' covers every column read) joined to the
 # per-contact table by conversation, grouped by the few message dimensions.
+# Grouped by position: with no saved template version ``{version}`` is the constant 'file',
+# which PostgreSQL refuses in a GROUP BY.
 MESSAGE_SQL = """
 SELECT seg.segment, m.channel, COALESCE(m.template, '') AS template, {version} AS version,
        m.author, COUNT(*) AS messages
 FROM messages m JOIN {seg} seg ON seg.conversation_id = m.conversation_id
 WHERE m.direction = 'out' AND m.created_at >= :start_at AND m.created_at < :end_at
-GROUP BY seg.segment, m.channel, COALESCE(m.template, ''), {version}, m.author
+GROUP BY 1, 2, 3, 4, 5
 """
 
 # Outcomes by the régua's last touch: each payment and each agreement of the period is
@@ -393,9 +413,9 @@ class ResultsService:
     async def compute(self, creditor: str, start: date, end: date) -> Results:
         policy = self._policies[creditor]
         period = self.period(creditor, start, end)
-        segment, params = segment_case(policy, end)
-        params.update(creditor=creditor, end_date=end, start_at=period.start_at, end_at=period.end_at,
-                      touch_templates=sorted(cadence_steps(policy)))
+        segment = DebtorSegments(policy, end)
+        params: dict[str, Any] = dict(creditor=creditor, end_date=end, start_at=period.start_at,
+                                      end_at=period.end_at, touch_templates=sorted(cadence_steps(policy)))
         async with self._sessions() as session:
             versions = await self._version_case(session, params)
         # Two chains at once: the per-debtor one (segment table, then the debtor and message
@@ -419,7 +439,7 @@ class ResultsService:
             await session.execute(text("SET LOCAL random_page_cost = 1.1"))
         return dialect
 
-    async def _debtor_figures(self, segment: str, versions: str, params: dict[str, Any]
+    async def _debtor_figures(self, segment: DebtorSegments, versions: str, params: dict[str, Any]
                               ) -> tuple[list[Any], list[Any]]:
         """The per-contact segment table, then the debtor and message figures.
 
@@ -457,7 +477,7 @@ class ResultsService:
                 await session.execute(text(f"DROP TABLE IF EXISTS {seg}"))
                 await session.commit()
 
-    async def _debtor_figures_here(self, session: AsyncSession, segment: str, versions: str,
+    async def _debtor_figures_here(self, session: AsyncSession, segment: DebtorSegments, versions: str,
                                    params: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
         """SQLite: the same statements one after the other on one connection."""
         for table in ("results_seg", "results_paid"):

@@ -39,6 +39,10 @@ class InboundStatus(StrEnum):
     FAILED = "failed"
 
 
+# ``last_error`` of a row withdrawn because its contact window closed before it went.
+OUTSIDE_HOURS = "outside_hours"
+
+
 class OutboxMessage(Base):
     """One message to send on a channel; ``idempotency_key`` makes enqueueing and sending once-only."""
 
@@ -68,6 +72,8 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
+    # A bot-initiated contact never goes at or after this moment (its contact window's end).
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     provider_id: Mapped[str | None] = mapped_column(String(128), index=True)

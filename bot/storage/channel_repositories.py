@@ -37,9 +37,13 @@ class OutboxRepository:
                       buttons: Sequence[Mapping[str, Any]] | None = None,
                       template: str | None = None, template_vars: Mapping[str, Any] | None = None,
                       locale: str | None = None, initiated_by: str = Initiator.REPLY,
-                      not_before: datetime | None = None, media: MediaRef | None = None
-                      ) -> OutboxMessage:
+                      not_before: datetime | None = None, media: MediaRef | None = None,
+                      not_after: datetime | None = None) -> OutboxMessage:
         """Queue a message once: a known ``idempotency_key`` returns the queued row unchanged.
+
+        ``not_before`` / ``not_after``: the message goes no earlier than the first and never at
+        or after the second (a régua reminder's contact window; the dispatcher withdraws it
+        as ``outside_hours`` instead of sending late).
 
         ``media``: a picture sent with the text as its caption. A text too long for a caption
         gets a row of its own, queued just before it (key ``<key>:picture``, the picture alone,
@@ -59,14 +63,14 @@ class OutboxRepository:
             await self.enqueue(channel=channel, address=address, text=head,
                                idempotency_key=f"{idempotency_key}:part{number}", contact_id=contact_id,
                                locale=locale, initiated_by=initiated_by, not_before=not_before,
-                               media=media if number == 1 else None)
+                               media=media if number == 1 else None, not_after=not_after)
         if heads:
             text, media = last, None  # the picture went with the first part
         if media is not None and text and not fits_caption(text):
             await self.enqueue(channel=channel, address=address, text="",
                                idempotency_key=f"{idempotency_key}:picture", contact_id=contact_id,
                                locale=locale, initiated_by=initiated_by, not_before=not_before,
-                               media=media)
+                               media=media, not_after=not_after)
             media = None
         row = OutboxMessage(
             channel=channel, address=address, text=text, idempotency_key=idempotency_key,
@@ -75,6 +79,7 @@ class OutboxRepository:
             template_vars=json_safe(dict(template_vars)) if template_vars else None, locale=locale,
             media_kind=media.kind if media else None, media_ref=media.ref if media else None,
             initiated_by=str(initiated_by), status=OutboxStatus.PENDING.value, attempts=0,
+            not_after=not_after,
         )
         if not_before is not None:
             row.next_attempt_at = not_before

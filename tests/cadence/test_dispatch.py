@@ -144,6 +144,25 @@ async def test_a_contact_not_sent_in_its_window_expires_and_is_planned_the_next_
     assert rows[1].idempotency_key.endswith(":2026-12-08")
 
 
+async def test_a_reminder_withdrawn_at_its_window_end_is_planned_the_next_day(env: Env) -> None:
+    """The outbox row carries the window's end; a dispatcher holding it past that moment
+    withdraws it (``outside_hours``) and the sweep expires the contact, so the next allowed
+    day plans it again (a cancelled one never would be)."""
+    await env.load(debtor("sp", [("SP-1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000001")]))
+    await env.cadence.schedule(MONDAY)
+    await env.cadence.materialize()
+    [row] = await outbox_rows(env)
+    assert row.not_after == datetime(2026, 12, 7, 23, 0, tzinfo=UTC)  # 20:00 in São Paulo
+    async with env.sessions() as session:  # what the dispatcher does with a row claimed too long
+        await session.execute(update(OutboxMessage).values(status="cancelled", last_error="outside_hours"))
+        await session.commit()
+    env.clock.moment = datetime(2026, 12, 7, 23, 5, tzinfo=UTC)
+    assert (await env.cadence.sweep())["expired"] == 1
+    assert [c.status for c in await contacts(env)] == ["expired"]
+    env.clock.moment = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+    assert [p.debt for p in (await env.cadence.preview(date(2026, 12, 8))).planned] == ["SP-1"]
+
+
 async def test_a_person_taking_the_conversation_cancels_the_queued_reminder(env: Env) -> None:
     await env.load(debtor("sp", [("SP-1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000001")]))
     await env.cadence.schedule(MONDAY)

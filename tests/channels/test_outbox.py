@@ -430,3 +430,25 @@ async def test_waiting_for_a_row_due_too_far_ahead_is_a_named_failure_not_a_hang
         await stuck.run_until_idle(max_wait=600)
     assert raised.value.row_id == later
     assert [m.text for m in channel.sent] == ["now"] and all(s <= 600 for s in sleeps)
+
+
+async def test_a_bot_contact_is_never_sent_at_or_after_its_window_end(
+        sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
+    """A reminder whose turn comes (behind its chat's earlier messages, one a second) after its
+    contact window closed is withdrawn as ``outside_hours``, not sent late; one whose turn
+    comes in time goes."""
+    outbox = Outbox(sessions)
+    channel = TimedFake("telegram", time)
+    start = time.now()
+    for n in range(3):
+        await outbox.enqueue(channel="telegram", address="late", text=f"reply{n}", idempotency_key=f"r{n}")
+    await outbox.enqueue(channel="telegram", address="late", text="reminder", idempotency_key="late",
+                         initiated_by="bot", not_after=start + timedelta(seconds=2))
+    await outbox.enqueue(channel="telegram", address="early", text="in time", idempotency_key="early",
+                         initiated_by="bot", not_after=start + timedelta(seconds=2))
+    await dispatcher(sessions, channel, time).run_until_idle()
+    assert [text for _, text, _ in channel.at] == ["reply0", "in time", "reply1", "reply2"]
+    assert all(at < start + timedelta(seconds=2) for _, text, at in channel.at if text == "in time")
+    async with sessions() as session:
+        late = await session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "late"))
+        assert late is not None and (late.status, late.last_error) == ("cancelled", "outside_hours")

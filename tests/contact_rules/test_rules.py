@@ -216,15 +216,28 @@ STEPS = [
 ]
 
 
+# Two steps on the same day (a valid régua): the one listed last is current.
+TIED = [
+    CadenceStep("tied", 1, 2, "reminder_upcoming", ("whatsapp",)),
+    CadenceStep("tied", 2, 2, "overdue_first", ("sms",)),
+    CadenceStep("tied", 3, -1, "overdue_offer", ("whatsapp",)),
+]
+
+
+def test_of_steps_on_the_same_day_the_last_listed_is_current() -> None:
+    assert current_step(TIED, date(2026, 12, 1), date(2026, 12, 3)) == TIED[1]
+
+
 @given(
     st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 1, 1)),
     st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 1, 1)),
+    st.sampled_from([STEPS, TIED]),
 )
-def test_due_windows_agree_with_the_current_step(due: date, day: date) -> None:
-    step = current_step(STEPS, due, day)
+def test_due_windows_agree_with_the_current_step(due: date, day: date, steps: list[CadenceStep]) -> None:
+    step = current_step(steps, due, day)
     matching = [
         w.step
-        for w in due_windows(STEPS, day)
+        for w in due_windows(steps, day)
         if due <= w.due_until and (w.due_after is None or due > w.due_after)
     ]
     assert matching == ([step] if step else [])
