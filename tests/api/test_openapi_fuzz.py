@@ -29,10 +29,9 @@ from bot.app import create_app
 from bot.clock import FixedClock
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
-from tests.support.examples import examples
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-EXAMPLES = {GenerationMode.POSITIVE: examples(90), GenerationMode.NEGATIVE: examples(70)}
+EXAMPLES = {GenerationMode.POSITIVE: 90, GenerationMode.NEGATIVE: 70}
 REQUESTS: dict[str, int] = {}
 
 

@@ -26,7 +26,6 @@ from bot.clock import FixedClock
 from bot.storage import models as db
 from bot.storage.repositories import ConversationRepository, PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ROOT, ScriptedDialogue, make_settings
-from tests.support.examples import examples
 from tests.support.lifespan import lifespan
 
 SECRET = "test-link-secret-0123456789"
@@ -258,7 +257,7 @@ def test_a_token_round_trips_and_names_its_contact() -> None:
         signer.verify(token)
 
 
-@settings(max_examples=examples(300), deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300) | st.from_regex(r"v1\.[A-Za-z0-9_-]{0,80}\.[A-Za-z0-9_-]{0,60}",
                                               fullmatch=True))
 def test_any_other_string_is_an_invalid_link(text: str) -> None:
@@ -267,7 +266,7 @@ def test_any_other_string_is_an_invalid_link(text: str) -> None:
         signer.verify(text)
 
 
-@settings(max_examples=examples(200), deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.integers(min_value=0, max_value=200), st.characters(codec="ascii"))
 def test_changing_any_character_breaks_the_signature(position: int, replacement: str) -> None:
     signer = PortalLinkSigner(SECRET, FixedClock(NOW))

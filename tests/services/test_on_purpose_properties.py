@@ -45,9 +45,8 @@ from bot.understanding.consent import OPT_OUT_PHRASES
 from tests.api.test_api import PORTFOLIO
 from tests.services.rasa_stand_in import Nlu
 from tests.services.test_on_purpose import ADMIN, Chat, open_chat
-from tests.support.examples import examples
 
-EXAMPLES = examples(400, variable="ACORDO_PROPERTY_EXAMPLES")
+EXAMPLES = int(os.environ.get("ACORDO_PROPERTY_EXAMPLES", "400"))
 TODAY = date(2026, 11, 26)  # NOW in São Paulo
 KEYWORDS = {"stop", "parar", "pare", "sair", "cancelar", "descadastrar", "descadastre", "unsubscribe"}
 
