@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import AdminDep, ContainerDep
+from bot.api.schemas import LINE
 from bot.api.web_identity import link_signer, portal_lifetime
 from bot.services.portal_links import PortalLinkError, issue_portal_link
 
@@ -16,9 +17,9 @@ router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])
 
 class PortalLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    debtor_external_id: str = Field(min_length=1, max_length=64)
-    creditor: str | None = Field(default=None, min_length=1, max_length=64)
-    contact: str | None = Field(default=None, min_length=1, max_length=255,
+    debtor_external_id: str = Field(min_length=1, max_length=64, pattern=LINE)
+    creditor: str | None = Field(default=None, min_length=1, max_length=64, pattern=LINE)
+    contact: str | None = Field(default=None, min_length=1, max_length=255, pattern=LINE,
                                 description="a contact's address or name; default the first web contact")
     days: float | None = Field(default=None, gt=0, le=90,
                                description="days the link works; default ACORDO_PORTAL_LINK_DAYS")

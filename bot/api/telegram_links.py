@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import AdminDep, ContainerDep
+from bot.api.schemas import LINE
 from bot.services.telegram_links import UnknownDebtor
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])
@@ -15,10 +16,10 @@ router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])
 
 class LinkTokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    debtor_external_id: str = Field(min_length=1, max_length=64)
-    contact_name: str = Field(min_length=1, max_length=255)
-    creditor: str | None = None
-    locale: str | None = None
+    debtor_external_id: str = Field(min_length=1, max_length=64, pattern=LINE)
+    contact_name: str = Field(min_length=1, max_length=255, pattern=LINE)
+    creditor: str | None = Field(default=None, min_length=1, max_length=64, pattern=LINE)
+    locale: str | None = Field(default=None, min_length=2, max_length=16, pattern=LINE)
 
 
 class LinkTokenOut(BaseModel):

@@ -106,3 +106,11 @@ async def test_nul_characters_never_reach_the_database(backend_client: httpx.Asy
         "debt_external_id": "NF-9", "amount": "1.00", "paid_at": "2026-11-26T10:00:00-03:00",
         "reference": "TED\x00"})
     assert payment.status_code == 422
+    # Link issuers too (a NUL in the Telegram link's debtor id was a 500 on PostgreSQL).
+    for path, link in (("/api/v1/telegram/link-tokens", {"debtor_external_id": "acme\x00",
+                                                         "contact_name": "Rita"}),
+                       ("/api/v1/telegram/link-tokens", {"debtor_external_id": "acme",
+                                                         "contact_name": "Rita\x00"}),
+                       ("/api/v1/portal/links", {"debtor_external_id": "acme\x00"}),
+                       ("/api/v1/portal/links", {"debtor_external_id": "acme", "contact": "x\x00"})):
+        assert (await backend_client.post(path, json=link, headers=admin)).status_code == 422, (path, link)
