@@ -81,7 +81,7 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
         for action in build_actions(negotiation):
             executor.register_action(action)
         conversations = MeasuredConversations(sessions, MeasuredDialogue(dialogue, metrics), renderer,
-                                              settings.default_locale)
+                                              settings.default_locale, picture_channels(settings))
         conversations.metrics = metrics
         followup = FollowUpService(sessions, policies, renderer, clock, payments,
                                    picture_channels(settings))
