@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import MediaRef
-from bot.rendering.renderer import TemplateRenderer
+from bot.rendering.renderer import SUPPORTED_LOCALES, TemplateRenderer
 from bot.services.outcome import Reply
 from bot.services.plain_values import encode
 from bot.storage import models as db
@@ -35,6 +35,16 @@ from bot.storage.channel_repositories import OutboxRepository
 from bot.storage.repositories import ConversationRepository, DuplicateMessage
 
 WEB = db.Channel.WEB.value
+
+
+def locale_of(contact: db.Contact | None, debtor: db.Debtor | None,
+              default: str = SUPPORTED_LOCALES[0]) -> str:
+    """The locale to speak to a contact in: its own, else its debtor's, else ``default``."""
+    if contact is not None and contact.locale:
+        return contact.locale
+    if debtor is not None and debtor.locale:
+        return debtor.locale
+    return default
 
 
 @dataclass(frozen=True)
@@ -61,12 +71,8 @@ class OutgoingMessages:
         self._picture_channels = frozenset(picture_channels)  # channels that can show a picture
 
     def locale_of(self, contact: db.Contact | None, debtor: db.Debtor | None = None) -> str:
-        """The contact's locale, else the debtor's, else the default."""
-        if contact is not None and contact.locale:
-            return contact.locale
-        if debtor is not None and debtor.locale:
-            return debtor.locale
-        return self._renderer.default_locale
+        """The contact's locale, else the debtor's, else the renderer's default."""
+        return locale_of(contact, debtor, self._renderer.default_locale)
 
     def render(self, reply: Reply, locale: str, channel: str) -> Rendered:
         text = self._renderer.render(reply.template, locale, dict(reply.variables), channel=channel)
