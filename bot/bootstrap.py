@@ -26,7 +26,7 @@ from bot.services.conversation import ConversationService
 from bot.services.followup import FollowUpService
 from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics
 from bot.services.negotiation import NegotiationService
-from bot.services.outbox import ChannelOutbound
+from bot.services.outgoing import OutgoingMessages
 from bot.services.payments import PaymentDesk, build_payment_desk
 from bot.services.portfolio import PortfolioService
 from bot.services.results import ResultsService
@@ -81,7 +81,7 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
         for action in build_actions(negotiation):
             executor.register_action(action)
         conversations = MeasuredConversations(sessions, MeasuredDialogue(dialogue, metrics), renderer,
-                                              settings.default_locale)
+                                              settings.default_locale, picture_channels(settings))
         conversations.metrics = metrics
         followup = FollowUpService(sessions, policies, renderer, clock, payments,
                                    picture_channels(settings))
@@ -99,7 +99,7 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
                 free_failures=settings.login_free_failures,
                 max_delay=timedelta(seconds=settings.login_max_delay_seconds),
                 window=timedelta(seconds=settings.login_window_seconds))),
-            agent_desk=AgentDesk(sessions, policies, clock, negotiation, renderer, ChannelOutbound(),
+            agent_desk=AgentDesk(sessions, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
                                  dialogue if isinstance(dialogue, ConversationResumer) else None),
             template_admin=TemplateAdmin(sessions, renderer, policies, clock, settings.policies_dir),
             channels=channels,

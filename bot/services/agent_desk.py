@@ -40,8 +40,8 @@ from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, UnknownTemplate
 from bot.services.conversation import clean_text
 from bot.services.negotiation import DebtorFile, NegotiationService, offer_buttons, offer_variables
-from bot.services.outbound import OutboundMessage, OutboundSender
-from bot.services.outcome import Button
+from bot.services.outcome import Button, Reply
+from bot.services.outgoing import OutgoingMessages, Rendered
 from bot.services.staff_accounts import StaffIdentity
 from bot.services.staff_audit import StaffAuditKind
 from bot.storage import models as db
@@ -170,13 +170,13 @@ class ConversationView:
 class AgentDesk:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
                  clock: Clock, negotiation: NegotiationService, renderer: TemplateRenderer,
-                 sender: OutboundSender, resumer: ConversationResumer | None) -> None:
+                 outgoing: OutgoingMessages, resumer: ConversationResumer | None) -> None:
         self._sessions = sessions
         self._policies = policies
         self._clock = clock
         self._negotiation = negotiation
         self._renderer = renderer
-        self._sender = sender
+        self._outgoing = outgoing
         self._resumer = resumer
 
     # -- reading ----------------------------------------------------------------------------
@@ -319,8 +319,7 @@ class AgentDesk:
         async with self._sessions() as session:
             file = await self._held(session, staff, public_id)
             self._require_window(file.conversation)
-            message = await self._sender.send(session, file.conversation,
-                                              OutboundMessage(text=text, author="agent"))
+            message = await self._send(session, file, Rendered(text))
             await self._audit(session, file, staff, StaffAuditKind.AGENT_REPLY,
                               {"message_id": message.id, "chars": len(text)})
             await session.commit()
@@ -342,8 +341,8 @@ class AgentDesk:
             if choice.error:
                 raise DeskError(f"{name}: {choice.error}")
             variables = self._template_variables(file, debts)
-            message = await self._sender.send(session, file.conversation, OutboundMessage(
-                text=choice.preview, author="agent", template=name, variables=variables))
+            message = await self._send(session, file, Rendered(choice.preview, template=name,
+                                                               variables=variables))
             await self._audit(session, file, staff, StaffAuditKind.AGENT_REPLY, {
                 "message_id": message.id, "chars": len(choice.preview), "template": name,
                 "locale": self._locale(file), "content_sid": choice.content_sid})
@@ -569,18 +568,21 @@ class AgentDesk:
     async def _send_template(self, session: AsyncSession, file: DebtorFile, template: str,
                              variables: dict[str, Any], buttons: Sequence[Button] = (), *,
                              author: str) -> None:
-        locale, channel = self._locale(file), file.conversation.channel
-        text = self._renderer.render(template, locale, variables, channel=channel)
-        rendered = [{"title": self._renderer.render(b.title_template, locale, {}, channel=channel),
-                     "payload": b.payload} for b in buttons]
-        await self._sender.send(session, file.conversation, OutboundMessage(
-            text=text, author=author, template=template, variables=variables, buttons=rendered))
+        await self._send(session, file, Reply(template, variables, tuple(buttons)), author=author)
+
+    async def _send(self, session: AsyncSession, file: DebtorFile, item: Reply | Rendered, *,
+                    author: str = "agent") -> db.Message:
+        """Store and queue one message to the conversation's contact (the caller commits); the
+        outbox row carries the contact's own locale (an approved template's Content SID)."""
+        [queued] = await self._outgoing.queue(
+            session, file.contact, [item], "message:{message}", debtor=file.debtor,
+            conversation=file.conversation, author=author, outbox_locale=file.contact.locale)
+        return queued.message
 
     async def _audit(self, session: AsyncSession, file: DebtorFile, staff: StaffIdentity,
                      kind: StaffAuditKind, data: dict[str, Any] | None = None) -> None:
         await AuditLog(session).record(kind, staff.actor, debtor_id=file.debtor.id,
                                        conversation_id=file.conversation.id, data=data or {})
 
-    @staticmethod
-    def _locale(file: DebtorFile) -> str:
-        return file.contact.locale or file.debtor.locale or "pt-BR"
+    def _locale(self, file: DebtorFile) -> str:
+        return self._outgoing.locale_of(file.contact, file.debtor)

@@ -82,7 +82,8 @@ from bot.services.cadence_plan import (
     table_of,
 )
 from bot.services.negotiation import MENU_BUTTONS
-from bot.services.plain_values import encode
+from bot.services.outcome import Reply
+from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
 from bot.storage.cadence_models import (
     CadenceContact,
@@ -91,9 +92,8 @@ from bot.storage.cadence_models import (
     ContactDecision,
 )
 from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
-from bot.storage.channel_repositories import OutboxRepository
 from bot.storage.payment_models import Promise, PromiseStatus
-from bot.storage.repositories import AuditLog, ConversationRepository, DuplicateMessage
+from bot.storage.repositories import AuditLog, ConversationRepository
 
 logger = logging.getLogger(__name__)
 Status = CadenceContactStatus
@@ -328,6 +328,7 @@ class CadenceService:
         self._sessions = sessions
         self._policies = policies
         self._renderer = renderer
+        self._outgoing = OutgoingMessages(renderer)
         self._clock = clock
         self.channels_on = frozenset(channels_on)
         self._schedule_every = schedule_every
@@ -787,7 +788,6 @@ class CadenceService:
         step = next(
             (s for s in policy_steps(policy) if s.cadence == row.cadence and s.number == row.step), None
         )
-        locale = contact.locale or debtor.locale or self._renderer.default_locale
         balance = balance_on(
             DebtPosition(
                 external_id=debt.external_id,
@@ -818,17 +818,8 @@ class CadenceService:
                 }
             ],
         }
-        text_body = self._renderer.render(row.template, locale, variables)
-        buttons = (
-            [
-                {"title": self._renderer.render(b.title_template, locale, {}), "payload": b.payload}
-                for b in MENU_BUTTONS
-            ]
-            if step is not None and step.offer_negotiation
-            else []
-        )
-        conversations = ConversationRepository(session)
-        conversation = await conversations.get_or_create(contact)
+        buttons = MENU_BUTTONS if step is not None and step.offer_negotiation else ()
+        conversation = await ConversationRepository(session).get_or_create(contact)
         if conversation.state != db.ConversationState.BOT:
             row.status = Status.CANCELLED.value
             await self._record_cancel(
@@ -837,40 +828,15 @@ class CadenceService:
                 SkipReason.HUMAN.value if conversation.state == db.ConversationState.HUMAN else "opted_out",
             )
             return
-        try:
-            message = await conversations.add_message(
-                conversation,
-                direction="out",
-                author="bot",
-                text=text_body,
-                channel=contact.channel,
-                status="queued",
-                template=row.template,
-                template_vars=encode(variables),
-                buttons=buttons or None,
-                idempotency_key=row.idempotency_key,
-            )
-        except DuplicateMessage as duplicate:
-            message = duplicate.existing
-        if contact.channel == db.Channel.WEB:
+        [queued] = await self._outgoing.queue(
+            session, contact, [Reply(row.template, variables, tuple(buttons))], row.idempotency_key,
+            Initiator.BOT, row.at, not_after=row.window_end, debtor=debtor,
+            conversation=conversation, message_key=True,
+        )
+        if queued.outbox is None:
             row.status = Status.SENT.value  # the web chat shows it on the debtor's next visit
         else:
-            outbox = await OutboxRepository(session).enqueue(
-                channel=contact.channel,
-                address=contact.address,
-                text=text_body,
-                buttons=buttons or None,
-                message_id=message.id,
-                contact_id=contact.id,
-                template=row.template,
-                template_vars=encode(variables),
-                locale=locale,
-                initiated_by=Initiator.BOT,
-                not_before=row.at,
-                not_after=row.window_end,
-                idempotency_key=row.idempotency_key,
-            )
-            row.outbox_id = outbox.id
+            row.outbox_id = queued.outbox.id
             row.status = Status.QUEUED.value
         await AuditLog(session).record(
             AuditKind.CADENCE_REMINDER,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,8 +20,8 @@ from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
 from bot.services.opt_out import is_opt_out_keyword, suppress_contact
 from bot.services.outcome import Reply
+from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import stored_picture
-from bot.services.plain_values import encode
 from bot.storage import models as db
 from bot.storage.repositories import (
     AuditLog,
@@ -53,10 +53,11 @@ def clean_text(text: str) -> str:
 
 class ConversationService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], engine: DialogueEngine,
-                 renderer: TemplateRenderer, default_locale: str = "pt-BR") -> None:
+                 renderer: TemplateRenderer, default_locale: str = "pt-BR",
+                 picture_channels: Collection[str] = ()) -> None:
         self._sessions = sessions
         self._engine = engine
-        self._renderer = renderer
+        self._outgoing = OutgoingMessages(renderer, picture_channels)
         self._default_locale = default_locale
 
     async def handle_inbound(self, channel: str, address: str, text: str,
@@ -81,18 +82,16 @@ class ConversationService:
                 inbound = duplicate.existing
             conversation.last_inbound_at = inbound.created_at
             await session.commit()
-            locale = contact.locale or contact.debtor.locale or self._default_locale
             replies = await self._replies_for(session, conversation, contact, cleaned)
-            rendered = [self._render(reply, locale) for reply in replies]
-            # The web channel answers in its HTTP response; other channels send through the outbox.
-            out_status = {"web": "sent"}.get(channel, "queued")
-            for index, (reply, out) in enumerate(zip(replies, rendered, strict=True)):
-                stored = await conversations.add_message(
-                    conversation, direction="out", author="bot", text=out.text, channel=channel,
-                    template=reply.template, template_vars=encode(reply.variables),
-                    buttons=out.buttons or None, status=out_status,
-                )
-                rendered[index] = RenderedReply(out.text, out.buttons, stored.id, out.media)
+            # The web channel answers in its HTTP response; other channels send through the
+            # outbox, queued in this transaction (key ``reply:<channel>:<provider id>:<n>``).
+            queued = await self._outgoing.queue(
+                session, contact, replies, f"reply:{channel}:{provider_id}:" + "{index}",
+                debtor=contact.debtor, conversation=conversation,
+                status="sent" if channel == "web" else "queued",
+            )
+            rendered = [RenderedReply(q.rendered.text, q.rendered.buttons, q.message.id, q.rendered.media)
+                        for q in queued]
             inbound.status = "processed"
             await session.commit()
             return rendered
@@ -149,13 +148,8 @@ class ConversationService:
             data={"channel": channel, "address": address[:200], "text": text[:2000]},
         )
         await session.commit()
-        return [self._render(Reply("unknown_sender"), self._default_locale)]
+        return [self._render(Reply("unknown_sender"), self._default_locale, channel)]
 
-    def _render(self, reply: Reply, locale: str) -> RenderedReply:
-        variables: dict[str, Any] = dict(reply.variables)
-        text = self._renderer.render(reply.template, locale, variables)
-        buttons = [
-            {"title": self._renderer.render(b.title_template, locale, {}), "payload": b.payload}
-            for b in reply.buttons
-        ]
-        return RenderedReply(text=text, buttons=buttons, media=reply.media)
+    def _render(self, reply: Reply, locale: str, channel: str) -> RenderedReply:
+        out = self._outgoing.render(reply, locale, channel)
+        return RenderedReply(text=out.text, buttons=out.buttons, media=out.media)

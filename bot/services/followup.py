@@ -57,13 +57,12 @@ from bot.services.cadence import lock_creditor
 from bot.services.cadence_plan import recent_contacts, table_of
 from bot.services.negotiation import MENU_BUTTONS
 from bot.services.outcome import Reply
+from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import instruction_picture
 from bot.services.payments import PaymentDesk, paid_since
-from bot.services.plain_values import encode
 from bot.storage import models as db
 from bot.storage.cadence_models import ContactDecision
 from bot.storage.channel_models import Initiator
-from bot.storage.channel_repositories import OutboxRepository
 from bot.storage.payment_models import ChargeStatus, FollowUpEvent, PaymentCharge, Promise, PromiseStatus
 from bot.storage.payment_repositories import FollowUpLog
 from bot.storage.repositories import AuditLog, ConversationRepository
@@ -123,7 +122,7 @@ class FollowUpService:
         self._renderer = renderer
         self._clock = clock
         self._payments = payments
-        self._picture_channels = frozenset(picture_channels)  # channels that can show the PIX QR
+        self._outgoing = OutgoingMessages(renderer, picture_channels)  # pictures: the PIX QR
 
     async def run(self, day: date, *, creditor: str | None = None, dry_run: bool = False) -> FollowUpReport:
         """Plan and apply ``day``'s follow-up (of one creditor, or of all)."""
@@ -494,22 +493,8 @@ class FollowUpService:
         if charges:
             all_replies.append(Reply("payment_instructions", {**common, "charges": charges},
                                      media=instruction_picture(charges)))
-        locale = contact.locale or debtor.locale or self._renderer.default_locale
-        for index, reply in enumerate(all_replies):
-            text = self._renderer.render(reply.template, locale, dict(reply.variables))
-            buttons = [{"title": self._renderer.render(b.title_template, locale, {}), "payload": b.payload}
-                       for b in reply.buttons]
-            message = await conversations.add_message(
-                conversation, direction="out", author="bot", text=text, channel=contact.channel,
-                status="queued", template=reply.template, template_vars=encode(reply.variables),
-                buttons=buttons or None)
-            if contact.channel != db.Channel.WEB:
-                await OutboxRepository(session).enqueue(
-                    channel=contact.channel, address=contact.address, text=text, buttons=buttons or None,
-                    message_id=message.id, contact_id=contact.id, template=reply.template,
-                    template_vars=encode(reply.variables), locale=locale, initiated_by=Initiator.BOT,
-                    not_before=reach.at, idempotency_key=f"followup:{key}:{index}",
-                    media=reply.media if contact.channel in self._picture_channels else None)
+        await self._outgoing.queue(session, contact, all_replies, f"followup:{key}:" + "{index}",
+                                   Initiator.BOT, reach.at, debtor=debtor, conversation=conversation)
         await AuditLog(session).record(AuditKind.FOLLOWUP_SENT, "bot", debtor_id=debtor_id,
                                        conversation_id=conversation.id,
                                        data={"key": key, "templates": [r.template for r in all_replies]})

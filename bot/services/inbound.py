@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService, RenderedReply
 from bot.services.outcome import Reply
+from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
 from bot.storage.channel_models import InboundStatus, InboundUpdate
 from bot.storage.channel_repositories import InboundUpdateRepository, OutboxRepository
@@ -45,39 +46,42 @@ class ChannelInbox:
         self._sessions = sessions
         self._picture_channels = frozenset(picture_channels)  # channels that can show a picture
         self._conversations = conversations
-        self._renderer = renderer
+        self._outgoing = OutgoingMessages(renderer)
         self._default_locale = default_locale
         self._wake_outbox = wake_outbox
 
     async def receive(self, message: InboundMessage) -> list[RenderedReply]:
+        """A contact's replies are stored and queued in the conversation's own transaction;
+        an unknown sender's neutral reply (not stored) is queued here."""
         await self._reactivate(message.channel, message.address)
         replies = await self._conversations.handle_inbound(
             message.channel, message.address, message.text, message.provider_id)
-        await self.queue_replies(message, replies)
+        await self._queue_unstored(message, [r for r in replies if r.message_id is None])
+        if replies:
+            self._wake_outbox()
         return replies
 
     async def reply_with(self, message: InboundMessage, reply: Reply, locale: str | None) -> None:
-        """Queue one templated reply to ``message`` (outside the dialogue: deep links)."""
-        text = self._renderer.render(reply.template, locale or self._default_locale,
-                                     dict(reply.variables))
-        await self.queue_replies(message, [RenderedReply(text)])
+        """Queue one templated reply to ``message`` outside the dialogue (deep links: the
+        chat may not be a contact yet, so nothing is stored in a conversation)."""
+        out = self._outgoing.render(reply, locale or self._default_locale, message.channel)
+        await self._queue_unstored(message, [RenderedReply(out.text, out.buttons, None, out.media)])
+        self._wake_outbox()
 
-    async def queue_replies(self, message: InboundMessage, replies: list[RenderedReply]) -> None:
+    async def _queue_unstored(self, message: InboundMessage, replies: list[RenderedReply]) -> None:
+        if not replies:
+            return
         async with self._sessions() as session:
             contact = await PortfolioRepository(session).find_contact(message.channel, message.address)
-            outbox = OutboxRepository(session)
             pictures = message.channel in self._picture_channels
             for index, reply in enumerate(replies):
-                await outbox.enqueue(
+                await OutboxRepository(session).enqueue(
                     channel=message.channel, address=message.address, text=reply.text,
-                    buttons=reply.buttons or None, message_id=reply.message_id,
-                    contact_id=contact.id if contact else None,
+                    buttons=reply.buttons or None, contact_id=contact.id if contact else None,
                     idempotency_key=f"reply:{message.channel}:{message.provider_id}:{index}",
                     media=reply.media if pictures else None,
                 )
             await session.commit()
-        if replies:
-            self._wake_outbox()
 
     async def _reactivate(self, channel: str, address: str) -> None:
         """A contact marked unreachable that writes to us again is reachable again."""

@@ -30,6 +30,7 @@ from bot.services import commands as cmd
 from bot.services.audit_kinds import AuditKind
 from bot.services.opt_out import suppress_contact
 from bot.services.outcome import Button, Outcome, Reply
+from bot.services.outgoing import locale_of
 from bot.services.payment_pictures import instruction_picture
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
@@ -561,4 +562,4 @@ class NegotiationService:
         return Outcome((Reply("clarify", file.common, MENU_BUTTONS),))
 
     def _locale(self, file: DebtorFile) -> str:
-        return file.contact.locale or file.debtor.locale or "pt-BR"
+        return locale_of(file.contact, file.debtor)

@@ -62,8 +62,7 @@ from bot.channels.base import (
 from bot.channels.ratelimit import ChannelRates, RateLimiter
 from bot.clock import Clock
 from bot.services.audit_kinds import AuditKind
-from bot.services.outbound import OutboundMessage as StaffMessage
-from bot.services.outbound import StoredOutbound
+from bot.services.plain_values import decode
 from bot.storage import models as db
 from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository
@@ -546,26 +545,6 @@ def _outbound(row: OutboxMessage, last_inbound_at: datetime | None,
     return OutboundMessage(
         channel=row.channel, address=row.address, text=row.text,
         idempotency_key=row.idempotency_key, buttons=buttons, template=row.template,
-        template_vars=dict(row.template_vars or {}), locale=row.locale,
+        template_vars=dict(decode(row.template_vars or {})), locale=row.locale,
         last_inbound_at=last_inbound_at, media=media,
     )
-
-
-class ChannelOutbound(StoredOutbound):
-    """Staff-initiated messages (agent desk): stored ``queued`` like :class:`StoredOutbound`,
-    and on Telegram, WhatsApp and SMS also queued in the outbox in the same transaction."""
-
-    async def send(self, session: AsyncSession, conversation: db.Conversation,
-                   message: StaffMessage) -> db.Message:
-        stored = await super().send(session, conversation, message)
-        if conversation.channel != "web":
-            contact = await session.get(db.Contact, conversation.contact_id)
-            await OutboxRepository(session).enqueue(
-                channel=conversation.channel, address=conversation.address, text=stored.text,
-                contact_id=conversation.contact_id,
-                buttons=stored.buttons, message_id=stored.id, template=message.template,
-                template_vars=dict(message.variables) if message.template else None,
-                locale=(contact.locale if contact else None),
-                idempotency_key=f"message:{stored.id}",
-            )
-        return stored

@@ -70,11 +70,11 @@ class Site:
             assert response.status_code == 303, response.text
             yield client
 
-    async def waiting_conversation(self, address: str = "ana@padaria.example") -> str:
-        """A debtor on the web channel whose conversation was handed to a person."""
+    async def waiting_conversation(self, address: str = "ana@padaria.example", locale: str = "pt-BR") -> str:
+        """A debtor (speaking ``locale``) on the web channel whose conversation was handed to a person."""
         body = {"creditor": "demo", "debtors": [{
             "external_id": f"deb-{address}", "name": "Padaria Sol Ltda", "tax_id": "11.444.777/0001-61",
-            "locale": "pt-BR", "contacts": [{"name": "Ana Souza", "channel": "web", "address": address}],
+            "locale": locale, "contacts": [{"name": "Ana Souza", "channel": "web", "address": address}],
             "debts": [{"external_id": f"NF-{address}", "amount": "6000.00", "currency": "BRL",
                        "due_date": "2026-11-06", "description": "NF 1"}]}]}
         async with self.client() as http:
