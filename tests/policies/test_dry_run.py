@@ -20,8 +20,7 @@ from bot.policies.segments import bounds
 from bot.services import cadence_plan
 from bot.services.policy_dry_run import dry_run
 from bot.services.segment_sql import FactColumns, bound_sql
-from tests.cadence.test_differential import policies
-from tests.cadence.test_segments import ONE_SEGMENT
+from tests.support.policy_samples import ONE_SEGMENT, policies
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 12, 7)
