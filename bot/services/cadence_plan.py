@@ -127,10 +127,6 @@ def policy_steps(policy: Policy) -> list[CadenceStep]:
     ]
 
 
-def segment_cadences(policy: Policy) -> dict[str, str]:
-    return {segment.name: segment.cadence for segment in policy.segments}
-
-
 @dataclass(frozen=True)
 class PlanRequest:
     creditor_id: str

@@ -126,18 +126,6 @@ class PortfolioService:
             )
             await session.commit()
 
-    async def _upsert_debtor(self, repo: PortfolioRepository, creditor: str,
-                             item: schemas.DebtorIn) -> None:
-        """One debtor through the repository (single changes; imports go set-wise)."""
-        debtor = await repo.upsert_debtor(creditor, item.external_id, item.name, item.tax_id,
-                                          item.timezone, item.locale)
-        for contact in item.contacts:
-            await repo.upsert_contact(debtor, contact.name, contact.channel, contact.address,
-                                      locale=contact.locale, timezone=contact.timezone)
-        for debt in item.debts:
-            await repo.upsert_debt(debtor, debt.external_id, debt.amount, debt.currency,
-                                   debt.due_date, debt.description)
-
     async def record_payment(self, payment: schemas.PaymentIn) -> schemas.PaymentOut:
         async with self._sessions() as session:
             repo = PortfolioRepository(session)
