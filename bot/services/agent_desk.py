@@ -39,12 +39,12 @@ from bot.negotiation.offers import (
 )
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, UnknownTemplate
+from bot.services.audit_kinds import AuditKind as StaffAuditKind
 from bot.services.conversation import clean_text
 from bot.services.negotiation import DebtorFile, NegotiationService, offer_buttons, offer_variables
 from bot.services.outbound import OutboundMessage, OutboundSender
 from bot.services.outcome import Button
 from bot.services.staff_accounts import StaffIdentity
-from bot.services.staff_audit import StaffAuditKind
 from bot.storage import models as db
 from bot.storage.payment_repositories import PromiseRepository
 from bot.storage.repositories import AgreementRepository, AuditLog, ConversationRepository
