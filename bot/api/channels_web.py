@@ -1,4 +1,4 @@
-"""The built-in web chat channel (CONTRACT §4, §6: who may speak is web_identity's).
+"""The built-in web chat channel (``POST /channels/web/messages``; who may speak is web_identity's).
 
 A reply with a picture (the PIX QR code of payment instructions) carries its relative URL
 as ``image``; replies without one are exactly ``{"text", "buttons"}``.

@@ -1,4 +1,4 @@
-"""Admin pages of issue 7: results dashboard (``/admin/results`` + CSV), the audit view of a
+"""Admin pages of the payments follow-up: results dashboard (``/admin/results`` + CSV), the audit view of a
 debtor (with its debts and their write-off), the payment provider webhook, the PIX QR image
 and ``/metrics``."""
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (CONTRACT §4). Money is a decimal string."""
+"""Request and response bodies of the HTTP API (see /openapi.json). Money is a decimal string."""
 
 from __future__ import annotations
 

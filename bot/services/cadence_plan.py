@@ -81,7 +81,7 @@ promises = table_of(Promise)
 cc = table_of(CadenceContact)
 followups = table_of(FollowUpEvent)
 
-# Follow-up events that are a bot-initiated contact (issue 7): an installment or promise
+# Follow-up events that are a bot-initiated contact (payments follow-up): an installment or promise
 # reminder, an overdue installment's follow-up, a broken agreement's notice. They count
 # toward the caps like the régua's own contacts.
 FOLLOWUP_CONTACT_KINDS = ("remind", "followup", "notice")

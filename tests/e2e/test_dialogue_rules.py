@@ -1,4 +1,5 @@
-"""Dialogue behaviours of issue 3 through the real Rasa server and model."""
+"""Dialogue rules (wrong person, opt-out, digressions, clarification, handoff) through the
+real Rasa server and model."""
 
 from __future__ import annotations
 
