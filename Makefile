@@ -49,6 +49,7 @@ run: model
 
 lint: venv
 	$(VENV)/bin/ruff check bot tests bench
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy bot
