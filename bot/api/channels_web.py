@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.api import schemas
+from bot import schemas
 from bot.api.deps import ContainerDep
 from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
 from bot.services.payment_pictures import picture_path

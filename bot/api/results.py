@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
-from bot.api import schemas
+from bot import schemas
 from bot.api.deps import ContainerDep
 from bot.api.staff_deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
 from bot.bootstrap import Container

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.api import schemas
+from bot import schemas
 from bot.clock import Clock
 from bot.negotiation.balance import DebtPosition, balance_on
 from bot.policies import PolicyBook

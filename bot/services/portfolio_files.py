@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from bot.api import schemas
+from bot import schemas
 
 PORTFOLIO_COLUMNS = (
     "debtor_external_id", "debtor_name", "debtor_tax_id", "debtor_timezone", "debtor_locale",
