@@ -72,7 +72,7 @@ test: lint typecheck compose-config rasa-validate rasa-stories nlu-heldout pytes
 CHECK_TESTS := tests/negotiation tests/contact_rules tests/policies tests/understanding tests/rendering \
   tests/services tests/storage tests/test_test_imports.py
 check: lint typecheck
-	ACORDO_PROPERTY_EXAMPLES=20 ACORDO_DIFF_EXAMPLES=20 $(PY) -m pytest -q -p no:randomly \
+	ACORDO_PROPERTY_EXAMPLES=20 ACORDO_DRY_RUN_EXAMPLES=10 $(PY) -m pytest -q -p no:randomly \
 	  -m "not e2e and not postgres" $(CHECK_TESTS)
 
 # The whole pytest suite as if it ran at another instant (docs/testing.md).
