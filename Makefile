@@ -12,11 +12,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # only those commands get it, so tests never inherit a token.
 RASA_ENV := ACORDO_ACTION_ENDPOINT_URL=http://127.0.0.1:8000/actions/webhook ACORDO_ACTION_TOKEN=offline
 
-.PHONY: help venv rasa-venv model run test test-anytime test-deep lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
+.PHONY: help venv rasa-venv model run test check test-anytime test-deep lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
 
 help:
 	@echo "make run    - set everything up and start Rasa + the app on SQLite with the demo data"
 	@echo "make test   - lint, type-check, validate dialogs, train if needed and run every test"
+	@echo "make check  - the fast edit loop (under a minute): lint, type-check, the pure core tests and"
+	@echo "              the SQLite service tests (no Rasa, PostgreSQL, Chromium or subprocess stack)"
 	@echo "make test-anytime - the tests under faketime at ACORDO_TEST_INSTANT (default: a random instant)"
 	@echo "make test-deep - the differential régua tests with 10,000 examples per database"
 	@echo "make bench  - benchmarks (see bench/)"
@@ -47,6 +49,7 @@ run: model
 
 lint: venv
 	$(VENV)/bin/ruff check bot tests bench
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy bot
@@ -63,6 +66,14 @@ pytest: model
 	$(PY) -m pytest -q
 
 test: lint typecheck compose-config rasa-validate rasa-stories nlu-heldout pytest
+
+# The fast edit loop: no Rasa, no PostgreSQL, no Chromium, no subprocess stack; the
+# hypothesis suites that read an example count from the environment run a few examples.
+CHECK_TESTS := tests/negotiation tests/contact_rules tests/policies tests/understanding tests/rendering \
+  tests/services tests/storage tests/test_test_imports.py
+check: lint typecheck
+	ACORDO_PROPERTY_EXAMPLES=20 ACORDO_DRY_RUN_EXAMPLES=10 $(PY) -m pytest -q -p no:randomly \
+	  -m "not e2e and not postgres" $(CHECK_TESTS)
 
 # The whole pytest suite as if it ran at another instant (docs/testing.md).
 test-anytime: model

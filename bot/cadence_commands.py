@@ -51,7 +51,7 @@ def _day(value: str | None) -> date | None:
 def preview(
     day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD (the debtors' local day)")],
     creditor: Annotated[str | None, typer.Option(help="creditor id (default: all)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="CONTRACT §5 JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON (docs/cadence.md)")] = False,
     details: Annotated[bool, typer.Option(help="list every contact, not only the counts")] = False,
 ) -> None:
     """What the dispatcher would do on a date, and why it would not contact the others (no sending)."""

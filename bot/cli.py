@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.api.schemas import ImportReport, RejectedRow
 from bot.config import Settings
 from bot.devtools.stack import Child
 from bot.policies import PolicyError, load_policies
+from bot.schemas import ImportReport, RejectedRow
 
 app = typer.Typer(help="Acordo: conversational negotiation for B2B credit recovery.",
                   no_args_is_help=True)

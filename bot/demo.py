@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.api import schemas
+from bot import schemas
 
 
 def demo_portfolio(today: date) -> schemas.PortfolioIn:

@@ -1,4 +1,5 @@
-"""Telegram webhook (CONTRACT §4): secret-checked, stored before 200, processed in the background."""
+"""The Telegram webhook (``POST /channels/telegram/webhook``): secret-checked, stored before
+200, processed in the background."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Twilio webhooks (CONTRACT §4): inbound WhatsApp/SMS and delivery status, signature-checked.
+"""Twilio webhooks (``/channels/twilio/messages`` and ``/status``): inbound WhatsApp/SMS and
+delivery status, signature-checked.
 
 The signature covers the URL Twilio called: with ``ACORDO_PUBLIC_URL`` set, that public
 base plus the request path is validated (the app behind a proxy sees another host).

@@ -1,4 +1,4 @@
-"""The built-in web chat channel (CONTRACT §4, §6: who may speak is web_identity's).
+"""The built-in web chat channel (``POST /channels/web/messages``; who may speak is web_identity's).
 
 A reply with a picture (the PIX QR code of payment instructions) carries its relative URL
 as ``image``; replies without one are exactly ``{"text", "buttons"}``.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.api import schemas
+from bot import schemas
 from bot.api.deps import ContainerDep
 from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
 from bot.services.payment_pictures import picture_path

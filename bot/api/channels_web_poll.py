@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from bot.api.deps import ContainerDep
-from bot.api.schemas import ButtonOut
 from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
+from bot.schemas import ButtonOut
 from bot.services.payment_pictures import picture_path, stored_picture
 from bot.storage import models as db
 from bot.storage.repositories import ConversationRepository, PortfolioRepository

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import AdminDep, ContainerDep
-from bot.api.schemas import MoneyOut
+from bot.schemas import MoneyOut
 from bot.services.portfolio import DebtNotCollectable, UnknownCreditor, UnknownDebt
 
 router = APIRouter(prefix="/api/v1/debts", tags=["admin"], dependencies=[AdminDep])

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from bot.api import schemas
+from bot import schemas
 from bot.api.deps import ContainerDep
 
 router = APIRouter(tags=["health"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from bot.api import schemas
+from bot import schemas
 from bot.api.deps import AdminDep, ContainerDep
 from bot.services.portfolio import UnknownCreditor, UnknownDebt
 from bot.storage.repositories import AmbiguousDebtor, PaymentTooLarge

@@ -1,4 +1,4 @@
-"""Admin pages of issue 7: results dashboard (``/admin/results`` + CSV), the audit view of a
+"""Admin pages of the payments follow-up: results dashboard (``/admin/results`` + CSV), the audit view of a
 debtor (with its debts and their write-off), the payment provider webhook, the PIX QR image
 and ``/metrics``."""
 
@@ -15,9 +15,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from bot.api import schemas
+from bot import schemas
 from bot.api.deps import ContainerDep
 from bot.api.staff_deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
 from bot.bootstrap import Container
@@ -31,7 +30,8 @@ from bot.services.portfolio import DebtNotCollectable, UnknownCreditor, UnknownD
 from bot.services.results import Results, to_csv
 from bot.services.staff_accounts import StaffIdentity
 from bot.storage import models as db
-from bot.storage.payment_models import PaymentCharge, PaymentMethod
+from bot.storage.payment_models import PaymentMethod
+from bot.storage.payment_repositories import ChargeRepository
 from bot.storage.repositories import AmbiguousDebtor, PortfolioRepository
 
 router = APIRouter(tags=["results"], include_in_schema=False)
@@ -327,7 +327,7 @@ async def payment_webhook(provider: str, request: Request, container: ContainerD
 async def pix_qr(txid: str, container: ContainerDep) -> Response:
     """The QR image of a PIX charge (what the chat links to and the channels send as a picture)."""
     async with container.sessions() as session:
-        charge = await session.scalar(select(PaymentCharge).where(PaymentCharge.txid == txid))
+        charge = await ChargeRepository(session).by_txid(txid)
     if charge is None or charge.method != PaymentMethod.PIX:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such PIX charge")
     return Response(qr_png(charge.payload), media_type="image/png",

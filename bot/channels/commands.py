@@ -92,7 +92,7 @@ def worker(
                           f" (limits {'in Redis' if settings.redis_url else 'in process'})", markup=False)
             else:
                 out.print(f"{name}: no outbound channel is on (web only)", markup=False)
-            async with container.cadence.running():  # the régua (issue 5): schedule, queue, follow up
+            async with container.cadence.running():  # the régua: schedule, queue, follow up
                 while not stop.is_set():
                     await runtime.inbound.resume()  # updates whose processing died with a process
                     with contextlib.suppress(TimeoutError):

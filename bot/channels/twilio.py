@@ -24,7 +24,7 @@ import base64
 import json
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiohttp import ClientError
@@ -49,10 +49,10 @@ from bot.channels.base import (
 )
 from bot.channels.sms import count_segments, shorten
 from bot.config import WhatsAppTemplate
+from bot.contact_rules.whatsapp import whatsapp_window_open
 
 TWILIO_API = "https://api.twilio.com"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
-WHATSAPP_WINDOW = timedelta(hours=24)
 WHATSAPP_MAX_CHARS = TEXT_LIMITS["whatsapp"][0]  # Twilio refuses a longer Body (21617)
 _idempotency_key: ContextVar[str | None] = ContextVar("twilio_idempotency_key", default=None)
 
@@ -109,10 +109,6 @@ def with_options(text: str, buttons: Any) -> str:
     return text if not titles else text + "\n\n" + "\n".join(f"• {t}" for t in titles)
 
 
-def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
-    return last_inbound_at is not None and now - last_inbound_at < WHATSAPP_WINDOW
-
-
 class TwilioChannel:
     """WhatsApp (``kind="whatsapp"``) or SMS (``kind="sms"``) over one Twilio sender."""
 
@@ -165,7 +161,7 @@ class TwilioChannel:
             params.update(to=message.address, body=body)
             return [params], SendReceipt("", segments=count.segments, encoding=count.encoding)
         params["to"] = _prefixed(message.address)
-        if window_open(message.last_inbound_at, self._now()):
+        if whatsapp_window_open(message.last_inbound_at, self._now()):
             return _free_text(params, with_options(message.text, message.buttons), message), None
         template = self._template_for(message)
         if template is None:

@@ -39,7 +39,7 @@ LOOKAHEAD_DAYS = 366
 
 
 class SkipReason(StrEnum):
-    """Why a due contact is not made (CONTRACT §5, ``cadence preview``)."""
+    """Why a due contact is not made (the reasons ``acordo cadence preview`` reports)."""
 
     CLOSED_DAY = "closed_day"
     HOLIDAY = "holiday"

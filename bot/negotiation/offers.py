@@ -21,7 +21,7 @@ Formulas (all money ``Decimal``, rounded half up to cents unless said otherwise)
   The other ``n - 1`` payments split ``total - down_payment`` evenly (rounded down to
   cents, the last absorbs the leftover cents; see ``split_amount``), due every ``i`` days
   after the first due date.
-- Minimums: the down payment minimum is a share of the BALANCE (CONTRACT §3), rounded UP
+- Minimums: the down payment minimum is a share of the BALANCE (the policy schema), rounded UP
   to cents. Every payment of an installment plan is >= ``installment_min_amount`` (and
   >= R$ 0,01). A full payment is a single payment settling the whole debt and is not an
   installment: it is exempt from ``installment_min_amount``. A balance below

@@ -1,4 +1,4 @@
-"""The QR code image of a BR Code payload (PNG or SVG), drawn with segno."""
+"""The QR code image of a BR Code payload (PNG), drawn with segno."""
 
 from __future__ import annotations
 
@@ -13,11 +13,3 @@ def qr_png(payload: str, scale: int = 6) -> bytes:
     buffer = io.BytesIO()
     code.save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
-
-
-def qr_svg(payload: str, scale: int = 4) -> str:
-    """The same QR code as inline SVG markup (for web pages)."""
-    code = segno.make(payload, error="m", micro=False)
-    buffer = io.BytesIO()
-    code.save(buffer, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True)
-    return buffer.getvalue().decode("utf-8")

@@ -1,4 +1,4 @@
-"""Creditor policy models (CONTRACT §3).
+"""Creditor policy models (the policy file schema, docs/policies.md).
 
 A policy file is loaded once into these frozen, validated models. Every key
 beyond the contract's minimum schema is optional with a documented default
@@ -114,7 +114,7 @@ class CountRange(_Frozen):
 class SegmentCondition(_Frozen):
     """When a segment applies. Every key is optional; all given keys must match.
 
-    ``days_past_due`` and ``balance`` (CONTRACT §3); optional extensions (docs/policies.md):
+    ``days_past_due`` and ``balance`` (the minimum schema); optional extensions (docs/policies.md):
     ``amount`` (the invoice's face amount, money strings), ``broken_promises`` (promises the
     debtor broke in the last 365 days) and ``past_days_late`` (the most days late any of the
     debtor's paid invoices was paid).

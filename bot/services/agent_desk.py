@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.config import WhatsAppTemplate
+from bot.contact_rules.whatsapp import whatsapp_window_open
 from bot.negotiation import machine
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.offers import (
@@ -38,18 +39,17 @@ from bot.negotiation.offers import (
 )
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, UnknownTemplate
+from bot.services.audit_kinds import AuditKind as StaffAuditKind
 from bot.services.conversation import clean_text
 from bot.services.negotiation import DebtorFile, NegotiationService, offer_buttons, offer_variables
 from bot.services.outcome import Button, Reply
 from bot.services.outgoing import OutgoingMessages, Rendered
 from bot.services.staff_accounts import StaffIdentity
-from bot.services.staff_audit import StaffAuditKind
 from bot.storage import models as db
 from bot.storage.payment_repositories import PromiseRepository
 from bot.storage.repositories import AgreementRepository, AuditLog, ConversationRepository
 from bot.storage.staff_models import ConversationAssignment, ConversationNote, StaffUser
 
-WHATSAPP_WINDOW = timedelta(hours=24)
 MAX_REPLY_CHARS = 4000
 
 # ``Settings.whatsapp_templates``: template name -> locale -> approved Content SID (+ variables).
@@ -516,7 +516,7 @@ class AgentDesk:
         if conversation.channel != "whatsapp":
             return True
         last = conversation.last_inbound_at
-        return last is not None and self._clock.now() - last <= WHATSAPP_WINDOW
+        return whatsapp_window_open(last, self._clock.now())
 
     def _require_window(self, conversation: db.Conversation) -> None:
         if not self._window_open(conversation):

@@ -1,4 +1,8 @@
-"""Kinds of audit events (every contact, decision and staff action is recorded)."""
+"""Kinds of audit events (every contact, decision and staff action is recorded).
+
+Staff actions are recorded with actor ``agent:<name>`` or ``admin:<name>``; an offer or an
+agreement made by an agent has the same kind as the bot's.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ class AuditKind(StrEnum):
     PAYMENT_RECORDED = "payment_recorded"
     CONTACT_UNREACHABLE = "contact_unreachable"
     TELEGRAM_LINKED = "telegram_linked"
-    # Payments follow-up (issue 7)
+    # Payments follow-up
     PAYMENT_PROVIDER_ERROR = "payment_provider_error"
     PAYMENT_INSTRUCTIONS_SENT = "payment_instructions_sent"
     AGREEMENT_KEPT = "agreement_kept"
@@ -29,7 +33,24 @@ class AuditKind(StrEnum):
     PROMISE_BROKEN = "promise_broken"
     CADENCE_RESUMED = "cadence_resumed"
     FOLLOWUP_SENT = "followup_sent"
-    # Régua (issue 5)
+    # Régua
     CADENCE_REMINDER = "cadence_reminder"
-    # The creditor gives up on a debt (issue 7): actor, reason, what was outstanding.
+    # The creditor gives up on a debt: actor, reason, what was outstanding.
     DEBT_WRITTEN_OFF = "debt_written_off"
+    # Staff accounts and the agent console
+    USER_CREATED = "staff_user_created"
+    LOGIN = "staff_login"
+    LOGIN_FAILED = "staff_login_failed"
+    LOGIN_RATE_LIMITED = "staff_login_rate_limited"
+    LOGOUT = "staff_logout"
+    CONVERSATION_TAKEN = "conversation_taken"
+    AGENT_REPLY = "agent_reply"
+    AGENT_OFFER = "offer_made"  # another name for OFFER_MADE; data.beyond_bot_limits marks it
+    AGENT_AGREEMENT = "agreement_created"  # another name for AGREEMENT_CREATED
+    DISPUTE_MARKED = "dispute_marked"
+    NOTE_ADDED = "note_added"
+    HANDED_BACK = "handed_back"
+    CONVERSATION_CLOSED = "conversation_closed"
+    TEMPLATE_SAVED = "template_saved"
+    TEMPLATE_ROLLED_BACK = "template_rolled_back"
+    TEMPLATE_REFUSED = "template_refused"

@@ -81,7 +81,7 @@ promises = table_of(Promise)
 cc = table_of(CadenceContact)
 followups = table_of(FollowUpEvent)
 
-# Follow-up events that are a bot-initiated contact (issue 7): an installment or promise
+# Follow-up events that are a bot-initiated contact (payments follow-up): an installment or promise
 # reminder, an overdue installment's follow-up, a broken agreement's notice. They count
 # toward the caps like the régua's own contacts.
 FOLLOWUP_CONTACT_KINDS = ("remind", "followup", "notice")
@@ -125,10 +125,6 @@ def policy_steps(policy: Policy) -> list[CadenceStep]:
         for name, steps in policy.cadence.items()
         for index, step in enumerate(steps, start=1)
     ]
-
-
-def segment_cadences(policy: Policy) -> dict[str, str]:
-    return {segment.name: segment.cadence for segment in policy.segments}
 
 
 @dataclass(frozen=True)

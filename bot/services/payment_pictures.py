@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import MediaRef, MediaSpec
 from bot.payments.qr import qr_png
-from bot.storage.payment_models import PaymentCharge, PaymentMethod
+from bot.storage.payment_models import PaymentMethod
+from bot.storage.payment_repositories import ChargeRepository
 
 PIX_QR = "pix_qr"
 INSTRUCTIONS_TEMPLATE = "payment_instructions"
@@ -61,7 +61,7 @@ class PixQrPictures:
         if path is None:
             return None
         async with self._sessions() as session:
-            charge = await session.scalar(select(PaymentCharge).where(PaymentCharge.txid == media.ref))
+            charge = await ChargeRepository(session).by_txid(media.ref)
         if charge is None or charge.method != PaymentMethod.PIX:
             return None
         return MediaSpec(filename=f"pix-{media.ref}.png", png=qr_png(charge.payload),

@@ -222,7 +222,7 @@ async def paid_since(session: AsyncSession, debtor_id: int, since: datetime) -> 
 async def debt_for_txid(session: AsyncSession, txid: str) -> db.Debt | None:
     """The debt a payment to charge ``txid`` is recorded against: the oldest unpaid debt of
     the installment's agreement (or of the promising debtor), its ``debtor`` loaded."""
-    charge = await session.scalar(select(PaymentCharge).where(PaymentCharge.txid == txid))
+    charge = await ChargeRepository(session).by_txid(txid)
     if charge is None:
         return None
     query = select(db.Debt).options(selectinload(db.Debt.debtor))

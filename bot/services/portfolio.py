@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.api import schemas
+from bot import schemas
 from bot.clock import Clock
 from bot.negotiation.balance import DebtPosition, balance_on
 from bot.policies import PolicyBook
@@ -125,18 +125,6 @@ class PortfolioService:
                       "debts": report.debts, "rejected": len(report.rejected)},
             )
             await session.commit()
-
-    async def _upsert_debtor(self, repo: PortfolioRepository, creditor: str,
-                             item: schemas.DebtorIn) -> None:
-        """One debtor through the repository (single changes; imports go set-wise)."""
-        debtor = await repo.upsert_debtor(creditor, item.external_id, item.name, item.tax_id,
-                                          item.timezone, item.locale)
-        for contact in item.contacts:
-            await repo.upsert_contact(debtor, contact.name, contact.channel, contact.address,
-                                      locale=contact.locale, timezone=contact.timezone)
-        for debt in item.debts:
-            await repo.upsert_debt(debtor, debt.external_id, debt.amount, debt.currency,
-                                   debt.due_date, debt.description)
 
     async def record_payment(self, payment: schemas.PaymentIn) -> schemas.PaymentOut:
         async with self._sessions() as session:

@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import schemas
+from bot import schemas
 from bot.storage import models as db
 
 # Rows per statement: below SQLite's 32,766 bound parameters and asyncpg's 32,767.

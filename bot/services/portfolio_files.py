@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from bot.api import schemas
+from bot import schemas
 
 PORTFOLIO_COLUMNS = (
     "debtor_external_id", "debtor_name", "debtor_tax_id", "debtor_timezone", "debtor_locale",
@@ -41,13 +41,6 @@ def _rejections(line: int, error: ValidationError, prefix: str = "") -> list[sch
     ]
 
 
-def read_portfolio(path: Path, creditor: str | None) -> tuple[str, ParsedFile[schemas.DebtorIn]]:
-    """Returns the creditor id and the valid debtors with their first line number."""
-    if path.suffix.lower() == ".json":
-        return _portfolio_json(path, creditor)
-    return _portfolio_csv(path, creditor)
-
-
 def _portfolio_json(path: Path, creditor: str | None) -> tuple[str, ParsedFile[schemas.DebtorIn]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
@@ -62,15 +55,6 @@ def _portfolio_json(path: Path, creditor: str | None) -> tuple[str, ParsedFile[s
         except ValidationError as exc:
             parsed.rejected.extend(_rejections(index, exc, f"debtors.{index}."))
     return str(creditor_id), parsed
-
-
-def _portfolio_csv(path: Path, creditor: str | None) -> tuple[str, ParsedFile[schemas.DebtorIn]]:
-    creditor_id, chunks = iter_portfolio(path, creditor, chunk_rows=None)
-    parsed: ParsedFile[schemas.DebtorIn] = ParsedFile()
-    for chunk in chunks:
-        parsed.items.extend(chunk.items)
-        parsed.rejected.extend(chunk.rejected)
-    return creditor_id, parsed
 
 
 @dataclass

@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.services.staff_audit import StaffAuditKind
+from bot.services.audit_kinds import AuditKind
 from bot.storage.repositories import AuditLog
 from bot.storage.staff_models import LoginAttempt, StaffRole, StaffSession, StaffUser
 
@@ -127,7 +127,7 @@ class StaffAccounts:
             user = StaffUser(name=name, role=role, password_hash=self._hasher.hash(password))
             session.add(user)
             await session.flush()
-            await AuditLog(session).record(StaffAuditKind.USER_CREATED, "system",
+            await AuditLog(session).record(AuditKind.USER_CREATED, "system",
                                            data={"name": name, "role": role})
             await session.commit()
             return user.id
@@ -147,7 +147,7 @@ class StaffAccounts:
             audit = AuditLog(session)
             wait = await self._wait(session, name, client)
             if wait > 0:
-                await audit.record(StaffAuditKind.LOGIN_RATE_LIMITED, "system",
+                await audit.record(AuditKind.LOGIN_RATE_LIMITED, "system",
                                    data={"name": name, "client": client, "retry_after": wait})
                 await session.commit()
                 raise LoginRefused("rate_limited", retry_after=wait)
@@ -156,7 +156,7 @@ class StaffAccounts:
             ok = bool(user is not None and user.active and valid)
             session.add(LoginAttempt(name=name, client=client, success=ok, at=now))
             if not ok or user is None:
-                await audit.record(StaffAuditKind.LOGIN_FAILED, "system",
+                await audit.record(AuditKind.LOGIN_FAILED, "system",
                                    data={"name": name, "client": client})
                 await session.commit()
                 raise LoginRefused("invalid")
@@ -168,7 +168,7 @@ class StaffAccounts:
                                expires_at=now + self._limits.session_lifetime)
             session.add(row)
             user.last_login_at = now
-            await audit.record(StaffAuditKind.LOGIN, f"{user.role}:{user.name}",
+            await audit.record(AuditKind.LOGIN, f"{user.role}:{user.name}",
                                data={"client": client})
             await session.commit()
             return token, StaffIdentity(user.id, user.name, user.role, row.csrf_token)
@@ -192,7 +192,7 @@ class StaffAccounts:
             await session.execute(delete(StaffSession).where(
                 StaffSession.token_hash == token_hash(token)))
             if identity is not None:
-                await AuditLog(session).record(StaffAuditKind.LOGOUT, identity.actor)
+                await AuditLog(session).record(AuditKind.LOGOUT, identity.actor)
             await session.commit()
 
     async def _wait(self, session: AsyncSession, name: str, client: str) -> int:

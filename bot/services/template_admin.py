@@ -29,8 +29,8 @@ from bot.rendering.template_rules import (
     documented_variables,
     policy_rules,
 )
+from bot.services.audit_kinds import AuditKind
 from bot.services.staff_accounts import StaffIdentity
-from bot.services.staff_audit import StaffAuditKind
 from bot.storage.repositories import AuditLog
 from bot.storage.staff_models import TemplateVersion
 
@@ -182,7 +182,7 @@ class TemplateAdmin:
         async with self._sessions() as session:
             audit = AuditLog(session)
             if not result.ok:
-                await audit.record(StaffAuditKind.TEMPLATE_REFUSED, staff.actor, data={
+                await audit.record(AuditKind.TEMPLATE_REFUSED, staff.actor, data={
                     "name": key.name, "locale": key.locale, "channel": key.channel,
                     "problems": [p.code for p in result.problems]})
                 await session.commit()
@@ -196,7 +196,7 @@ class TemplateAdmin:
                                   created_at=self._clock.now())
             session.add(row)
             await session.flush()
-            kind = StaffAuditKind.TEMPLATE_ROLLED_BACK if restored_from else StaffAuditKind.TEMPLATE_SAVED
+            kind = AuditKind.TEMPLATE_ROLLED_BACK if restored_from else AuditKind.TEMPLATE_SAVED
             await audit.record(kind, staff.actor, data={
                 "name": key.name, "locale": key.locale, "channel": key.channel, "version": number,
                 "restored_from": restored_from})

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.channels.base import MediaRef, fits_caption, text_parts
+from bot.message_parts import MediaRef, fits_caption, text_parts
 from bot.storage.channel_models import (
     InboundStatus,
     InboundUpdate,
@@ -50,7 +50,7 @@ class OutboxRepository:
         no conversation message): each row is one send under the rate limits.
 
         A text longer than one send of the channel carries (Telegram 4,096, WhatsApp 1,600:
-        :data:`~bot.channels.base.TEXT_LIMITS`) is queued as one row per part, in order:
+        :data:`~bot.message_parts.TEXT_LIMITS`) is queued as one row per part, in order:
         ``<key>:part1``, ``<key>:part2``, … and the last under ``key`` itself with the buttons,
         the template and the conversation message (whose delivery it reports). Each part is
         then sent once under the rate limits, and a retry never resends an earlier part.

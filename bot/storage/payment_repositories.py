@@ -59,12 +59,6 @@ class PromiseRepository:
         return list(await self.session.scalars(
             select(Promise).where(Promise.debtor_id == debtor_id).order_by(Promise.id)))
 
-    async def broken_count(self, debtor_id: int) -> int:
-        """Broken promises in the debtor's history (for segmentation and agents)."""
-        rows = await self.session.scalars(select(Promise.id).where(
-            Promise.debtor_id == debtor_id, Promise.status == PromiseStatus.BROKEN.value))
-        return len(list(rows))
-
 
 class ChargeRepository:
     def __init__(self, session: AsyncSession) -> None:

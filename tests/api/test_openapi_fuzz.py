@@ -24,9 +24,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi as schemathesis_asgi
 
-from bot.api.schemas import PORTFOLIO_EXAMPLE
 from bot.app import create_app
 from bot.clock import FixedClock
+from bot.schemas import PORTFOLIO_EXAMPLE
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_api import load
 from tests.conftest import ScriptedDialogue
+from tests.support.portfolio import load
 
 FORM_STARTED = {"event": "active_loop", "name": "proposal_form"}
 

@@ -1,6 +1,6 @@
 """The results dashboard and the audit view in a real headless Chromium (Debian's package,
 driven by Playwright), against the app served over HTTP on the known portfolio of
-tests/payments/test_results.py. Screenshots go to docs/screenshots/."""
+tests/support/known_results.py. Screenshots go to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bot.clock import FixedClock
 from bot.devtools.stack import Child, start_app
 from bot.storage import create_engine, migrate, session_factory
 from tests.conftest import NOW, ROOT
-from tests.payments.test_results import build_portfolio
+from tests.support.known_results import build_portfolio
 from tests.support.requirements import browser_env, chromium_path, need
 
 playwright_api = pytest.importorskip("playwright.sync_api")

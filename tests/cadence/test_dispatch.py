@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
-from bot.api.schemas import PaymentIn
+from bot.schemas import PaymentIn
 from bot.storage.cadence_models import CadenceContact
 from bot.storage.channel_models import OutboxMessage
 from bot.storage.models import Message

@@ -1,4 +1,4 @@
-"""The set-wise decision of a day's régua, on SQLite and PostgreSQL (CONTRACT §5 preview)."""
+"""The set-wise decision of a day's régua, on SQLite and PostgreSQL (what `cadence preview` shows)."""
 
 from __future__ import annotations
 

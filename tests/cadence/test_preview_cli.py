@@ -1,4 +1,4 @@
-"""`acordo cadence preview`: CONTRACT §5's JSON, and the readable counts."""
+"""`acordo cadence preview`: the documented JSON, and the readable counts."""
 
 from __future__ import annotations
 

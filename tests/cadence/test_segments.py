@@ -13,26 +13,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.api.schemas import PortfolioIn
 from bot.clock import FixedClock
 from bot.policies import load_policies
 from bot.rendering.renderer import TemplateRenderer
+from bot.schemas import PortfolioIn
 from bot.services.cadence import CadenceService
 from bot.services.portfolio import PortfolioService
 from tests.cadence.conftest import EARLY, MONDAY, ROOT, debtor
+from tests.support.policy_samples import ONE_SEGMENT
 
-ONE_SEGMENT = """
-version: 1
-creditor: {name: "Uma Credora Ltda", tax_id: "11.222.333/0001-81", timezone: "America/Sao_Paulo"}
-segments:
-  - {name: all, negotiation: tight, cadence: basic}
-negotiation:
-  tight: {full_payment_discount_max_percent: 5, installments_max: 6, installment_min_amount: "100.00",
-          down_payment_min_percent: 10, monthly_interest_percent: 1, first_due_within_days: 10, max_rounds: 4}
-cadence:
-  basic:
-    - {day: 1, template: overdue_first, channels: [whatsapp, sms]}
-"""
 DUE_SUNDAY = date(2026, 12, 6)
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.api.schemas import PaymentIn
+from bot.schemas import PaymentIn
 from bot.services.portfolio import DebtNotCollectable, UnknownCreditor, UnknownDebt
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact

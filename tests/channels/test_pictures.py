@@ -158,7 +158,7 @@ async def test_the_web_reply_carries_the_image_url(stack: Stack) -> None:
     assert response.status_code == 200
     charge = await pix_charge(stack)
     created, instructions = response.json()["replies"]
-    assert set(created) == {"text", "buttons"}  # replies without a picture keep the CONTRACT shape
+    assert set(created) == {"text", "buttons"}  # replies without a picture keep the documented shape
     assert instructions["image"] == f"/pay/{charge.txid}.png" and charge.payload in instructions["text"]
     served = await stack.http.get(instructions["image"])
     assert decode_png(served.content) == [charge.payload]

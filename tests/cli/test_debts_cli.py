@@ -12,7 +12,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from bot.cli import app
-from tests.cli.test_import import ROOT, acordo
+from tests.support.cli import ROOT, acordo
 
 
 def in_process(tmp_path: Path, *args: str) -> Any:

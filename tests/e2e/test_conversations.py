@@ -9,13 +9,10 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Stack
+from tests.support.replies import texts
 
 # The first test also starts the real Rasa server (its model loads in about a minute).
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
-
-
-def texts(replies: list[dict[str, Any]]) -> str:
-    return "\n".join(str(r["text"]) for r in replies)
 
 
 def offer_buttons(reply: dict[str, Any]) -> set[str]:

@@ -1,4 +1,5 @@
-"""Dialogue behaviours of issue 3 through the real Rasa server and model."""
+"""Dialogue rules (wrong person, opt-out, digressions, clarification, handoff) through the
+real Rasa server and model."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Stack
-from tests.e2e.test_conversations import texts
+from tests.support.replies import texts
 
 # The first test also starts the real Rasa server (its model loads in about a minute).
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Stack
-from tests.e2e.test_conversations import texts
+from tests.support.replies import texts
 
 # The first test also starts the real Rasa server (its model loads in about a minute).
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]

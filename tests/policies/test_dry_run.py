@@ -3,6 +3,7 @@ an empty in-memory database: a policy the planner cannot run is refused at check
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -20,8 +21,10 @@ from bot.policies.segments import bounds
 from bot.services import cadence_plan
 from bot.services.policy_dry_run import dry_run
 from bot.services.segment_sql import FactColumns, bound_sql
-from tests.cadence.test_differential import policies
-from tests.cadence.test_segments import ONE_SEGMENT
+from tests.support.policy_samples import ONE_SEGMENT, policies
+
+# Generated policies per run (make check runs a few; ACORDO_DRY_RUN_EXAMPLES overrides).
+EXAMPLES = int(os.environ.get("ACORDO_DRY_RUN_EXAMPLES", "40"))
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 12, 7)
@@ -34,7 +37,7 @@ def test_the_shipped_and_a_one_segment_policy_plan(tmp_path: Path) -> None:
             assert dry_run(policy, DAY) == []
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy=policies())
 def test_every_generated_policy_plans(policy: Policy) -> None:
     assert dry_run(policy, DAY) == []

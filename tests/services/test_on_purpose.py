@@ -1,56 +1,18 @@
 """Agreements, promises and opt-outs only on purpose, through the web channel and the actions.
 
-The NLU results are the ones the trained model gave for these texts (see rasa_stand_in.py
+The NLU results are the ones the trained model gave for these texts (see tests/support/rasa_stand_in.py
 for how the dialogue is stood in); each test reproduces one reported case.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func, select
 
-from bot.app import create_app
-from bot.bootstrap import Container
-from bot.clock import FixedClock
-from bot.storage import models as db
-from bot.storage.payment_models import Promise
-from tests.api.test_api import PORTFOLIO
-from tests.conftest import ADMIN_TOKEN, NOW, make_settings
-from tests.services.rasa_stand_in import Nlu, RuleDialogue
-from tests.support.lifespan import lifespan
-
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-SENDER = "rita@acme.com.br"
-
-
-@dataclass
-class Chat:
-    http: httpx.AsyncClient
-    container: Container
-    dialogue: RuleDialogue
-
-    async def say(self, text: str, intent: str = "out_of_scope",
-                  confidence: float = 1.0) -> list[dict[str, Any]]:
-        self.dialogue.next_nlu = Nlu(intent, confidence)
-        response = await self.http.post("/channels/web/messages", headers=ADMIN,
-                                        json={"sender": SENDER, "text": text})
-        assert response.status_code == 200, response.text
-        replies: list[dict[str, Any]] = response.json()["replies"]
-        return replies
-
-    async def counts(self) -> tuple[int, int, str]:
-        """(agreements, promises, contact status)."""
-        async with self.container.sessions() as session:
-            agreements = await session.scalar(select(func.count()).select_from(db.Agreement))
-            promises = await session.scalar(select(func.count()).select_from(Promise))
-            status = await session.scalar(select(db.Contact.status))
-        return int(agreements or 0), int(promises or 0), str(status)
+from tests.support.chat import ADMIN, Chat, open_chat
 
 
 def accept_payload(reply: dict[str, Any]) -> str:
@@ -61,19 +23,6 @@ def accept_payload(reply: dict[str, Any]) -> str:
 def refuse_payload(reply: dict[str, Any]) -> str:
     [payload] = [b["payload"] for b in reply["buttons"] if b["payload"].startswith("/deny")]
     return str(payload)
-
-
-async def open_chat(tmp_path: Path) -> AsyncIterator[Chat]:
-    dialogue = RuleDialogue()
-    app = create_app(make_settings(tmp_path), clock=FixedClock(NOW), dialogue=dialogue)
-    async with lifespan(app) as manager:
-        container: Container = app.state.container
-        dialogue.executor = container.action_executor
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            response = await http.post("/api/v1/portfolio", json=PORTFOLIO, headers=ADMIN)
-            assert response.status_code == 200, response.text
-            yield Chat(http, container, dialogue)
 
 
 @pytest.fixture

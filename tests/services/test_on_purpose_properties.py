@@ -3,7 +3,7 @@ never make an agreement, a promise or an opt-out that the rules do not allow.
 
 Each example loads a fresh debtor, optionally gets one or two offers made (the second
 replaces the first), then sends 1–3 generated messages through the web channel, the
-stand-in dialogue (rasa_stand_in.py: the real actions, the NLU drawn by hypothesis) and
+stand-in dialogue (tests/support/rasa_stand_in.py: the real actions, the NLU drawn by hypothesis) and
 the negotiation service. After every message the test checks, from the stored facts:
 
 - HTTP 200 (no crash, no 5xx);
@@ -42,9 +42,9 @@ from bot.negotiation.offers import Offer
 from bot.storage import models as db
 from bot.storage.payment_models import Promise
 from bot.understanding.consent import OPT_OUT_PHRASES
-from tests.api.test_api import PORTFOLIO
-from tests.services.rasa_stand_in import Nlu
-from tests.services.test_on_purpose import ADMIN, Chat, open_chat
+from tests.support.chat import ADMIN, Chat, open_chat
+from tests.support.portfolio import PORTFOLIO
+from tests.support.rasa_stand_in import Nlu
 
 EXAMPLES = int(os.environ.get("ACORDO_PROPERTY_EXAMPLES", "400"))
 TODAY = date(2026, 11, 26)  # NOW in São Paulo

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.api.schemas import ImportReport, PortfolioIn
 from bot.clock import FixedClock
 from bot.policies import load_policies
+from bot.schemas import ImportReport, PortfolioIn
 from bot.services.portfolio import PortfolioService
 from bot.services.portfolio_files import iter_portfolio
 from bot.storage import models as db

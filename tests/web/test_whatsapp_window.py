@@ -126,6 +126,17 @@ async def test_window_closed_lists_the_templates_and_refuses_free_text(wa_site: 
     assert await outbox(wa_site) == []
 
 
+async def test_the_window_is_closed_at_exactly_24_hours(wa_site: Site) -> None:
+    public_id = await whatsapp_conversation(wa_site, last_inbound_hours_ago=24)
+    async with taken(wa_site, public_id) as http:
+        page = (await http.get(f"/agent/c/{public_id}")).text
+        assert 'id="template-form"' in page and 'id="reply-form"' not in page
+        refused = await http.post(f"/agent/c/{public_id}/reply",
+                                  data={"csrf_token": csrf_of(page), "text": "oi Ana"})
+        assert "24-hour" in httpx.URL(refused.headers["location"]).params["error"]
+    assert await outbox(wa_site) == []
+
+
 async def test_no_inbound_at_all_counts_as_closed(wa_site: Site) -> None:
     public_id = await whatsapp_conversation(wa_site, last_inbound_hours_ago=None)
     async with taken(wa_site, public_id) as http:

@@ -1,4 +1,4 @@
-"""Messaging channels: outbox (outbound queue), inbound updates, Telegram link tokens (issue 4).
+"""Messaging channels: outbox (outbound queue), inbound updates, Telegram link tokens.
 
 Revision ID: 0002_channels
 Revises: 0001

@@ -1,5 +1,5 @@
 """Staff: accounts, sessions, login attempts, conversation assignments and notes,
-template versions (issue 6).
+template versions.
 
 Revision ID: 0003
 Revises: 0001

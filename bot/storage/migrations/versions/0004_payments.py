@@ -1,4 +1,4 @@
-"""Payments follow-up: promises, payment charges (txids), allocations, follow-up events (issue 7).
+"""Payments follow-up: promises, payment charges (txids), allocations, follow-up events.
 
 Revision ID: 0004_payments
 Revises: 0001

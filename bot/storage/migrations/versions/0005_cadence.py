@@ -1,4 +1,4 @@
-"""Régua (cadence): contacts planned and made, decisions not to contact, runs (issue 5).
+"""Régua (cadence): contacts planned and made, decisions not to contact, runs.
 
 Revision ID: 0005_cadence
 Revises: 0001

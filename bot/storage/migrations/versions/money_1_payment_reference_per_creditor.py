@@ -1,4 +1,4 @@
-"""A payment reference is unique per creditor (CONTRACT §6), enforced by the database.
+"""A payment reference is unique per creditor, enforced by the database.
 
 Revision ID: money_1
 Revises: 0009_results_touch

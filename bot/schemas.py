@@ -1,4 +1,5 @@
-"""Request and response bodies of the HTTP API (CONTRACT §4). Money is a decimal string."""
+"""Validated request and response bodies of the HTTP API, shared with the CLI and the services
+(see /openapi.json). Money is a decimal string."""
 
 from __future__ import annotations
 
