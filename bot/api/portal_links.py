@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import AdminDep, ContainerDep
-from bot.api.schemas import LINE
 from bot.api.web_identity import link_signer, portal_lifetime
+from bot.schemas import LINE
 from bot.services.portal_links import PortalLinkError, issue_portal_link
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])

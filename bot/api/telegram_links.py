@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import AdminDep, ContainerDep
-from bot.api.schemas import LINE
+from bot.schemas import LINE
 from bot.services.telegram_links import UnknownDebtor
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])

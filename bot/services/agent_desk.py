@@ -39,7 +39,7 @@ from bot.negotiation.offers import (
 )
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, UnknownTemplate
-from bot.services.audit_kinds import AuditKind as StaffAuditKind
+from bot.services.audit_kinds import AuditKind
 from bot.services.conversation import clean_text
 from bot.services.negotiation import DebtorFile, NegotiationService, offer_buttons, offer_variables
 from bot.services.outcome import Button, Reply
@@ -307,7 +307,7 @@ class AgentDesk:
             except IntegrityError as exc:  # another agent won the race
                 await session.rollback()
                 raise TakeConflict("already taken by another agent") from exc
-            await self._audit(session, file, staff, StaffAuditKind.CONVERSATION_TAKEN)
+            await self._audit(session, file, staff, AuditKind.CONVERSATION_TAKEN)
             await session.commit()
 
     # -- actions of the agent who holds the conversation --------------------------------------
@@ -320,7 +320,7 @@ class AgentDesk:
             file = await self._held(session, staff, public_id)
             self._require_window(file.conversation)
             message = await self._send(session, file, Rendered(text))
-            await self._audit(session, file, staff, StaffAuditKind.AGENT_REPLY,
+            await self._audit(session, file, staff, AuditKind.AGENT_REPLY,
                               {"message_id": message.id, "chars": len(text)})
             await session.commit()
 
@@ -343,7 +343,7 @@ class AgentDesk:
             variables = self._template_variables(file, debts)
             message = await self._send(session, file, Rendered(choice.preview, template=name,
                                                                variables=variables))
-            await self._audit(session, file, staff, StaffAuditKind.AGENT_REPLY, {
+            await self._audit(session, file, staff, AuditKind.AGENT_REPLY, {
                 "message_id": message.id, "chars": len(choice.preview), "template": name,
                 "locale": self._locale(file), "content_sid": choice.content_sid})
             await session.commit()
@@ -374,7 +374,7 @@ class AgentDesk:
             await agreements.mark_offers(file.conversation.id, "proposed", "superseded")
             await agreements.add_offer(conversation_id=file.conversation.id,
                                        debtor_id=file.debtor.id, offer=offer)
-            await self._audit(session, file, staff, StaffAuditKind.AGENT_OFFER, {
+            await self._audit(session, file, staff, AuditKind.AGENT_OFFER, {
                 "kind": offer.kind, "total": str(offer.total), "count": offer.count,
                 "discount_percent": str(offer.discount_percent),
                 "beyond_bot_limits": bool(beyond), "bot_limits_crossed": list(beyond)})
@@ -408,7 +408,7 @@ class AgentDesk:
                                                           created_by="agent")
             state = file.state.model_copy(update={"stage": machine.Stage.AGREED})
             file.conversation.negotiation = state.model_dump(mode="json")
-            await self._audit(session, file, staff, StaffAuditKind.AGENT_AGREEMENT, {
+            await self._audit(session, file, staff, AuditKind.AGENT_AGREEMENT, {
                 "agreement_id": agreement.id, "kind": row.kind, "total": str(row.total),
                 "count": len(row.installments)})
             await self._send_template(session, file, "agreement_created",
@@ -426,7 +426,7 @@ class AgentDesk:
             promise = await PromiseRepository(session).add(
                 debtor_id=file.debtor.id, promised_date=when, balance=file.balance,
                 conversation_id=file.conversation.id, at=self._clock.now())
-            await self._audit(session, file, staff, StaffAuditKind.PROMISE_TO_PAY,
+            await self._audit(session, file, staff, AuditKind.PROMISE_TO_PAY,
                               {"date": when.isoformat(), "balance": str(file.balance),
                                "promise_id": promise.id})
             await self._send_template(session, file, "promise_recorded",
@@ -439,7 +439,7 @@ class AgentDesk:
             file = await self._held(session, staff, public_id)
             for debt in file.debts:
                 debt.status = db.DebtStatus.DISPUTED.value
-            await self._audit(session, file, staff, StaffAuditKind.DISPUTE_MARKED,
+            await self._audit(session, file, staff, AuditKind.DISPUTE_MARKED,
                               {"debts": [d.external_id for d in file.debts],
                                "reason": clean_text(reason)[:1000]})
             await session.commit()
@@ -453,7 +453,7 @@ class AgentDesk:
             session.add(ConversationNote(conversation_id=file.conversation.id,
                                          user_id=staff.user_id, text=text,
                                          created_at=self._clock.now()))
-            await self._audit(session, file, staff, StaffAuditKind.NOTE_ADDED, {"chars": len(text)})
+            await self._audit(session, file, staff, AuditKind.NOTE_ADDED, {"chars": len(text)})
             await session.commit()
 
     async def hand_back(self, staff: StaffIdentity, public_id: str, note: str = "") -> None:
@@ -485,7 +485,7 @@ class AgentDesk:
                 session.add(ConversationNote(conversation_id=file.conversation.id,
                                              user_id=staff.user_id, text=note,
                                              created_at=self._clock.now()))
-            kind = StaffAuditKind.HANDED_BACK if greet else StaffAuditKind.CONVERSATION_CLOSED
+            kind = AuditKind.HANDED_BACK if greet else AuditKind.CONVERSATION_CLOSED
             await self._audit(session, file, staff, kind, {"note": bool(note), "stage": stage.value})
             if greet:
                 variables = {**file.common, "agreed": agreed, "offer_pending": pending}
@@ -580,7 +580,7 @@ class AgentDesk:
         return queued.message
 
     async def _audit(self, session: AsyncSession, file: DebtorFile, staff: StaffIdentity,
-                     kind: StaffAuditKind, data: dict[str, Any] | None = None) -> None:
+                     kind: AuditKind, data: dict[str, Any] | None = None) -> None:
         await AuditLog(session).record(kind, staff.actor, debtor_id=file.debtor.id,
                                        conversation_id=file.conversation.id, data=data or {})
 
