@@ -73,7 +73,7 @@ def start_rasa(root: Path, *, port: int, token: str, action_url: str, action_tok
                log: Path, timeout: float = 300.0, wait: bool = True) -> Child:
     dialogs = root / "dialogs"
     rasa = root / ".venv-rasa" / "bin" / "rasa"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "ACORDO_ACTION_ENDPOINT_URL": action_url,
+    env = {**_real_clock_env(), "TF_CPP_MIN_LOG_LEVEL": "2", "ACORDO_ACTION_ENDPOINT_URL": action_url,
            "ACORDO_ACTION_TOKEN": action_token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     child = _spawn("rasa", [
         str(rasa), "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
@@ -83,6 +83,17 @@ def start_rasa(root: Path, *, port: int, token: str, action_url: str, action_tok
     if wait:
         _stop_unless_ready(child, lambda: wait_for_rasa(child, port, token, timeout))
     return child
+
+
+def _real_clock_env() -> dict[str, str]:
+    """Our environment without libfaketime (``make test-anytime``): Rasa keeps the real clock.
+
+    TensorFlow's thread pools wait with absolute deadlines on the real-time clock; under
+    libfaketime those deadlines lie months away, and loading the model hung now and then.
+    Rasa is a separate service whose clock is not ours: the app never reads Rasa's timestamps.
+    """
+    return {key: value for key, value in os.environ.items()
+            if key != "LD_PRELOAD" and not key.startswith("FAKETIME")}
 
 
 def wait_for_rasa(child: Child, port: int, token: str, timeout: float = 300.0) -> None:
