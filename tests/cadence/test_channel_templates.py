@@ -16,7 +16,7 @@ from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage
 from tests.cadence.conftest import MONDAY, ROOT, Env, debtor
-from tests.cadence.test_followup_worker import agree, at_local
+from tests.support.agreements import agree, at_local
 
 CHANNELS = {"web", "telegram", "whatsapp", "sms"}
 

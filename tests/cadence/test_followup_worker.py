@@ -6,9 +6,8 @@ PostgreSQL send each reminder once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -25,41 +24,16 @@ from bot.storage import models as db
 from bot.storage.cadence_models import ContactDecision
 from bot.storage.channel_models import OutboxMessage
 from bot.storage.payment_models import FollowUpEvent
-from bot.storage.repositories import AgreementRepository, ConversationRepository
 from tests.cadence.conftest import CNPJ, MONDAY, ROOT, Env, debtor, postgres_portfolio
+from tests.support.agreements import agree, at_local
 
 TUESDAY = MONDAY + timedelta(days=1)
 CHANNELS = {"web", "telegram", "whatsapp", "sms"}
 
 
-def at_local(day: date, hour: int) -> datetime:
-    """``hour``:00 in São Paulo (UTC-3) on ``day``."""
-    return datetime(day.year, day.month, day.day, hour + 3, 0, tzinfo=UTC)
-
-
 def followup_service(env: Env) -> FollowUpService:
     return FollowUpService(env.sessions, env.policies, TemplateRenderer(ROOT / "templates"), env.clock,
                            PaymentDesk({}))
-
-
-async def agree(env: Env, debt_ext: str, plan: Sequence[tuple[date, str]]) -> int:
-    """An active agreement over the debt with these (due date, amount) installments."""
-    async with env.sessions() as session:
-        debt = await session.scalar(select(db.Debt).where(db.Debt.external_id == debt_ext))
-        assert debt is not None
-        contact = await session.scalar(select(db.Contact).where(db.Contact.debtor_id == debt.debtor_id))
-        assert contact is not None
-        conversation = await ConversationRepository(session).get_or_create(contact)
-        repo = AgreementRepository(session)
-        total = sum((Decimal(amount) for _, amount in plan), Decimal("0"))
-        offer = await repo.add_offer(
-            conversation_id=conversation.id, debtor_id=debt.debtor_id, kind="installments",
-            balance=total, total=total, created_by="bot",
-            installments=[{"number": n, "due_date": due, "amount": amount}
-                          for n, (due, amount) in enumerate(plan, start=1)])
-        agreement = await repo.create_agreement(debt.debtor_id, offer, [debt], created_by="bot")
-        await session.commit()
-        return agreement.id
 
 
 async def outbox(env: Env, template: str | None = None) -> list[OutboxMessage]:

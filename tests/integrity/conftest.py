@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,17 +18,6 @@ from bot.clock import FixedClock
 from tests.conftest import NOW, ScriptedDialogue, make_settings
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.support.lifespan import lifespan
-
-PORTFOLIO: dict[str, Any] = {
-    "creditor": "demo",
-    "debtors": [{
-        "external_id": "acme", "name": "Acme Comércio Ltda", "tax_id": "52.601.815/9083-69",
-        "timezone": "America/Sao_Paulo", "locale": "pt-BR",
-        "contacts": [{"name": "Rita Alves", "channel": "web", "address": "rita@acme.com.br"}],
-        "debts": [{"external_id": "NF-9", "amount": "1000.00", "currency": "BRL",
-                   "due_date": "2026-10-01", "description": "NF 9"}],
-    }],
-}
 
 
 @pytest.fixture(params=BACKENDS)

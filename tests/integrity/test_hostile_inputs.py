@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
-from tests.integrity.conftest import PORTFOLIO
+from tests.support.portfolio import PORTFOLIO
 
 PAYMENT = '{"debt_external_id": "NF-9", "amount": %s, "paid_at": "2026-11-26T10:00:00-03:00"}'
 MESSAGE = '{"sender": %s, "text": %s}'

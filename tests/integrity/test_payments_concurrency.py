@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 
 from tests.conftest import ADMIN_TOKEN
-from tests.integrity.conftest import PORTFOLIO
+from tests.support.portfolio import PORTFOLIO
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 N = 8

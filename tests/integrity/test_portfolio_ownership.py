@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from tests.conftest import ADMIN_TOKEN, ROOT
-from tests.integrity.conftest import PORTFOLIO
+from tests.support.portfolio import PORTFOLIO
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import httpx
 
-PORTFOLIO: dict[str, Any] = {
-    "creditor": "demo",
-    "debtors": [{
-        "external_id": "acme", "name": "Acme Comércio Ltda", "tax_id": "52.601.815/9083-69",
-        "timezone": "America/Sao_Paulo", "locale": "pt-BR",
-        "contacts": [{"name": "Rita Alves", "channel": "web", "address": "rita@acme.com.br"}],
-        "debts": [{"external_id": "NF-9", "amount": "1000.00", "currency": "BRL",
-                   "due_date": "2026-10-01", "description": "NF 9"}],
-    }],
-}
+from bot.schemas import PORTFOLIO_EXAMPLE
+
+# The schema's own example of a portfolio (a copy: tests may not change the original).
+PORTFOLIO: dict[str, Any] = copy.deepcopy(PORTFOLIO_EXAMPLE)
 
 
 async def load(client: httpx.AsyncClient, admin: dict[str, str], body: dict[str, Any] | None = None

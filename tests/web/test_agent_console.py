@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date
-from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -16,17 +15,8 @@ from bot.negotiation.offers import Offer
 from bot.storage import models as db
 from bot.storage.models import AuditEvent, Conversation
 from bot.storage.payment_models import Promise
-from tests.web.conftest import Site, csrf_of
-
-ADDRESS = "ana@padaria.example"
-
-
-async def post(http: httpx.AsyncClient, public_id: str, action: str, **data: Any) -> httpx.Response:
-    page = await http.get(f"/agent/c/{public_id}")
-    response = await http.post(f"/agent/c/{public_id}/{action}",
-                               data={"csrf_token": csrf_of(page.text), **data})
-    assert response.status_code == 303, response.text
-    return response
+from tests.support.agent_console import ADDRESS, post
+from tests.web.conftest import Site
 
 
 async def audit(site: Site) -> list[AuditEvent]:

@@ -3,8 +3,8 @@ wins on its channel, and the debtor's locale is the one spoken (never a fixed pt
 
 from __future__ import annotations
 
+from tests.support.agent_console import ADDRESS, post
 from tests.web.conftest import Site
-from tests.web.test_agent_console import ADDRESS, post
 
 
 async def debtor_texts(site: Site) -> list[str]:
