@@ -85,20 +85,38 @@ def summary(name: str, pairs: list[tuple[str, str]]) -> tuple[float, dict[str, f
 def heldout(out: Path) -> bool:
     rasa("test", "nlu", "--nlu", str(HELDOUT), "--model", "models/acordo.tar.gz",
          "--out", str(out), "--successes")
-    predicted: dict[str, str] = {}
-    for name in ("intent_successes.json", "intent_errors.json"):
-        file = out / name
-        if file.is_file():
-            for row in json.loads(file.read_text()):
-                predicted[row["text"].strip()] = row["intent_prediction"]["name"] or "None"
+    predicted = _predictions(out)
     examples = load_examples()
     missing = [e.text for e in examples if e.text not in predicted]
     if missing:
         print(f"warning: {len(missing)} examples without a prediction, e.g. {missing[:3]}")
     rows = [(e, predicted.get(e.text, "None")) for e in examples]
     print("Held-out intent classification (never trained on):")
-    ok = True
     all_macro, all_scores = summary("all", [(e.intent, p) for e, p in rows])
+    ok = _languages_meet_targets(rows)
+    ok = _print_intent_scores(all_scores) and ok
+    confusions = Counter((e.intent, p) for e, p in rows if e.intent != p)
+    print("Confusion pairs (gold -> predicted, count):")
+    for (gold, guess), count in confusions.most_common(10):
+        print(f"  {gold} -> {guess}: {count}")
+    _print_entity_report(out / "DIETClassifier_report.json")
+    print(f"overall macro F1 {all_macro:.3f}")
+    return ok
+
+
+def _predictions(out: Path) -> dict[str, str]:
+    """Text -> predicted intent, from Rasa's success and error files."""
+    predicted: dict[str, str] = {}
+    for name in ("intent_successes.json", "intent_errors.json"):
+        file = out / name
+        if file.is_file():
+            for row in json.loads(file.read_text()):
+                predicted[row["text"].strip()] = row["intent_prediction"]["name"] or "None"
+    return predicted
+
+
+def _languages_meet_targets(rows: list[tuple[Example, str]]) -> bool:
+    ok = True
     for language in ("pt", "en"):
         macro, _ = summary(f"{language}", [(e.intent, p) for e, p in rows if e.language == language])
         if macro < TARGETS[language]:
@@ -106,27 +124,30 @@ def heldout(out: Path) -> bool:
             ok = False
         summary(f"{language} blind subset", [(e.intent, p) for e, p in rows
                                              if e.language == language and e.blind])
+    return ok
+
+
+def _print_intent_scores(scores: dict[str, float]) -> bool:
     print("Per-intent F1 (all held-out):")
-    for intent, score in sorted(all_scores.items(), key=lambda kv: kv[1]):
+    ok = True
+    for intent, score in sorted(scores.items(), key=lambda kv: kv[1]):
         flag = "  <- below floor" if score < INTENT_FLOOR else ""
         print(f"  {intent:<24} {score:.3f}{flag}")
         ok = ok and score >= INTENT_FLOOR
-    confusions = Counter((e.intent, p) for e, p in rows if e.intent != p)
-    print("Confusion pairs (gold -> predicted, count):")
-    for (gold, guess), count in confusions.most_common(10):
-        print(f"  {gold} -> {guess}: {count}")
-    entity_report = out / "DIETClassifier_report.json"
-    if entity_report.is_file():
-        report = json.loads(entity_report.read_text())
-        for key in ("micro avg", "macro avg"):
-            if key in report:
-                print(f"Entity F1 ({key}): {report[key]['f1-score']:.3f}")
-        for entity in ("amount", "installments", "date", "percent"):
-            if entity in report:
-                print(f"  {entity:<13} F1 {report[entity]['f1-score']:.3f} "
-                      f"(support {report[entity]['support']})")
-    print(f"overall macro F1 {all_macro:.3f}")
     return ok
+
+
+def _print_entity_report(file: Path) -> None:
+    if not file.is_file():
+        return
+    report = json.loads(file.read_text())
+    for key in ("micro avg", "macro avg"):
+        if key in report:
+            print(f"Entity F1 ({key}): {report[key]['f1-score']:.3f}")
+    for entity in ("amount", "installments", "date", "percent"):
+        if entity in report:
+            print(f"  {entity:<13} F1 {report[entity]['f1-score']:.3f} "
+                  f"(support {report[entity]['support']})")
 
 
 def cross_validation(out: Path, folds: int) -> None:

@@ -264,19 +264,10 @@ def installment_offer(
     _require_positive(balance)
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
-    reasons: list[str] = []
-    if count > limits.installments_max:
-        reasons.append("installments_above_max")
     first_due = limits.prompt_due_date(today) if first_due_date is None else first_due_date
-    if first_due > limits.latest_first_due_date(today):
-        reasons.append("first_due_too_late")
-    if first_due < today:
-        reasons.append("first_due_in_past")
+    reasons = _schedule_reasons(count, first_due, today, limits)
     if count == 1:
-        if down_payment is not None and round_money(down_payment) > balance:
-            reasons.append("down_payment_above_balance")
-        elif down_payment is not None and round_money(down_payment) < balance:
-            reasons.append("down_payment_below_min")
+        reasons += _single_payment_reasons(balance, down_payment)
         if reasons:
             raise InfeasiblePlan(tuple(reasons))
         return full_payment_offer(balance, ZERO, today, limits, due_date=first_due)
@@ -306,6 +297,27 @@ def installment_offer(
             for index, amount in enumerate(plan.amounts)
         ),
     )
+
+
+def _schedule_reasons(count: int, first_due: date, today: date, limits: Limits) -> list[str]:
+    """The reasons a plan's count or first due date crosses the limits."""
+    reasons: list[str] = []
+    if count > limits.installments_max:
+        reasons.append("installments_above_max")
+    if first_due > limits.latest_first_due_date(today):
+        reasons.append("first_due_too_late")
+    if first_due < today:
+        reasons.append("first_due_in_past")
+    return reasons
+
+
+def _single_payment_reasons(balance: Decimal, down_payment: Decimal | None) -> list[str]:
+    """A one-payment plan's down payment, if given, is the whole balance."""
+    if down_payment is None or round_money(down_payment) == balance:
+        return []
+    if round_money(down_payment) > balance:
+        return ["down_payment_above_balance"]
+    return ["down_payment_below_min"]
 
 
 def is_feasible_count(balance: Decimal, count: int, limits: Limits) -> bool:

@@ -29,7 +29,7 @@ Checks, in order (see docs/template-admin.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -241,43 +241,78 @@ def _ast_depth(node: nodes.Node, depth: int = 0) -> int:
 
 def _unsafe_constructs(tree: nodes.Template) -> list[str]:
     found: list[str] = []
+    for check in _CHECKS:
+        found.extend(check(tree))
+    return list(dict.fromkeys(found))
+
+
+def _refused_nodes(tree: nodes.Template) -> Iterator[str]:
     for kind, label in REFUSED_NODES.items():
         if any(True for _ in tree.find_all(kind)):
-            found.append(label)
-    loop_reads: set[int] = set()
+            yield label
+
+
+def _loop_reads(tree: nodes.Template) -> set[int]:
+    """The ``loop`` names read as ``loop.<attr>`` (checked by :func:`_attributes`)."""
+    return {id(node.node) for node in tree.find_all(nodes.Getattr)
+            if not node.attr.startswith("_") and isinstance(node.node, nodes.Name)
+            and node.node.name == "loop"}
+
+
+def _attributes(tree: nodes.Template) -> Iterator[str]:
     for getattr_node in tree.find_all(nodes.Getattr):
         if getattr_node.attr.startswith("_"):
-            found.append(f"attribute {getattr_node.attr!r}")
-        elif isinstance(getattr_node.node, nodes.Name) and getattr_node.node.name == "loop":
-            loop_reads.add(id(getattr_node.node))
-            if getattr_node.attr not in LOOP_ATTRIBUTES:
-                found.append(f"'loop.{getattr_node.attr}'")
+            yield f"attribute {getattr_node.attr!r}"
+        elif (isinstance(getattr_node.node, nodes.Name) and getattr_node.node.name == "loop"
+              and getattr_node.attr not in LOOP_ATTRIBUTES):
+            yield f"'loop.{getattr_node.attr}'"
+
+
+def _names(tree: nodes.Template) -> Iterator[str]:
+    loop_reads = _loop_reads(tree)
     for name in tree.find_all(nodes.Name):
         if name.name == "loop" and id(name) in loop_reads:
             continue
         if name.name in REFUSED_NAMES or name.name.startswith("_"):
-            found.append(f"name {name.name!r}")
+            yield f"name {name.name!r}"
+
+
+def _keys(tree: nodes.Template) -> Iterator[str]:
     for getitem in tree.find_all(nodes.Getitem):
         if isinstance(getitem.arg, nodes.Const) and str(getitem.arg.value).startswith("_"):
-            found.append(f"key {getitem.arg.value!r}")
+            yield f"key {getitem.arg.value!r}"
+
+
+def _filters_and_calls(tree: nodes.Template) -> Iterator[str]:
     for filter_node in tree.find_all(nodes.Filter):
         if filter_node.name not in ALLOWED_FILTERS:
-            found.append(f"filter {filter_node.name!r}")
+            yield f"filter {filter_node.name!r}"
     for call in tree.find_all(nodes.Call):
         target = call.node
         if not (isinstance(target, nodes.Getattr) and target.attr in ALLOWED_METHODS):
-            found.append("function call")
+            yield "function call"
+
+
+def _operators(tree: nodes.Template) -> Iterator[str]:
     if any(True for _ in tree.find_all((nodes.Pow, nodes.Mul))):
-        found.append("'**' or '*' operator")
+        yield "'**' or '*' operator"
     if any(True for _ in tree.find_all(nodes.Mod)):
-        found.append("'%' operator")
+        yield "'%' operator"
+
+
+def _loops(tree: nodes.Template) -> Iterator[str]:
     for loop in tree.find_all(nodes.For):
         if not _is_variable_path(loop.iter):
-            found.append("a {% for %} over anything but a variable (e.g. 'debts', "
-                         "'offer.installments')")
+            yield ("a {% for %} over anything but a variable (e.g. 'debts', "
+                   "'offer.installments')")
     if _loop_depth(tree) > MAX_LOOP_DEPTH:
-        found.append(f"{{% for %}} nested more than {MAX_LOOP_DEPTH} deep")
-    return list(dict.fromkeys(found))
+        yield f"{{% for %}} nested more than {MAX_LOOP_DEPTH} deep"
+
+
+# In the order their findings are reported.
+_CHECKS: tuple[Callable[[nodes.Template], Iterator[str]], ...] = (
+    _refused_nodes, _attributes, _names, _keys, _filters_and_calls, _operators, _loops,
+)
 
 
 def _is_variable_path(node: nodes.Node) -> bool:
