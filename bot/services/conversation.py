@@ -61,12 +61,18 @@ class ConversationService:
         self._default_locale = default_locale
 
     async def handle_inbound(self, channel: str, address: str, text: str,
-                             provider_id: str | None = None) -> list[RenderedReply]:
+                             provider_id: str | None = None, *,
+                             reactivate: bool = False) -> list[RenderedReply]:
+        """Store the message, ask the dialogue engine, store and queue the replies: two
+        commits of ours around the engine's turn (whose action commits its own).
+        ``reactivate``: a contact marked unreachable that writes to us is reachable again."""
         cleaned = clean_text(text)
         async with self._sessions() as session:
             contact = await PortfolioRepository(session).find_contact(channel, address)
             if contact is None:
                 return await self._unknown_sender(session, channel, address, cleaned)
+            if reactivate and contact.status == db.ContactStatus.UNREACHABLE.value:
+                contact.status = db.ContactStatus.ACTIVE.value
             conversations = ConversationRepository(session)
             conversation = await conversations.get_or_create(contact)
             key = f"{channel}:{provider_id}" if provider_id else None
@@ -124,8 +130,8 @@ class ConversationService:
                 conversation_id=conversation.id, data={"error": str(exc)[:500]},
             )
             return [Reply("dialogue_unavailable")]
-        # The custom actions committed their own changes in another session.
-        await session.refresh(conversation)
+        # The custom action committed its changes in another session; what follows reads
+        # only this conversation's id and writes only the columns it sets.
         return replies
 
     async def _stored_replies(self, conversations: ConversationRepository,

@@ -26,7 +26,6 @@ from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService, RenderedReply
 from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
-from bot.storage import models as db
 from bot.storage.channel_models import InboundStatus, InboundUpdate
 from bot.storage.channel_repositories import InboundUpdateRepository, OutboxRepository
 from bot.storage.repositories import PortfolioRepository
@@ -53,9 +52,8 @@ class ChannelInbox:
     async def receive(self, message: InboundMessage) -> list[RenderedReply]:
         """A contact's replies are stored and queued in the conversation's own transaction;
         an unknown sender's neutral reply (not stored) is queued here."""
-        await self._reactivate(message.channel, message.address)
         replies = await self._conversations.handle_inbound(
-            message.channel, message.address, message.text, message.provider_id)
+            message.channel, message.address, message.text, message.provider_id, reactivate=True)
         await self._queue_unstored(message, [r for r in replies if r.message_id is None])
         if replies:
             self._wake_outbox()
@@ -81,17 +79,6 @@ class ChannelInbox:
                     idempotency_key=f"reply:{message.channel}:{message.provider_id}:{index}",
                     media=reply.media if pictures else None,
                 )
-            await session.commit()
-
-    async def _reactivate(self, channel: str, address: str) -> None:
-        """A contact marked unreachable that writes to us again is reachable again."""
-        async with self._sessions() as session:
-            await session.execute(
-                update(db.Contact)
-                .where(db.Contact.channel == channel, db.Contact.address == address,
-                       db.Contact.status == db.ContactStatus.UNREACHABLE.value)
-                .values(status=db.ContactStatus.ACTIVE.value)
-            )
             await session.commit()
 
 

@@ -193,10 +193,12 @@ class MeasuredConversations(ConversationService):
     metrics: OperationsMetrics | None = None
 
     async def handle_inbound(self, channel: str, address: str, text: str,
-                             provider_id: str | None = None) -> list[RenderedReply]:
+                             provider_id: str | None = None, *,
+                             reactivate: bool = False) -> list[RenderedReply]:
         started = time.perf_counter()
         try:
-            return await super().handle_inbound(channel, address, text, provider_id)
+            return await super().handle_inbound(channel, address, text, provider_id,
+                                                 reactivate=reactivate)
         finally:
             if self.metrics is not None:
                 self.metrics.turn_seconds.labels(channel).observe(time.perf_counter() - started)
