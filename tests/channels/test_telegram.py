@@ -156,6 +156,14 @@ async def test_blocked_chat_marks_contact_unreachable_on_telegram_only(stack: St
     assert statuses["telegram"] == "unreachable"
     assert statuses["whatsapp"] == statuses["sms"] == "active"
     assert row is not None and row.status == "failed" and "403" in (row.last_error or "")
+    # The debtor unblocks the bot and writes again: the chat is reachable again, and answered.
+    stack.telegram.blocked.discard(str(CHAT))
+    await stack.telegram_update(private_message(31, CHAT, "voltei"))
+    await stack.settle()
+    async with stack.container.sessions() as session:
+        statuses = dict((await session.execute(select(db.Contact.channel, db.Contact.status))).all())
+    assert statuses["telegram"] == "active"
+    assert [d.chat for d in stack.telegram.deliveries] == [str(CHAT)]
 
 
 async def test_webhook_mode_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
