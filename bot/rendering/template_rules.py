@@ -42,6 +42,7 @@ from bot.policies.models import TemplateRules
 from bot.rendering.hostile_terms import hostile_terms_in
 from bot.rendering.renderer import _render_locale, build_environment, closest_locale
 from bot.rendering.text_folding import fold
+from bot.rendering.text_quality import punctuation_warnings
 
 MAX_SOURCE_CHARS = 5000
 MAX_NESTING = 12
@@ -123,10 +124,13 @@ class TemplateProblem:
 
 @dataclass
 class TemplateCheck:
-    """The outcome of :func:`check_template`: ``ok`` when there is no problem."""
+    """The outcome of :func:`check_template`: ``ok`` when there is no problem.
+
+    ``warnings`` do not stop a save: the preview reads badly (punctuation, length)."""
 
     problems: list[TemplateProblem] = field(default_factory=list)
     preview: str | None = None
+    warnings: list[TemplateProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -134,6 +138,9 @@ class TemplateCheck:
 
     def add(self, code: str, message: str) -> None:
         self.problems.append(TemplateProblem(code, message))
+
+    def warn(self, code: str, message: str) -> None:
+        self.warnings.append(TemplateProblem(code, message))
 
 
 def documented_variables(name: str) -> frozenset[str]:
@@ -389,6 +396,8 @@ def check_template(
         finally:
             _render_locale.reset(token)
     preview = check.preview or ""
+    for warning in punctuation_warnings(preview):
+        check.warn(warning.code, warning.message)
     _check_rendered(check, preview, source, name=name, locale=resolved, channel=channel,
                     rules=rules, cadence=set(cadence_templates), creditor_names=creditor_names)
     return check

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.sms import count_segments
 from bot.clock import Clock
 from bot.policies import PolicyBook, PolicyError, load_policies
 from bot.rendering.renderer import SUPPORTED_LOCALES, TemplateRenderer
@@ -88,8 +89,10 @@ class PolicyReport:
 
 class TemplateAdmin:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], renderer: TemplateRenderer,
-                 policies: PolicyBook, clock: Clock, policies_dir: Path) -> None:
+                 policies: PolicyBook, clock: Clock, policies_dir: Path,
+                 sms_max_segments: int = 3) -> None:
         self._sessions = sessions
+        self._sms_max_segments = sms_max_segments
         self._renderer = renderer
         self._policies = policies
         self._clock = clock
@@ -170,7 +173,17 @@ class TemplateAdmin:
         if key.channel == "whatsapp" and key.name in cadence and not content_sid:
             result.add("content_sid", "a WhatsApp template the bot sends first needs the Content "
                                       "SID of its approved WhatsApp template")
+        self._warn_sms_length(key, result)
         return result
+
+    def _warn_sms_length(self, key: TemplateKey, result: TemplateCheck) -> None:
+        """An SMS longer than the channel sends is cut with "…" (ACORDO_SMS_MAX_SEGMENTS)."""
+        if key.channel not in ("", "sms") or not result.preview:
+            return
+        count = count_segments(result.preview)
+        if count.segments > self._sms_max_segments:
+            result.warn("sms_segments", f"{count.segments} SMS segments ({count.encoding}) with "
+                        f"sample data; SMS sends {self._sms_max_segments} and cuts the rest")
 
     async def save(self, staff: StaffIdentity, key: TemplateKey, source: str,
                    content_sid: str | None = None, restored_from: int | None = None
