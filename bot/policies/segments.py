@@ -18,10 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from bot.policies.models import Segment, SegmentCondition
+
+class Segmented(Protocol):
+    """A policy segment (:class:`bot.policies.models.Segment`): its ``when``, or none."""
+
+    @property
+    def when(self) -> object | None: ...
+
+
+SegmentT = TypeVar("SegmentT", bound=Segmented)
 
 
 class Fact(StrEnum):
@@ -61,8 +68,9 @@ class SegmentFacts:
         return value
 
 
-def bounds(when: SegmentCondition | None) -> tuple[Bound, ...]:
-    """The bounds of a ``when``, in the order of the keys (none for a missing ``when``)."""
+def bounds(when: object | None) -> tuple[Bound, ...]:
+    """The bounds of a ``when`` (:class:`bot.policies.models.SegmentCondition`), in the order
+    of the keys (none for a missing ``when``)."""
     if when is None:
         return ()
     result: list[Bound] = []
@@ -77,11 +85,11 @@ def bounds(when: SegmentCondition | None) -> tuple[Bound, ...]:
     return tuple(result)
 
 
-def holds(when: SegmentCondition | None, facts: SegmentFacts) -> bool:
+def holds(when: object | None, facts: SegmentFacts) -> bool:
     return all(bound.holds(facts.value(bound.fact)) for bound in bounds(when))
 
 
-def first_segment(segments: Sequence[Segment], facts: SegmentFacts) -> Segment:
+def first_segment(segments: Sequence[SegmentT], facts: SegmentFacts) -> SegmentT:
     """The first segment whose ``when`` holds; the last one when none does."""
     for segment in segments:
         if holds(segment.when, facts):
@@ -89,6 +97,6 @@ def first_segment(segments: Sequence[Segment], facts: SegmentFacts) -> Segment:
     return segments[-1]
 
 
-def facts_needed(segments: Sequence[Segment]) -> frozenset[Fact]:
+def facts_needed(segments: Sequence[Segmented]) -> frozenset[Fact]:
     """The facts some segment's ``when`` looks at (a query computes only those)."""
     return frozenset(bound.fact for segment in segments for bound in bounds(segment.when))
