@@ -39,7 +39,7 @@ from bot.api.results import _charts, _view_table, shown
 from bot.api.staff_deps import staff_pages
 from bot.clock import SystemClock
 from bot.policies import load_policies
-from bot.services.results import ResultsService
+from bot.services.results.service import ResultsService
 from bot.storage import create_engine, migrate, session_factory
 
 ROOT = Path(__file__).resolve().parent.parent

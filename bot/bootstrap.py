@@ -29,7 +29,7 @@ from bot.services.negotiation import NegotiationService
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payments import PaymentDesk, build_payment_desk
 from bot.services.portfolio import PortfolioService
-from bot.services.results import ResultsService
+from bot.services.results.service import ResultsService
 from bot.services.staff_accounts import LoginLimits, StaffAccounts
 from bot.services.template_admin import TemplateAdmin
 from bot.storage.db import create_engine, migrate, session_factory

@@ -27,7 +27,8 @@ from bot.rendering.svg_charts import bar_chart, line_chart
 from bot.services.audit_trail import debtor_timeline
 from bot.services.metrics import CONTENT_TYPE
 from bot.services.portfolio import DebtNotCollectable, UnknownCreditor, UnknownDebt
-from bot.services.results import Results, to_csv
+from bot.services.results.csv_export import to_csv
+from bot.services.results.figures import Results
 from bot.services.staff_accounts import StaffIdentity
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentMethod

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FixedClock
 from bot.policies import load_policies
-from bot.services.results import ResultsService
+from bot.services.results.service import ResultsService
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.repositories import (
