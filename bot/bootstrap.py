@@ -20,7 +20,7 @@ from bot.dialogue.actions import build_actions
 from bot.dialogue.engine import DialogueEngine, RasaDialogueEngine
 from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
-from bot.services.agent_desk import AgentDesk, ConversationResumer
+from bot.services.agent_desk.desk import AgentDesk, ConversationResumer
 from bot.services.cadence import CadenceService
 from bot.services.conversation import ConversationService
 from bot.services.followup import FollowUpService

@@ -51,7 +51,7 @@ MAX_OUTPUT_CHARS = 5000  # a rendered preview longer than this is refused (no ch
 
 COMMON = frozenset({"creditor_name", "debtor_name", "contact_name"})
 # Variables the service layer passes to each template (bot/services/negotiation.py and
-# bot/services/agent_desk.py). A template not listed gets DEFAULT_VARIABLES.
+# bot/services/agent_desk/). A template not listed gets DEFAULT_VARIABLES.
 CATALOG: dict[str, frozenset[str]] = {
     **{name: COMMON for name in (
         "goodbye", "nothing_to_accept", "complaint_acknowledged", "dispute_recorded",
