@@ -25,7 +25,7 @@ from bot.services.cadence import CadenceService
 from bot.services.conversation import ConversationService
 from bot.services.followup import FollowUpService
 from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics
-from bot.services.negotiation import NegotiationService
+from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payments import PaymentDesk, build_payment_desk
 from bot.services.portfolio import PortfolioService

@@ -81,7 +81,7 @@ from bot.services.cadence_plan import (
     policy_steps,
     table_of,
 )
-from bot.services.negotiation import MENU_BUTTONS
+from bot.services.negotiation.replies import MENU_BUTTONS
 from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db

@@ -55,7 +55,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.cadence import contact_calendar as rules_calendar
 from bot.services.cadence import lock_creditor
 from bot.services.cadence_plan import recent_contacts, table_of
-from bot.services.negotiation import MENU_BUTTONS
+from bot.services.negotiation.replies import MENU_BUTTONS
 from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import instruction_picture

@@ -29,7 +29,9 @@ from bot.services.agent_desk.views import ApprovedTemplates
 from bot.services.agent_desk.whatsapp_templates import template_choices, template_variables
 from bot.services.audit_kinds import AuditKind
 from bot.services.conversation import clean_text
-from bot.services.negotiation import DebtorFile, NegotiationService, offer_buttons, offer_variables
+from bot.services.negotiation.debtor_file import DebtorFile
+from bot.services.negotiation.replies import offer_buttons, offer_variables
+from bot.services.negotiation.service import NegotiationService
 from bot.services.outcome import Button, Reply
 from bot.services.outgoing import OutgoingMessages, Rendered
 from bot.services.staff_accounts import StaffIdentity

@@ -25,7 +25,8 @@ from bot.services.agent_desk.views import (
     QueueItem,
 )
 from bot.services.agent_desk.whatsapp_templates import template_choices
-from bot.services.negotiation import DebtorFile, NegotiationService
+from bot.services.negotiation.debtor_file import DebtorFile
+from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
 from bot.storage.repositories import AgreementRepository, ConversationRepository

@@ -8,7 +8,7 @@ from typing import Any
 from bot.negotiation.balance import days_past_due
 from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, UnknownTemplate
 from bot.services.agent_desk.views import ApprovedTemplates, DebtLine, TemplateChoice
-from bot.services.negotiation import DebtorFile
+from bot.services.negotiation.debtor_file import DebtorFile
 
 
 def template_variables(file: DebtorFile, debts: Sequence[DebtLine]) -> dict[str, Any]:
