@@ -23,7 +23,7 @@ from bot.rendering.renderer import TemplateRenderer
 from bot.services.agent_desk.desk import AgentDesk, ConversationResumer
 from bot.services.cadence import CadenceService
 from bot.services.conversation import ConversationService
-from bot.services.followup import FollowUpService
+from bot.services.followup.service import FollowUpService
 from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics
 from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
