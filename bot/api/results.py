@@ -33,7 +33,8 @@ from bot.services.staff_accounts import StaffIdentity
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentMethod
 from bot.storage.payment_repositories import ChargeRepository
-from bot.storage.repositories import AmbiguousDebtor, PortfolioRepository
+from bot.storage.repositories.errors import AmbiguousDebtor
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 router = APIRouter(tags=["results"], include_in_schema=False)
 public = APIRouter(tags=["payments"])

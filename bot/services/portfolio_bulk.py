@@ -1,6 +1,6 @@
 """Set-based portfolio upserts: a batch of validated debtors in a handful of statements.
 
-Same rules as :class:`~bot.storage.repositories.PortfolioRepository`'s one-by-one upserts
+Same rules as :class:`~bot.storage.repositories.portfolio.PortfolioRepository`'s one-by-one upserts
 (which stay for single changes): by external id, a contact's ``status`` and a debt's
 ``paid_amount``/``status`` are kept, and a debtor whose contact address belongs to another
 debtor is rejected whole. A debt's external id is the creditor's and never changes debtor:

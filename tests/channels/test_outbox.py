@@ -34,7 +34,8 @@ from bot.services.outbox.queue import Outbox
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage
-from bot.storage.repositories import AuditLog, PortfolioRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.storage.conftest import _empty_tables, create_postgres_database, drop_postgres_database
 
 

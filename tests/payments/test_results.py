@@ -20,9 +20,7 @@ from bot.policies import load_policies
 from bot.services.results.service import ResultsService
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
-from bot.storage.repositories import (
-    PaymentRepository,
-)
+from bot.storage.payment_repositories import PaymentRepository
 from tests.conftest import NOW, ROOT
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.support.known_results import at, build_portfolio

@@ -37,7 +37,9 @@ from bot.services.outgoing import OutgoingMessages, Rendered
 from bot.services.staff_accounts import StaffIdentity
 from bot.storage import models as db
 from bot.storage.payment_repositories import PromiseRepository
-from bot.storage.repositories import AgreementRepository, AuditLog, ConversationRepository
+from bot.storage.repositories.agreements import AgreementRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.staff_models import ConversationAssignment, ConversationNote
 
 MAX_REPLY_CHARS = 4000

@@ -29,7 +29,8 @@ from bot.services.negotiation.debtor_file import DebtorFile
 from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
-from bot.storage.repositories import AgreementRepository, ConversationRepository
+from bot.storage.repositories.agreements import AgreementRepository
+from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.staff_models import ConversationAssignment, ConversationNote, StaffUser
 
 

@@ -28,7 +28,8 @@ from bot.storage import models as db
 from bot.storage.channel_models import Initiator
 from bot.storage.payment_models import ChargeStatus, PaymentCharge, Promise, PromiseStatus
 from bot.storage.payment_repositories import FollowUpLog
-from bot.storage.repositories import AuditLog, ConversationRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
 
 
 def _decision_row(decision: core.Decision, debtors: dict[int, str]) -> dict[str, Any]:

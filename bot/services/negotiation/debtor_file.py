@@ -16,7 +16,8 @@ from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.policies import PolicyBook
 from bot.policies.models import NegotiationProfile, Policy
 from bot.storage import models as db
-from bot.storage.repositories import ConversationRepository, PortfolioRepository
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 
 @dataclass

@@ -24,7 +24,9 @@ from bot.services.outgoing import locale_of
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.payment_repositories import PromiseRepository
-from bot.storage.repositories import AgreementRepository, AuditLog, ConversationRepository
+from bot.storage.repositories.agreements import AgreementRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
 from bot.understanding.consent import is_clear_opt_out
 from bot.understanding.values import parse_amount, parse_date
 

@@ -29,7 +29,8 @@ from bot.services.outcome import Outcome, Reply
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.payment_repositories import PromiseRepository
-from bot.storage.repositories import AgreementRepository, AuditLog
+from bot.storage.repositories.agreements import AgreementRepository
+from bot.storage.repositories.audit import AuditLog
 from bot.understanding.consent import button_payload
 from bot.understanding.values import parse_installments, parse_proposal, parse_proposal_answer
 

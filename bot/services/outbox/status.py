@@ -12,7 +12,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository
-from bot.storage.repositories import AuditLog
+from bot.storage.repositories.audit import AuditLog
 
 OUTBOX_STATE = {
     OutboxStatus.PENDING: DeliveryState.QUEUED, OutboxStatus.SENDING: DeliveryState.QUEUED,
