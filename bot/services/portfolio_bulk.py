@@ -277,7 +277,7 @@ class BulkPortfolioWriter:
             accepted.append((line, debtor))
         return accepted
 
-    async def _address_owners(self, addresses: list[tuple[str, str]]
+    async def _address_owners(self, addresses: Sequence[tuple[str, str]]
                               ) -> dict[tuple[str, str], tuple[int, str, str]]:
         """(channel, address) -> (debtor id, creditor, debtor external id) of the stored ones."""
         owners: dict[tuple[str, str], tuple[int, str, str]] = {}
@@ -287,7 +287,7 @@ class BulkPortfolioWriter:
                 OWNERS_SQL, [a[0] for a in addresses], [a[1] for a in addresses]
             ):
                 owners[(record[0], record[1])] = (record[2], record[3], record[4])
-            addresses = []
+            return owners
         for part in _chunks(addresses, KEYS_PER_QUERY):
             rows = await self.session.execute(
                 select(
