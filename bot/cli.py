@@ -99,7 +99,7 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     for channel, status in settings.channel_status().items():
         out.print(f"channel {channel}: {status}", markup=False, highlight=False)
     # proxy_headers=False: uvicorn would believe X-Forwarded-For from its own allow-list;
-    # the app reads it only from ACORDO_TRUSTED_PROXIES (bot/staff/deps.client_address).
+    # the app reads it only from ACORDO_TRUSTED_PROXIES (bot/api/staff_deps.client_address).
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
                 log_level="warning", access_log=False, proxy_headers=False)
 
