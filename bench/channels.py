@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.ratelimit import ChannelRates, InProcessRateLimiter, RateLimiter, RedisRateLimiter
 from bot.channels.telegram import TelegramChannel, build_bot
 from bot.clock import SystemClock
-from bot.services.outbox import OutboxDispatcher
+from bot.services.outbox.dispatcher import OutboxDispatcher
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository

@@ -35,11 +35,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.api.results import _charts, _view_table, shown
-from bot.api.staff_deps import staff_pages
 from bot.clock import SystemClock
 from bot.policies import load_policies
-from bot.services.results import ResultsService
+from bot.services.results.service import ResultsService
+from bot.staff.deps import staff_pages
+from bot.staff.results_dashboard import _charts, _view_table, shown
 from bot.storage import create_engine, migrate, session_factory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.api import (
     actions,
-    agent_console,
     channels_telegram,
     channels_twilio,
     channels_web,
@@ -19,19 +18,20 @@ from bot.api import (
     chat_page,
     debts,
     health,
+    metrics,
+    payment_webhook,
+    pix_images,
     portal_links,
     portfolio,
-    results,
-    staff_auth,
     telegram_links,
-    template_admin,
 )
 from bot.api.request_guard import RequestGuard, validation_failed
-from bot.api.staff_deps import staff_error_pages
 from bot.bootstrap import build_container
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogue.engine import DialogueEngine
+from bot.staff import agent_console, audit, login, results_dashboard, template_admin, write_off
+from bot.staff.deps import staff_error_pages
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -50,13 +50,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                   description="Conversational negotiation bot for B2B credit recovery.")
     for module in (channels_web, portfolio, debts, health, actions, chat_page):
         app.include_router(module.router)
-    for staff_module in (channels_web_poll, staff_auth, agent_console, template_admin):
+    for staff_module in (channels_web_poll, login, agent_console, template_admin):
         app.include_router(staff_module.router)
     app.add_exception_handler(StarletteHTTPException, staff_error_pages)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(RequestGuard)  # body size limits, strict JSON (before any route)
     for channel_module in (channels_telegram, channels_twilio, telegram_links, portal_links):
         app.include_router(channel_module.router)
-    app.include_router(results.router)  # results dashboard, audit view (admins)
-    app.include_router(results.public)  # /metrics, payment webhook, PIX QR images
+    for admin_module in (results_dashboard, audit, write_off):  # admins only
+        app.include_router(admin_module.router)
+    for payments_module in (metrics, payment_webhook, pix_images):  # /metrics, webhook, PIX QR images
+        app.include_router(payments_module.router)
     return app

@@ -20,16 +20,16 @@ from bot.dialogue.actions import build_actions
 from bot.dialogue.engine import DialogueEngine, RasaDialogueEngine
 from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
-from bot.services.agent_desk import AgentDesk, ConversationResumer
+from bot.services.agent_desk.desk import AgentDesk, ConversationResumer
 from bot.services.cadence import CadenceService
 from bot.services.conversation import ConversationService
-from bot.services.followup import FollowUpService
+from bot.services.followup.service import FollowUpService
 from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics
-from bot.services.negotiation import NegotiationService
+from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payments import PaymentDesk, build_payment_desk
 from bot.services.portfolio import PortfolioService
-from bot.services.results import ResultsService
+from bot.services.results.service import ResultsService
 from bot.services.staff_accounts import LoginLimits, StaffAccounts
 from bot.services.template_admin import TemplateAdmin
 from bot.storage.db import create_engine, migrate, session_factory

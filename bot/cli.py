@@ -269,7 +269,7 @@ def followup_run(day: Annotated[str | None, typer.Option("--date", help="YYYY-MM
     except ValueError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc
-    from bot.services.followup import FollowUpReport
+    from bot.services.followup.planning import FollowUpReport
 
     assert isinstance(report, FollowUpReport)
     if as_json:

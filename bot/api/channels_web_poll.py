@@ -19,7 +19,8 @@ from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
 from bot.schemas import ButtonOut
 from bot.services.payment_pictures import picture_path, stored_picture
 from bot.storage import models as db
-from bot.storage.repositories import ConversationRepository, PortfolioRepository
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 router = APIRouter(tags=["channels"])
 PUSHED = ("queued", "delivered")

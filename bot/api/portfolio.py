@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, status
 from bot import schemas
 from bot.api.deps import AdminDep, ContainerDep
 from bot.services.portfolio import UnknownCreditor, UnknownDebt
-from bot.storage.repositories import AmbiguousDebtor, PaymentTooLarge
+from bot.storage.repositories.errors import AmbiguousDebtor, PaymentTooLarge
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])
 

@@ -24,7 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bot.bootstrap import Container
 from bot.channels.web_links import InvalidLink, PortalLink, PortalLinkSigner
 from bot.storage import models as db
-from bot.storage.repositories import PortfolioRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 DEMO_CREDITOR = "demo"
 NEEDS_IDENTITY = ("a portal link token ('token') is required; 'sender' needs the admin bearer "

@@ -28,7 +28,8 @@ from bot.config import Settings
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService
 from bot.services.inbound import ChannelInbox, InboundProcessor, UpdateHandler
-from bot.services.outbox import Outbox, OutboxDispatcher, RateLimitWaitHook
+from bot.services.outbox.dispatcher import OutboxDispatcher, RateLimitWaitHook
+from bot.services.outbox.queue import Outbox
 from bot.services.payment_pictures import PixQrPictures
 from bot.services.telegram_links import TelegramLinks
 

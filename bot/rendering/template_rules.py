@@ -51,8 +51,8 @@ MAX_LOOP_DEPTH = 2  # {% for %} inside {% for %}: no deeper (iterations multiply
 MAX_OUTPUT_CHARS = 5000  # a rendered preview longer than this is refused (no channel takes more)
 
 COMMON = frozenset({"creditor_name", "debtor_name", "contact_name"})
-# Variables the service layer passes to each template (bot/services/negotiation.py and
-# bot/services/agent_desk.py). A template not listed gets DEFAULT_VARIABLES.
+# Variables the service layer passes to each template (bot/services/negotiation/ and
+# bot/services/agent_desk/). A template not listed gets DEFAULT_VARIABLES.
 CATALOG: dict[str, frozenset[str]] = {
     **{name: COMMON for name in (
         "goodbye", "nothing_to_accept", "complaint_acknowledged", "dispute_recorded",

@@ -81,7 +81,7 @@ from bot.services.cadence_plan import (
     policy_steps,
     table_of,
 )
-from bot.services.negotiation import MENU_BUTTONS
+from bot.services.negotiation.replies import MENU_BUTTONS
 from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
@@ -93,7 +93,8 @@ from bot.storage.cadence_models import (
 )
 from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
 from bot.storage.payment_models import Promise, PromiseStatus
-from bot.storage.repositories import AuditLog, ConversationRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
 
 logger = logging.getLogger(__name__)
 Status = CadenceContactStatus

@@ -23,12 +23,10 @@ from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import stored_picture
 from bot.storage import models as db
-from bot.storage.repositories import (
-    AuditLog,
-    ConversationRepository,
-    DuplicateMessage,
-    PortfolioRepository,
-)
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.errors import DuplicateMessage
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 logger = logging.getLogger(__name__)
 

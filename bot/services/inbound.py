@@ -28,7 +28,7 @@ from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.storage.channel_models import InboundStatus, InboundUpdate
 from bot.storage.channel_repositories import InboundUpdateRepository, OutboxRepository
-from bot.storage.repositories import PortfolioRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 logger = logging.getLogger(__name__)
 

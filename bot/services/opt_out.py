@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.audit_kinds import AuditKind
 from bot.storage import models as db
 from bot.storage.channel_repositories import OutboxRepository
-from bot.storage.repositories import AuditLog, ConversationRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
 from bot.understanding.consent import is_opt_out_keyword
 
 __all__ = ["is_opt_out_keyword", "suppress_contact"]

@@ -32,7 +32,8 @@ from bot.services.plain_values import encode
 from bot.storage import models as db
 from bot.storage.channel_models import Initiator, OutboxMessage
 from bot.storage.channel_repositories import OutboxRepository
-from bot.storage.repositories import ConversationRepository, DuplicateMessage
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.errors import DuplicateMessage
 
 WEB = db.Channel.WEB.value
 

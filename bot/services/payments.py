@@ -32,7 +32,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.storage import models as db
 from bot.storage.payment_models import ChargeStatus, PaymentCharge, Promise, PromiseStatus
 from bot.storage.payment_repositories import ChargeRepository, PromiseRepository
-from bot.storage.repositories import AuditLog
+from bot.storage.repositories.audit import AuditLog
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")

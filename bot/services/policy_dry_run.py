@@ -21,7 +21,7 @@ from sqlalchemy.pool import StaticPool
 from bot.contact_rules import ZoneDay
 from bot.policies.models import Policy
 from bot.services.cadence_plan import DuePlanner, PlanRequest
-from bot.services.results import DebtorSegments, segment_table_sql
+from bot.services.results.queries import DebtorSegments, segment_table_sql
 from bot.storage.models import Base
 
 CHANNELS = ("web", "telegram", "whatsapp", "sms")

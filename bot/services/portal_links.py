@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.web_links import PortalLinkSigner
 from bot.storage import models as db
-from bot.storage.repositories import AmbiguousDebtor, PortfolioRepository
+from bot.storage.repositories.errors import AmbiguousDebtor
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 
 class PortalLinkError(ValueError):

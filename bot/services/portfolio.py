@@ -20,14 +20,11 @@ from bot.services.cadence import cancel_pending
 from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
 from bot.services.portfolio_bulk import BulkPortfolioWriter
 from bot.storage import models as db
-from bot.storage.payment_repositories import PromiseRepository
-from bot.storage.repositories import (
-    AgreementRepository,
-    AuditLog,
-    ConversationRepository,
-    PaymentRepository,
-    PortfolioRepository,
-)
+from bot.storage.payment_repositories import PaymentRepository, PromiseRepository
+from bot.storage.repositories.agreements import AgreementRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 BATCH_DEBTORS = 2_000  # debtors per set-wise upsert (one transaction each)
 

@@ -1,6 +1,6 @@
 """Set-based portfolio upserts: a batch of validated debtors in a handful of statements.
 
-Same rules as :class:`~bot.storage.repositories.PortfolioRepository`'s one-by-one upserts
+Same rules as :class:`~bot.storage.repositories.portfolio.PortfolioRepository`'s one-by-one upserts
 (which stay for single changes): by external id, a contact's ``status`` and a debt's
 ``paid_amount``/``status`` are kept, and a debtor whose contact address belongs to another
 debtor is rejected whole. A debt's external id is the creditor's and never changes debtor:
@@ -106,6 +106,18 @@ class BulkPortfolioWriter:
         if not accepted:
             return result
         ids = await self._upsert_debtors([d for _, d in accepted])
+        contacts, debts = self._contact_and_debt_rows(accepted, ids, result)
+        if self.dialect == "postgresql":
+            await self._copy_upsert(contacts_t, contacts, CONTACTS_SQL)
+            await self._copy_upsert(debts_t, debts, DEBTS_SQL)
+        else:
+            await self._upsert_contacts_and_debts(contacts, debts)
+        return result
+
+    def _contact_and_debt_rows(self, accepted: Sequence[tuple[int, schemas.DebtorIn]], ids: dict[str, int],
+                               result: BulkResult) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The contacts and debts rows of the accepted debtors (one per address, one per debt
+        external id: the later wins), counted in ``result``."""
         contacts: dict[tuple[str, str], dict[str, Any]] = {}
         debts: dict[str, dict[str, Any]] = {}
         for _, debtor in accepted:
@@ -135,10 +147,11 @@ class BulkPortfolioWriter:
             result.debtors += 1
             result.contacts += len(debtor.contacts)
             result.debts += len(debtor.debts)
-        if self.dialect == "postgresql":
-            await self._copy_upsert(contacts_t, list(contacts.values()), CONTACTS_SQL)
-            await self._copy_upsert(debts_t, list(debts.values()), DEBTS_SQL)
-            return result
+        return list(contacts.values()), list(debts.values())
+
+    async def _upsert_contacts_and_debts(self, contacts: list[dict[str, Any]],
+                                         debts: list[dict[str, Any]]) -> None:
+        """SQLite: the rows by ``INSERT ... ON CONFLICT`` in batches (PostgreSQL copies them)."""
         if contacts:
             statement = self._insert(contacts_t)
             excluded = statement.excluded
@@ -149,7 +162,7 @@ class BulkPortfolioWriter:
                     where=contacts_t.c.debtor_id == excluded.debtor_id,
                 ),
                 contacts_t,
-                list(contacts.values()),
+                contacts,
             )
         if debts:
             statement = self._insert(debts_t)
@@ -167,9 +180,8 @@ class BulkPortfolioWriter:
                     where=debts_t.c.debtor_id == excluded.debtor_id,
                 ),
                 debts_t,
-                list(debts.values()),
+                debts,
             )
-        return result
 
     async def _driver(self) -> Any:
         """The DB-API driver's own connection, inside the session's transaction."""
@@ -241,6 +253,33 @@ class BulkPortfolioWriter:
     ) -> list[tuple[int, schemas.DebtorIn]]:
         """Drop (and report) debtors claiming an address that belongs to another debtor."""
         addresses = list({(c.channel, c.address) for _, d in items for c in d.contacts})
+        owners = await self._address_owners(addresses)
+        debt_owners = await self._debt_owners({debt.external_id for _, d in items for debt in d.debts})
+        claimed: dict[tuple[str, str], str] = {}
+        claimed_debts: dict[str, str] = {}
+        accepted = []
+        for line, debtor in items:
+            debt_conflict = self._debt_conflict(debtor, debt_owners, claimed_debts)
+            if debt_conflict:
+                result.rejected.append(
+                    schemas.RejectedRow(row=line, field="debts.external_id", reason=debt_conflict))
+                continue
+            conflict = self._contact_conflict(debtor, owners, claimed)
+            if conflict:
+                result.rejected.append(
+                    schemas.RejectedRow(row=line, field="contacts.address", reason=conflict)
+                )
+                continue
+            for contact in debtor.contacts:
+                claimed[(contact.channel, contact.address)] = debtor.external_id
+            for debt in debtor.debts:
+                claimed_debts[debt.external_id] = debtor.external_id
+            accepted.append((line, debtor))
+        return accepted
+
+    async def _address_owners(self, addresses: Sequence[tuple[str, str]]
+                              ) -> dict[tuple[str, str], tuple[int, str, str]]:
+        """(channel, address) -> (debtor id, creditor, debtor external id) of the stored ones."""
         owners: dict[tuple[str, str], tuple[int, str, str]] = {}
         if self.dialect == "postgresql" and addresses:
             driver = await self._driver()
@@ -248,7 +287,7 @@ class BulkPortfolioWriter:
                 OWNERS_SQL, [a[0] for a in addresses], [a[1] for a in addresses]
             ):
                 owners[(record[0], record[1])] = (record[2], record[3], record[4])
-            addresses = []
+            return owners
         for part in _chunks(addresses, KEYS_PER_QUERY):
             rows = await self.session.execute(
                 select(
@@ -263,40 +302,24 @@ class BulkPortfolioWriter:
             )
             for channel, address, owner_id, creditor_id, external_id in rows:
                 owners[(channel, address)] = (owner_id, creditor_id, external_id)
-        debt_owners = await self._debt_owners({debt.external_id for _, d in items for debt in d.debts})
-        claimed: dict[tuple[str, str], str] = {}
-        claimed_debts: dict[str, str] = {}
-        accepted = []
-        for line, debtor in items:
-            debt_conflict = self._debt_conflict(debtor, debt_owners, claimed_debts)
-            if debt_conflict:
-                result.rejected.append(
-                    schemas.RejectedRow(row=line, field="debts.external_id", reason=debt_conflict))
-                continue
-            conflict = None
-            for contact in debtor.contacts:
-                key = (contact.channel, contact.address)
-                owner = owners.get(key)
-                if owner is not None and (owner[1], owner[2]) != (self.creditor_id, debtor.external_id):
-                    conflict = f"{contact.channel}:{contact.address} already belongs to debtor #{owner[0]}"
-                elif claimed.get(key, debtor.external_id) != debtor.external_id:
-                    conflict = (
-                        f"{contact.channel}:{contact.address} already belongs to debtor "
-                        f"{claimed[key]!r} (earlier in the file)"
-                    )
-                if conflict:
-                    break
-            if conflict:
-                result.rejected.append(
-                    schemas.RejectedRow(row=line, field="contacts.address", reason=conflict)
+        return owners
+
+    def _contact_conflict(self, debtor: schemas.DebtorIn,
+                          owners: dict[tuple[str, str], tuple[int, str, str]],
+                          claimed: dict[tuple[str, str], str]) -> str | None:
+        """Why ``debtor`` may not list one of its addresses (another debtor's, stored or earlier
+        in the file), or ``None``."""
+        for contact in debtor.contacts:
+            key = (contact.channel, contact.address)
+            owner = owners.get(key)
+            if owner is not None and (owner[1], owner[2]) != (self.creditor_id, debtor.external_id):
+                return f"{contact.channel}:{contact.address} already belongs to debtor #{owner[0]}"
+            if claimed.get(key, debtor.external_id) != debtor.external_id:
+                return (
+                    f"{contact.channel}:{contact.address} already belongs to debtor "
+                    f"{claimed[key]!r} (earlier in the file)"
                 )
-                continue
-            for contact in debtor.contacts:
-                claimed[(contact.channel, contact.address)] = debtor.external_id
-            for debt in debtor.debts:
-                claimed_debts[debt.external_id] = debtor.external_id
-            accepted.append((line, debtor))
-        return accepted
+        return None
 
     @staticmethod
     def _debt_conflict(debtor: schemas.DebtorIn, owners: dict[str, str],

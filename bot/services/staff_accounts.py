@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.services.audit_kinds import AuditKind
-from bot.storage.repositories import AuditLog
+from bot.storage.repositories.audit import AuditLog
 from bot.storage.staff_models import LoginAttempt, StaffRole, StaffSession, StaffUser
 
 MIN_PASSWORD_CHARS = 10

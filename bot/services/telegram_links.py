@@ -20,7 +20,9 @@ from bot.clock import Clock
 from bot.services.audit_kinds import AuditKind
 from bot.services.outcome import Reply
 from bot.storage.channel_repositories import LinkTokenRepository
-from bot.storage.repositories import AuditLog, ContactConflict, PortfolioRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.errors import ContactConflict
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 
 class UnknownDebtor(LookupError):

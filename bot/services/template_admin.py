@@ -32,7 +32,7 @@ from bot.rendering.template_rules import (
 )
 from bot.services.audit_kinds import AuditKind
 from bot.services.staff_accounts import StaffIdentity
-from bot.storage.repositories import AuditLog
+from bot.storage.repositories.audit import AuditLog
 from bot.storage.staff_models import TemplateVersion
 
 logger = logging.getLogger(__name__)

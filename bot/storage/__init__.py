@@ -21,19 +21,19 @@ from bot.storage.db import (
     migrate,
     session_factory,
 )
-from bot.storage.repositories import (
-    AgreementRepository,
+from bot.storage.payment_repositories import PaymentRepository
+from bot.storage.repositories.agreements import AgreementRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.errors import (
     AmbiguousDebt,
     AmbiguousDebtor,
     AmbiguousReference,
-    AuditLog,
     ContactConflict,
-    ConversationRepository,
     DuplicateMessage,
-    PaymentRepository,
-    PortfolioRepository,
     StorageError,
 )
+from bot.storage.repositories.portfolio import PortfolioRepository
 
 __all__ = [
     "AgreementRepository",

@@ -105,7 +105,7 @@ class FollowUpEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
 
-# Indexes of the results dashboard (migration 0006_results_indexes, bot/services/results.py):
+# Indexes of the results dashboard (migration 0006_results_indexes, bot/services/results/queries.py):
 # a period's outbound messages with every column the figures group by (index-only scans),
 # the first hand-off of each debtor, a period's payments.
 Index("ix_messages_out_created_at", Message.created_at,

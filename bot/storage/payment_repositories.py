@@ -1,4 +1,4 @@
-"""Repositories of the payments tables: promises, charges, allocations, follow-up events.
+"""Repositories of payments: payments received, promises, charges, allocations, follow-up events.
 
 Like the other repositories they add, change and flush; the caller commits.
 """
@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.storage.models import Debt, DebtStatus, Payment
 from bot.storage.payment_models import (
     ChargeStatus,
     FollowUpEvent,
@@ -20,7 +23,8 @@ from bot.storage.payment_models import (
     Promise,
     PromiseStatus,
 )
-from bot.storage.types import to_money
+from bot.storage.repositories.errors import PaymentTooLarge
+from bot.storage.types import MAX_MONEY, MAX_PAYMENT, to_money
 
 
 class PromiseRepository:
@@ -117,3 +121,92 @@ class FollowUpLog:
     async def record(self, key: str, kind: str, debtor_id: int, day: date, at: datetime) -> None:
         self.session.add(FollowUpEvent(key=key, kind=kind, debtor_id=debtor_id, day=day, at=at))
         await self.session.flush()
+
+
+class PaymentRepository:
+    """Payments received against debts."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self,
+        debt: Debt,
+        amount: Decimal | str,
+        paid_at: datetime,
+        reference: str | None = None,
+    ) -> Payment:
+        """Record a payment (see :meth:`record_once`) and return it, or the first one with
+        the same ``reference`` (re-imported bank files)."""
+        payment, _repeat = await self.record_once(debt, amount, paid_at, reference)
+        return payment
+
+    async def record_once(
+        self,
+        debt: Debt,
+        amount: Decimal | str,
+        paid_at: datetime,
+        reference: str | None = None,
+    ) -> tuple[Payment, bool]:
+        """Record a payment and add it to the debt's ``paid_amount``; ``(payment, False)``.
+
+        The debt changes by one atomic statement (``paid_amount = paid_amount + x``, its
+        status ``paid`` once that reaches the amount), so payments arriving together all
+        count. A ``reference`` is unique per creditor: when the creditor already has it
+        (recorded before, or by a request racing this one: the unique index decides) the
+        first payment is returned as ``(first, True)`` and nothing changes. Amounts must be
+        positive and at most :data:`MAX_PAYMENT`; a payment that would take the debt's paid
+        total past what the column holds raises :class:`PaymentTooLarge`.
+        """
+        money = to_money(amount)
+        if money <= 0:
+            raise ValueError(f"a payment must be positive, got {money}")
+        if money > MAX_PAYMENT:
+            raise PaymentTooLarge(f"a payment is at most {MAX_PAYMENT}, got {money}")
+        if reference is not None:
+            first = await self.by_reference(debt.creditor_id, reference)
+            if first is not None:
+                return first, True
+        payment = Payment(debt_id=debt.id, creditor_id=debt.creditor_id, amount=money,
+                          paid_at=paid_at, reference=reference)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(payment)
+        except IntegrityError:
+            first = None if reference is None else await self.by_reference(debt.creditor_id, reference)
+            if first is None:
+                raise
+            return first, True
+        total = Debt.paid_amount + money
+        row = (await self.session.execute(
+            update(Debt)
+            .where(Debt.id == debt.id, total <= MAX_MONEY)
+            .values(paid_amount=func.round(total, 2),
+                    status=case((total >= Debt.amount, DebtStatus.PAID.value), else_=Debt.status))
+            .returning(Debt.paid_amount, Debt.status)
+            .execution_options(synchronize_session=False)
+        )).one_or_none()
+        if row is None:
+            raise PaymentTooLarge(f"the debt's paid total would pass {MAX_MONEY}")
+        set_committed_value(debt, "paid_amount", row[0])
+        set_committed_value(debt, "status", row[1])
+        return payment, False
+
+    async def by_reference(self, creditor_id: str, reference: str) -> Payment | None:
+        """The creditor's payment with ``reference`` (the first, by the unique index)."""
+        return await self.session.scalar(
+            select(Payment).where(Payment.creditor_id == creditor_id, Payment.reference == reference)
+            .execution_options(populate_existing=True))
+
+    async def for_debt(self, debt_id: int) -> list[Payment]:
+        result = await self.session.scalars(
+            select(Payment).where(Payment.debt_id == debt_id).order_by(Payment.paid_at, Payment.id)
+        )
+        return list(result)
+
+    async def total_paid(self, debt_id: int) -> Decimal:
+        """Sum of the debt's payments, computed by the database."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.debt_id == debt_id)
+        )
+        return to_money(total if isinstance(total, Decimal) else Decimal(repr(total)))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.cadence import CadenceService
 from bot.services.conversation import ConversationService
-from bot.services.followup import FollowUpService
+from bot.services.followup.service import FollowUpService
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage

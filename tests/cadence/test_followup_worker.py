@@ -17,7 +17,7 @@ from bot.clock import FixedClock
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.cadence import CadenceService
-from bot.services.followup import FollowUpService
+from bot.services.followup.service import FollowUpService
 from bot.services.payments import PaymentDesk, providers_for
 from bot.storage import create_engine, session_factory
 from bot.storage import models as db

@@ -11,7 +11,8 @@ from bot.services.audit_kinds import AuditKind
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact, ContactDecision
 from bot.storage.payment_models import Promise
-from bot.storage.repositories import AuditLog, ConversationRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
 from tests.cadence.conftest import MONDAY, Env, debtor
 
 DUE_SUNDAY = date(2026, 12, 6)  # gentle step 2 (day 1) falls on Monday

@@ -117,10 +117,11 @@ async def test_the_dashboard_puts_each_debtor_in_the_regua_segment(
 
     from sqlalchemy import insert, select
 
-    from bot.services.results import ResultsService
+    from bot.services.results.service import ResultsService
     from bot.storage import models as db
     from bot.storage.payment_models import Promise
-    from bot.storage.repositories import PaymentRepository, PortfolioRepository
+    from bot.storage.payment_repositories import PaymentRepository
+    from bot.storage.repositories.portfolio import PortfolioRepository
 
     folder = tmp_path / "policies"
     folder.mkdir()

@@ -29,11 +29,13 @@ from bot.devtools.emulators.observed import Faults
 from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.payments.qr import qr_png
 from bot.services.opt_out import suppress_contact
-from bot.services.outbox import Outbox, OutboxDispatcher, OutboxStalled
+from bot.services.outbox.dispatcher import OutboxDispatcher, OutboxStalled
+from bot.services.outbox.queue import Outbox
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage
-from bot.storage.repositories import AuditLog, PortfolioRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.storage.conftest import _empty_tables, create_postgres_database, drop_postgres_database
 
 

@@ -24,7 +24,8 @@ from bot.channels.web_links import InvalidLink, PortalLinkSigner
 from bot.cli import app as cli
 from bot.clock import FixedClock
 from bot.storage import models as db
-from bot.storage.repositories import ConversationRepository, PortfolioRepository
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ROOT, ScriptedDialogue, make_settings
 from tests.support.lifespan import lifespan
 

@@ -17,7 +17,8 @@ from bot.bootstrap import Container
 from bot.clock import FixedClock
 from bot.services import commands as cmd
 from bot.services.outcome import Outcome
-from bot.storage.repositories import ConversationRepository, PortfolioRepository
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
 from tests.support.lifespan import lifespan
 

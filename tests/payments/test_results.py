@@ -17,12 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FixedClock
 from bot.policies import load_policies
-from bot.services.results import ResultsService
+from bot.services.results.service import ResultsService
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
-from bot.storage.repositories import (
-    PaymentRepository,
-)
+from bot.storage.payment_repositories import PaymentRepository
 from tests.conftest import NOW, ROOT
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.support.known_results import at, build_portfolio

@@ -173,7 +173,7 @@ async def test_rollback_undoes_released_savepoints(
 
 
 async def test_a_debt_never_changes_debtor(session: AsyncSession) -> None:
-    from bot.storage.repositories import DebtConflict
+    from bot.storage.repositories.errors import DebtConflict
 
     repo = PortfolioRepository(session)
     first = await factories.debtor(session)

@@ -9,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.storage import models as db
-from bot.storage.repositories import AgreementRepository, ConversationRepository
+from bot.storage.repositories.agreements import AgreementRepository
+from bot.storage.repositories.conversations import ConversationRepository
 from tests.cadence.conftest import Env
 
 

@@ -9,14 +9,11 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage import models as db
-from bot.storage.payment_repositories import PromiseRepository
-from bot.storage.repositories import (
-    AgreementRepository,
-    AuditLog,
-    ConversationRepository,
-    PaymentRepository,
-    PortfolioRepository,
-)
+from bot.storage.payment_repositories import PaymentRepository, PromiseRepository
+from bot.storage.repositories.agreements import AgreementRepository
+from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 from bot.storage.staff_models import TemplateVersion
 
 D = Decimal

@@ -19,7 +19,8 @@ from bot.app import create_app
 from bot.bootstrap import Container
 from bot.clock import FixedClock
 from bot.services.staff_accounts import StaffAccounts
-from bot.storage.repositories import ConversationRepository, PortfolioRepository
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
 from tests.support.lifespan import lifespan
 

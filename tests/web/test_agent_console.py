@@ -10,8 +10,8 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
-from bot.api.agent_console import live_events
 from bot.negotiation.offers import Offer
+from bot.staff.agent_console import live_events
 from bot.storage import models as db
 from bot.storage.models import AuditEvent, Conversation
 from bot.storage.payment_models import Promise

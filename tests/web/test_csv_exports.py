@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.services.results import csv_cell, to_csv
+from bot.services.results.csv_export import csv_cell, to_csv
 from tests.conftest import ADMIN_TOKEN
 from tests.web.conftest import Site
 

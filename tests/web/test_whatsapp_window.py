@@ -20,7 +20,8 @@ from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.services.staff_accounts import StaffAccounts
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage
-from bot.storage.repositories import ConversationRepository, PortfolioRepository
+from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, make_settings
 from tests.support.lifespan import lifespan
 from tests.web.conftest import PASSWORD, ResumableDialogue, Site, csrf_of, login

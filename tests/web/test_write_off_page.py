@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.storage import models as db
-from bot.storage.repositories import PortfolioRepository
+from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN
 from tests.web.conftest import Site, csrf_of
 

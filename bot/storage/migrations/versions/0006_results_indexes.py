@@ -4,7 +4,7 @@ Revision ID: 0006_results_indexes
 Revises: 0004_payments
 Create Date: 2026-01-06 00:00:00+00:00
 
-Set-based dashboard queries (``bot/services/results.py``) read a period of outbound messages
+Set-based dashboard queries (``bot/services/results/queries.py``) read a period of outbound messages
 from a partial index that covers every column they group by (an index-only scan instead of
 a scan of every message), the first hand-off of each debtor from a partial index, and the
 period's payments from an index on ``paid_at``. Declared on the models in

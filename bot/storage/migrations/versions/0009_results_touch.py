@@ -5,7 +5,7 @@ Revises: 0008_outbox_media
 Create Date: 2026-11-26 00:00:00+00:00
 
 - ``ix_messages_touch``: each payment and agreement of a period is credited to the debtor's
-  last templated outbound message before it (``bot/services/results.py`` ``TOUCH_SQL``): one
+  last templated outbound message before it (``bot/services/results/queries.py`` ``TOUCH_SQL``): one
   short backward index-only probe per outcome;
 - ``ix_debts_creditor_debtor`` (PostgreSQL: INCLUDE due date, amount, paid amount, status) and
   ``ix_contacts_debtor_first`` (INCLUDE channel): the per-debtor table (segment, first-contact

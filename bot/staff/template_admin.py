@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from bot.api.deps import ContainerDep
-from bot.api.staff_deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
 from bot.rendering.template_rules import CHANNELS, TemplateCheck
 from bot.services.staff_accounts import StaffIdentity
 from bot.services.template_admin import TemplateAdminError, TemplateKey
+from bot.staff.deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
 
 router = APIRouter(prefix="/admin", tags=["staff"], include_in_schema=False)
 

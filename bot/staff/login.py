@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from bot.api.deps import ContainerDep
-from bot.api.staff_deps import (
+from bot.services.staff_accounts import LoginRefused
+from bot.staff.deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CsrfStaffDep,
@@ -17,7 +18,6 @@ from bot.api.staff_deps import (
     page,
     set_cookie,
 )
-from bot.services.staff_accounts import LoginRefused
 
 router = APIRouter(tags=["staff"], include_in_schema=False)
 

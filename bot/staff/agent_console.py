@@ -14,9 +14,10 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from bot.api.deps import ContainerDep
-from bot.api.staff_deps import SECURITY_HEADERS, CsrfStaffDep, StaffDep, page
 from bot.dialogue.engine import DialogueUnavailable
-from bot.services.agent_desk import AgentDesk, DeskError, NotFound
+from bot.services.agent_desk.desk import AgentDesk
+from bot.services.agent_desk.errors import DeskError, NotFound
+from bot.staff.deps import SECURITY_HEADERS, CsrfStaffDep, StaffDep, page
 
 router = APIRouter(prefix="/agent", tags=["staff"], include_in_schema=False)
 POLL_SECONDS = 0.4

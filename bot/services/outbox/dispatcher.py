@@ -1,32 +1,4 @@
-"""The outbound queue: enqueue messages, dispatch them under rate limits, record their status.
-
-Every outbound message on Telegram, WhatsApp and SMS goes through the ``outbox`` table.
-:class:`OutboxDispatcher` (``acordo worker``, or inside the app) claims due rows that head
-their chat's queue, books a send time with the rate limiter (the provider's next free global
-slot, provided the chat is free by then; in process or in Redis), sleeps until that instant,
-sends through the channel and records the outcome. Sends are pipelined: up to
-``booking_horizon`` seconds of slots are booked ahead, each send waiting for its own instant
-in its own task, so the dispatcher's latency (database, HTTP round trips) never leaves a
-slot unused. A send that wakes up more than ``late_tolerance`` after its instant (the
-process was starved of CPU) is not sent late, which would crowd the sends after it, but
-books a new slot. Outcomes:
-
-- accepted: ``sent`` (and the conversation message gets the provider id);
-- :class:`RetryLater`: back to ``pending`` after the provider's ``retry_after`` (which also
-  pushes back that chat's next slot in the limiter) or an exponential backoff with jitter;
-  the retry books a slot like any send; the idempotency key is the same on every attempt;
-- :class:`Refused` / :class:`Undeliverable`: ``failed``; an unreachable contact (blocked
-  the bot, opted out at the carrier) is marked so on that channel and audited.
-
-The queue is generic: the cadence (régua) enqueues bot-initiated reminders with
-``initiated_by="bot"``, which an opt-out cancels.
-
-A row may name a picture (``media_kind``/``media_ref``: the PIX QR code of payment
-instructions); the injected :class:`~bot.channels.base.MediaResolver` rebuilds it when the
-row is claimed, so the picture is sent after a restart too. A send that waited for its rate
-limit slot is reported to ``on_rate_limit_wait(channel, seconds)`` (the app's or the
-worker's metrics), counted from the moment the row was claimed to its booked instant.
-"""
+"""The dispatcher: claims due outbox rows and sends them under the channels' rate limits."""
 
 from __future__ import annotations
 
@@ -47,8 +19,6 @@ from bot.channels.base import (
     ButtonSpec,
     Channel,
     ChannelError,
-    DeliveryReport,
-    DeliveryState,
     MediaRef,
     MediaResolver,
     MediaSpec,
@@ -61,75 +31,13 @@ from bot.channels.base import (
 )
 from bot.channels.ratelimit import ChannelRates, RateLimiter
 from bot.clock import Clock
-from bot.services.audit_kinds import AuditKind
+from bot.services.outbox.status import STATE_OUTBOX, mark_unreachable, message_state
 from bot.services.plain_values import decode
 from bot.storage import models as db
 from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository
-from bot.storage.repositories import AuditLog
 
 logger = logging.getLogger(__name__)
-
-_OUTBOX_STATE = {
-    OutboxStatus.PENDING: DeliveryState.QUEUED, OutboxStatus.SENDING: DeliveryState.QUEUED,
-    OutboxStatus.SENT: DeliveryState.SENT, OutboxStatus.FAILED: DeliveryState.FAILED,
-    OutboxStatus.DELIVERED: DeliveryState.DELIVERED, OutboxStatus.READ: DeliveryState.READ,
-}
-_STATE_OUTBOX = {DeliveryState.SENT: OutboxStatus.SENT, DeliveryState.FAILED: OutboxStatus.FAILED,
-                 DeliveryState.DELIVERED: OutboxStatus.DELIVERED, DeliveryState.READ: OutboxStatus.READ}
-
-
-class Outbox:
-    """Enqueue messages and apply provider status reports (forward only)."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def enqueue(self, **fields: Any) -> int:
-        """Queue one message (see :meth:`OutboxRepository.enqueue`); its outbox id."""
-        async with self._sessions() as session:
-            row = await OutboxRepository(session).enqueue(**fields)
-            await session.commit()
-            return row.id
-
-    async def apply_report(self, report: DeliveryReport) -> bool:
-        """Move the message's status forward; ``False`` if unknown or not a step forward."""
-        async with self._sessions() as session:
-            row = await OutboxRepository(session).by_provider_id(report.provider_id)
-            if row is None:
-                return False
-            current = _OUTBOX_STATE[OutboxStatus(row.status)]
-            if not is_forward(current, report.state):
-                return False
-            row.status = _STATE_OUTBOX[report.state].value
-            if report.error_code:
-                row.last_error = f"provider error {report.error_code}"
-            if row.message_id is not None:
-                message = await session.get(db.Message, row.message_id)
-                if message is not None and is_forward(_message_state(message.status), report.state):
-                    message.status = report.state.value
-            if report.state == DeliveryState.FAILED and report.error_code in {"21610", "63024"}:
-                await mark_unreachable(session, row, f"provider error {report.error_code}")
-            await session.commit()
-            return True
-
-
-def _message_state(status: str) -> str:
-    return status if status in DeliveryState.__members__.values() else DeliveryState.QUEUED.value
-
-
-async def mark_unreachable(session: AsyncSession, row: OutboxMessage, reason: str) -> None:
-    """The contact cannot be reached on this channel: mark it (unless opted out) and audit."""
-    contact = await session.get(db.Contact, row.contact_id) if row.contact_id else None
-    if contact is None:
-        contact = await session.scalar(select(db.Contact).where(
-            db.Contact.channel == row.channel, db.Contact.address == row.address))
-    if contact is not None and contact.status == db.ContactStatus.ACTIVE:
-        contact.status = db.ContactStatus.UNREACHABLE.value
-        await AuditLog(session).record(
-            AuditKind.CONTACT_UNREACHABLE, "system", debtor_id=contact.debtor_id,
-            data={"channel": row.channel, "address": row.address, "reason": reason[:300]})
-    await OutboxRepository(session).fail_unfinished(row.channel, row.address, "unreachable", row.id)
 
 
 RateLimitWaitHook = Callable[[str, float], None]
@@ -484,7 +392,7 @@ class OutboxDispatcher:
             now = self._clock.now()
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    status=_STATE_OUTBOX.get(receipt.state, OutboxStatus.SENT).value,
+                    status=STATE_OUTBOX.get(receipt.state, OutboxStatus.SENT).value,
                     provider_id=receipt.provider_id or None, segments=receipt.segments,
                     encoding=receipt.encoding, sent_at=now, lease_until=None,
                     attempts=row.attempts + 1, updated_at=now,
@@ -492,7 +400,7 @@ class OutboxDispatcher:
             if row.message_id is not None:
                 message = await session.get(db.Message, row.message_id)
                 if message is not None:
-                    if is_forward(_message_state(message.status), receipt.state):
+                    if is_forward(message_state(message.status), receipt.state):
                         message.status = receipt.state.value
                     message.provider_id = receipt.provider_id or message.provider_id
             await session.commit()

@@ -1,0 +1,44 @@
+"""The payment providers' webhook: payments reported, matched to our charges and settled."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import ValidationError
+
+from bot import schemas
+from bot.api.deps import ContainerDep
+from bot.payments.provider import InvalidWebhook
+from bot.services.portfolio import UnknownDebt
+
+router = APIRouter(tags=["payments"])
+
+
+@router.post("/payments/webhook/{provider}", response_model=list[schemas.PaymentOut])
+async def payment_webhook(provider: str, request: Request, container: ContainerDep
+                          ) -> list[schemas.PaymentOut]:
+    """A payment provider reports payments; each is matched to our charge by txid and settles it."""
+    adapters = {p.name: p for p in container.payments.providers()}
+    adapter = adapters.get(provider)
+    if adapter is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no payment provider {provider!r}")
+    try:
+        notices = adapter.parse_webhook(dict(request.headers), await request.body())
+    except InvalidWebhook as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
+    results = []
+    bodies = []
+    for notice in notices:
+        try:
+            bodies.append(schemas.PaymentIn.model_validate({
+                "txid": notice.txid, "amount": f"{notice.amount:.2f}", "paid_at": notice.paid_at,
+                "reference": notice.provider_ref or notice.txid}))
+        except ValidationError as exc:  # an amount or date out of bounds: nothing is settled
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
+                {"loc": ["body", "payments", *error["loc"]], "msg": error["msg"], "type": error["type"]}
+                for error in exc.errors()]) from exc
+    for body in bodies:
+        try:
+            results.append(await container.portfolio.record_payment(body))
+        except UnknownDebt:
+            continue  # not one of ours: acknowledged, nothing settled
+    return results

@@ -1,0 +1,1 @@
+"""The results dashboard: figures computed by set-based SQL from the stored facts."""
