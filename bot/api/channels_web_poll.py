@@ -12,18 +12,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from bot.api.deps import ContainerDep
 from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
 from bot.schemas import ButtonOut
-from bot.services.payment_pictures import picture_path, stored_picture
-from bot.storage import models as db
-from bot.storage.repositories.conversations import ConversationRepository
-from bot.storage.repositories.portfolio import PortfolioRepository
+from bot.services.payment_pictures import picture_path
+from bot.services.web_chat import WebChat
+from bot.storage.uow import unit_of_work
 
 router = APIRouter(tags=["channels"])
-PUSHED = ("queued", "delivered")
 
 
 class PushedMessage(BaseModel):
@@ -47,26 +44,10 @@ async def pushed_messages(container: ContainerDep, credentials: BearerDep,
     """Messages pushed to the contact after message ``after`` (without ``after``: those not
     yet delivered). ``last_id`` is the cursor for the next call."""
     address = await web_address(container, credentials, token, sender)
-    async with container.sessions() as session:
-        contact = await PortfolioRepository(session).find_contact("web", address)
-        conversation = (await ConversationRepository(session).for_contact(contact.id)
-                        if contact else None)
-        if conversation is None:
-            return PushedMessages(messages=[], last_id=after or 0)
-        query = select(db.Message).where(db.Message.conversation_id == conversation.id,
-                                         db.Message.direction == "out",
-                                         db.Message.status.in_(PUSHED))
-        query = query.where(db.Message.id > after) if after is not None else query.where(
-            db.Message.status == "queued")
-        rows = list(await session.scalars(query.order_by(db.Message.id)))
-        for row in rows:
-            row.status = "delivered"
-        last = await session.scalar(select(func.max(db.Message.id)).where(
-            db.Message.conversation_id == conversation.id))
-        await session.commit()
-        return PushedMessages(
-            messages=[PushedMessage(id=r.id, author=r.author, text=r.text,
-                                    buttons=[ButtonOut(**b) for b in r.buttons or []],
-                                    image=picture_path(stored_picture(r.template, r.template_vars)))
-                      for r in rows],
-            last_id=max([last or 0, *(r.id for r in rows)]))
+    batch = await WebChat(unit_of_work(container.sessions)).take_pushed(address, after)
+    return PushedMessages(
+        messages=[PushedMessage(id=m.id, author=m.author, text=m.text,
+                                buttons=[ButtonOut(**b) for b in m.buttons],
+                                image=picture_path(m.picture))
+                  for m in batch.messages],
+        last_id=batch.last_id)

@@ -6,9 +6,8 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import Response
 
 from bot.api.deps import ContainerDep
-from bot.payments.qr import qr_png
-from bot.storage.payment_models import PaymentMethod
-from bot.storage.payment_repositories import ChargeRepository
+from bot.services.payment_pictures import PixQrPictures
+from bot.storage.uow import unit_of_work
 
 router = APIRouter(tags=["payments"])
 
@@ -16,9 +15,8 @@ router = APIRouter(tags=["payments"])
 @router.get("/pay/{txid}.png", include_in_schema=False)
 async def pix_qr(txid: str, container: ContainerDep) -> Response:
     """The QR image of a PIX charge (what the chat links to and the channels send as a picture)."""
-    async with container.sessions() as session:
-        charge = await ChargeRepository(session).by_txid(txid)
-    if charge is None or charge.method != PaymentMethod.PIX:
+    png = await PixQrPictures(unit_of_work(container.sessions)).png(txid)
+    if png is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such PIX charge")
-    return Response(qr_png(charge.payload), media_type="image/png",
+    return Response(png, media_type="image/png",
                     headers={"Cache-Control": "private, max-age=86400"})

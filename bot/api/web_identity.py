@@ -23,8 +23,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.bootstrap import Container
 from bot.channels.web_links import InvalidLink, PortalLink, PortalLinkSigner
-from bot.storage import models as db
-from bot.storage.repositories.portfolio import PortfolioRepository
+from bot.services.web_chat import WebChat
+from bot.storage.uow import unit_of_work
 
 DEMO_CREDITOR = "demo"
 NEEDS_IDENTITY = ("a portal link token ('token') is required; 'sender' needs the admin bearer "
@@ -81,14 +81,10 @@ async def verified_link(container: Container, token: str) -> BoundLink:
         link = signer.verify(token)
     except InvalidLink as exc:
         raise LinkRefused(exc.reason) from exc
-    async with container.sessions() as session:
-        contact = await PortfolioRepository(session).find_contact("web", link.address)
-        if contact is None or (contact.debtor.creditor_id, contact.debtor.external_id) != (
-                link.creditor, link.debtor):
-            raise LinkRefused("unbound")
-        creditor = await session.get(db.Creditor, link.creditor)
-        return BoundLink(link, contact.debtor.name, creditor.name if creditor else link.creditor,
-                         contact.debtor.timezone)
+    linked = await WebChat(unit_of_work(container.sessions)).linked_contact(link)
+    if linked is None:
+        raise LinkRefused("unbound")
+    return BoundLink(link, linked.debtor_name, linked.creditor_name, linked.timezone)
 
 
 def is_admin(container: Container, credentials: HTTPAuthorizationCredentials | None) -> bool:
@@ -99,9 +95,7 @@ def is_admin(container: Container, credentials: HTTPAuthorizationCredentials | N
 
 
 async def is_demo_contact(container: Container, address: str) -> bool:
-    async with container.sessions() as session:
-        contact = await PortfolioRepository(session).find_contact("web", address)
-        return contact is not None and contact.debtor.creditor_id == DEMO_CREDITOR
+    return await WebChat(unit_of_work(container.sessions)).is_contact_of(address, DEMO_CREDITOR)
 
 
 async def web_address(container: Container, credentials: HTTPAuthorizationCredentials | None,

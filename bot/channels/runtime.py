@@ -32,6 +32,7 @@ from bot.services.outbox.dispatcher import OutboxDispatcher, RateLimitWaitHook
 from bot.services.outbox.queue import Outbox
 from bot.services.payment_pictures import PixQrPictures
 from bot.services.telegram_links import TelegramLinks
+from bot.storage.uow import unit_of_work
 
 logger = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/channels/telegram/webhook"
@@ -209,7 +210,8 @@ async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker
             settings=settings, channels=channels, outbox=Outbox(sessions), inbox=inbox,
             inbound=InboundProcessor(sessions, handlers, clock), links=links, limiter=limiter,
             rates=channel_rates(settings), sessions=sessions, clock=clock,
-            media=PixQrPictures(sessions, settings.public_url), on_rate_limit_wait=on_rate_limit_wait,
+            media=PixQrPictures(unit_of_work(sessions), settings.public_url),
+            on_rate_limit_wait=on_rate_limit_wait,
             **runtime_parts)
         holder.append(runtime)
         yield runtime

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage import models as db
 from bot.storage.payment_models import Promise
+from bot.storage.uow import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,20 @@ async def debtor_timeline(session: AsyncSession, debtor_id: int) -> list[Timelin
         entries.append(TimelineEntry(event.at, event.kind, event.actor, "", details[:500]))
     order = {"message_in": 0, "promise": 1, "offer": 1, "agreement": 2, "payment": 2, "message_out": 3}
     return sorted(entries, key=lambda e: (e.at, order.get(e.kind, 2)))
+
+
+class AuditTrail:
+    """The audit view's reads: the debtor asked for, and everything that happened with it."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def debtor(self, external_id: str, creditor: str | None) -> db.Debtor | None:
+        """The debtor (with its debts); raises ``AmbiguousDebtor`` when ``external_id`` names
+        debtors of several creditors and ``creditor`` does not choose one."""
+        async with self._uow() as uow:
+            return await uow.portfolio.get_debtor(external_id, creditor)
+
+    async def timeline(self, debtor_id: int) -> list[TimelineEntry]:
+        async with self._uow() as uow:
+            return await debtor_timeline(uow.session, debtor_id)

@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.channels.base import MediaRef, MediaSpec
 from bot.payments.qr import qr_png
 from bot.storage.payment_models import PaymentMethod
-from bot.storage.payment_repositories import ChargeRepository
+from bot.storage.uow import UnitOfWorkFactory
 
 PIX_QR = "pix_qr"
 INSTRUCTIONS_TEMPLATE = "payment_instructions"
@@ -52,17 +50,24 @@ class PixQrPictures:
     """The :class:`~bot.channels.base.MediaResolver` of PIX QR codes: the PNG drawn from the
     stored charge's payload, and its public URL when ``ACORDO_PUBLIC_URL`` is set."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], public_url: str | None) -> None:
-        self._sessions = sessions
+    def __init__(self, uow: UnitOfWorkFactory, public_url: str | None = None) -> None:
+        self._uow = uow
         self._public_url = (public_url or "").rstrip("/")
 
     async def resolve(self, media: MediaRef) -> MediaSpec | None:
         path = picture_path(media)
         if path is None:
             return None
-        async with self._sessions() as session:
-            charge = await ChargeRepository(session).by_txid(media.ref)
+        png = await self.png(media.ref)
+        if png is None:
+            return None
+        return MediaSpec(filename=f"pix-{media.ref}.png", png=png,
+                         url=self._public_url + path if self._public_url else None)
+
+    async def png(self, txid: str) -> bytes | None:
+        """The QR code of PIX charge ``txid`` as a PNG, or ``None`` when there is no such charge."""
+        async with self._uow() as uow:
+            charge = await uow.charges.by_txid(txid)
         if charge is None or charge.method != PaymentMethod.PIX:
             return None
-        return MediaSpec(filename=f"pix-{media.ref}.png", png=qr_png(charge.payload),
-                         url=self._public_url + path if self._public_url else None)
+        return qr_png(charge.payload)

@@ -10,11 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.bootstrap import Container
 from bot.rendering.renderer import format_money
+from bot.services.audit_trail import AuditTrail
 from bot.services.staff_accounts import StaffIdentity
 from bot.staff.deps import page
 from bot.storage import models as db
 from bot.storage.repositories.errors import AmbiguousDebtor
-from bot.storage.repositories.portfolio import PortfolioRepository
+from bot.storage.uow import unit_of_work
 
 # Debt statuses on the audit page, and why a debt that is not collectable cannot be written off
 # (pt-BR first: the staff work in Portuguese; English after the slash).
@@ -80,11 +81,10 @@ async def find_debtor(container: Container, staff: StaffIdentity, external_id: s
                   ) -> db.Debtor | Response:
     """The debtor of an audit page (with its debts), or the 409 page naming the creditors when
     the id is ambiguous without ``?creditor=``; 404 when there is none."""
-    async with container.sessions() as session:
-        try:
-            debtor = await PortfolioRepository(session).get_debtor(external_id, creditor)
-        except AmbiguousDebtor as exc:
-            return _ambiguous(staff, exc)
+    try:
+        debtor = await AuditTrail(unit_of_work(container.sessions)).debtor(external_id, creditor)
+    except AmbiguousDebtor as exc:
+        return _ambiguous(staff, exc)
     if debtor is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no debtor {external_id!r}")
     return debtor
