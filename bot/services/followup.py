@@ -1,7 +1,7 @@
 """Carries out the day's follow-up of promises and installment plans.
 
 Run by the worker's régua loop at the first tick of each creditor's local day
-(:meth:`bot.services.cadence.CadenceService.tick`) and by hand with ``acordo followup run``.
+(:meth:`bot.cadence.service.CadenceService.tick`) and by hand with ``acordo followup run``.
 Loads the facts (active agreements with their installments, pending promises, what was paid,
 which follow-ups were done and which were held back), asks the pure
 :func:`bot.negotiation.followup.plan` what to do on the day, and applies each decision in its
@@ -44,6 +44,9 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.cadence.plan import recent_contacts, table_of
+from bot.cadence.service import contact_calendar as rules_calendar
+from bot.cadence.service import lock_creditor
 from bot.clock import Clock
 from bot.contact_rules import SkipReason, cap_reason
 from bot.negotiation import followup as core
@@ -52,9 +55,6 @@ from bot.policies import PolicyBook
 from bot.policies.models import Policy
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
-from bot.services.cadence import contact_calendar as rules_calendar
-from bot.services.cadence import lock_creditor
-from bot.services.cadence_plan import recent_contacts, table_of
 from bot.services.negotiation import MENU_BUTTONS
 from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
@@ -96,7 +96,7 @@ class Outreach:
     """One follow-up contact: its key, what it is, and where a decision not to make it is filed."""
 
     key: str  # ``followup_events.key``, e.g. ``installment:12:remind``
-    kind: str  # remind | followup | notice (cadence_plan.FOLLOWUP_CONTACT_KINDS)
+    kind: str  # remind | followup | notice (bot.cadence.plan.FOLLOWUP_CONTACT_KINDS)
     template: str  # the first message's template; the decision's ``cadence``
     ref_id: int  # the installment, promise or agreement; the decision's ``step``
     debt_id: int | None  # the debt the decision is filed under

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot import schemas
+from bot.cadence.service import cancel_pending
 from bot.clock import Clock
 from bot.negotiation.balance import DebtPosition, balance_on
 from bot.policies import PolicyBook
 from bot.services.audit_kinds import AuditKind
-from bot.services.cadence import cancel_pending
 from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
 from bot.services.portfolio_bulk import BulkPortfolioWriter
 from bot.storage import models as db

@@ -60,6 +60,13 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cadence.plan import (
+    DuePlanner,
+    PlanRequest,
+    already_paid_since,
+    policy_steps,
+    table_of,
+)
 from bot.clock import Clock
 from bot.contact_rules import (
     ContactCalendar,
@@ -74,13 +81,6 @@ from bot.policies import PolicyBook
 from bot.policies.models import Policy
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
-from bot.services.cadence_plan import (
-    DuePlanner,
-    PlanRequest,
-    already_paid_since,
-    policy_steps,
-    table_of,
-)
 from bot.services.negotiation import MENU_BUTTONS
 from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages

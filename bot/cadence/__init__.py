@@ -1,0 +1,1 @@
+"""The régua (dunning cadence): the set-wise planner and the ``CadenceService`` that runs it."""
