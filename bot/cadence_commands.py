@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.cadence.service import CadencePreview, CadenceSummary
+from bot.cadence.preview import CadencePreview, CadenceSummary
 from bot.config import Settings
 
 if TYPE_CHECKING:

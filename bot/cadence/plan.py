@@ -22,7 +22,7 @@ Steps of the statement (CTEs), one function each:
 4. the first channel of the step that is on and has an active contact;
 5. the zone's verdict (``holiday``, ``closed_day``, ``outside_hours`` or the moment);
 6. the caps: contacts already made today / in the rolling 7 days (the régua's and the
-   follow-up's reminders, :func:`recent_contacts`) plus the rank of this
+   follow-up's reminders, :func:`bot.cadence.caps.recent_contacts`) plus the rank of this
    contact among the debtor's contacts of the day (oldest due date first).
 """
 
@@ -41,7 +41,6 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
-    Table,
     and_,
     case,
     exists,
@@ -55,37 +54,28 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.contact_rules import CadenceStep, DueWindow, SkipReason, ZoneDay, due_windows, rolling_week
+from bot.cadence.caps import recent_contacts
+from bot.cadence.tables import (
+    agreements,
+    audit,
+    cc,
+    contacts,
+    conversations,
+    debtors,
+    debts,
+    payments,
+    promises,
+)
+from bot.contact_rules import CadenceStep, DueWindow, SkipReason, ZoneDay, due_windows
 from bot.policies.models import MaxContacts, Policy
 from bot.services.audit_kinds import AuditKind
 from bot.services.segment_sql import FactColumns, debtor_history, needs_history
 from bot.services.segment_sql import segment_case as first_segment_sql
 from bot.storage import models as db
-from bot.storage.cadence_models import MADE, CadenceContact, CadenceContactStatus
-from bot.storage.payment_models import FollowUpEvent, Promise, PromiseStatus
+from bot.storage.cadence_models import CadenceContactStatus
+from bot.storage.payment_models import PromiseStatus
 from bot.storage.types import UTCDateTime
 
-
-def table_of(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-debts = table_of(db.Debt)
-debtors = table_of(db.Debtor)
-contacts = table_of(db.Contact)
-agreements = table_of(db.Agreement)
-conversations = table_of(db.Conversation)
-audit = table_of(db.AuditEvent)
-payments = table_of(db.Payment)
-promises = table_of(Promise)
-cc = table_of(CadenceContact)
-followups = table_of(FollowUpEvent)
-
-# Follow-up events that are a bot-initiated contact (payments follow-up): an installment or promise
-# reminder, an overdue installment's follow-up, a broken agreement's notice. They count
-# toward the caps like the régua's own contacts.
-FOLLOWUP_CONTACT_KINDS = ("remind", "followup", "notice")
 # Debt statuses the régua looks at (paid, disputed and in agreement to record why not);
 # ``written_off`` is out of it for good.
 REMINDED_STATUSES = tuple(
@@ -96,32 +86,6 @@ REMINDED_STATUSES = tuple(
 FLAGS = ("agreement", "promise", "human", "already_paid", "opted_out", "wrong_person")
 
 
-def recent_contacts(day: date, *, creditor_id: str | None = None,
-                    debtor_ids: Sequence[int] | None = None) -> Select[Any]:
-    """Per debtor: bot-initiated contacts made on ``day`` (``today``) and in the rolling 7 days
-    ending on it (``week``), across channels: the régua's first attempts (a fallback to another
-    channel is the same contact) and the follow-up's reminders."""
-    first, last = rolling_week(day)
-    regua = select(cc.c.debtor_id.label("debtor_id"), cc.c.day.label("day")).where(
-        cc.c.day >= first, cc.c.day <= last, cc.c.attempt == 0, cc.c.status.in_(MADE)
-    )
-    followed = select(followups.c.debtor_id, followups.c.day).where(
-        followups.c.day >= first, followups.c.day <= last, followups.c.kind.in_(FOLLOWUP_CONTACT_KINDS)
-    )
-    if creditor_id is not None:
-        regua = regua.where(cc.c.creditor_id == creditor_id)
-    if debtor_ids is not None:
-        regua = regua.where(cc.c.debtor_id.in_(list(debtor_ids)))
-        followed = followed.where(followups.c.debtor_id.in_(list(debtor_ids)))
-    made = union_all(regua, followed).subquery("made_rows")
-    return select(
-        made.c.debtor_id,
-        func.sum(case((made.c.day == day, 1), else_=0)).label("today"),
-        func.count().label("week"),
-    ).group_by(made.c.debtor_id)
-
-
-
 def policy_steps(policy: Policy) -> list[CadenceStep]:
     """Every step of every régua of the policy (``number`` is 1-based within its régua)."""
     return [
@@ -129,6 +93,11 @@ def policy_steps(policy: Policy) -> list[CadenceStep]:
         for name, steps in policy.cadence.items()
         for index, step in enumerate(steps, start=1)
     ]
+
+
+def step_of(policy: Policy, cadence: str, number: int) -> CadenceStep | None:
+    """Step ``number`` of the policy's régua ``cadence`` (``None`` when the policy has no such step)."""
+    return next((s for s in policy_steps(policy) if s.cadence == cadence and s.number == number), None)
 
 
 @dataclass(frozen=True)

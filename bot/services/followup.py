@@ -44,9 +44,9 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.cadence.plan import recent_contacts, table_of
-from bot.cadence.service import contact_calendar as rules_calendar
-from bot.cadence.service import lock_creditor
+from bot.cadence.calendar import contact_calendar as rules_calendar
+from bot.cadence.caps import lock_creditor, recent_contacts
+from bot.cadence.tables import table_of
 from bot.clock import Clock
 from bot.contact_rules import SkipReason, cap_reason
 from bot.negotiation import followup as core
@@ -96,7 +96,7 @@ class Outreach:
     """One follow-up contact: its key, what it is, and where a decision not to make it is filed."""
 
     key: str  # ``followup_events.key``, e.g. ``installment:12:remind``
-    kind: str  # remind | followup | notice (bot.cadence.plan.FOLLOWUP_CONTACT_KINDS)
+    kind: str  # remind | followup | notice (bot.cadence.caps.FOLLOWUP_CONTACT_KINDS)
     template: str  # the first message's template; the decision's ``cadence``
     ref_id: int  # the installment, promise or agreement; the decision's ``step``
     debt_id: int | None  # the debt the decision is filed under

@@ -35,7 +35,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cadence.service import CadenceService, national_holidays
+from bot.cadence.calendar import national_holidays
+from bot.cadence.service import CadenceService
 from bot.clock import FixedClock
 from bot.contact_rules import ContactCalendar
 from bot.policies import PolicyBook

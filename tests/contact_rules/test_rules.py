@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.cadence.service import contact_calendar, national_holidays
+from bot.cadence.calendar import contact_calendar, national_holidays
 from bot.contact_rules import (
     CadenceStep,
     ContactCalendar,
