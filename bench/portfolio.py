@@ -167,10 +167,10 @@ async def _drop_database(url: str) -> None:
 
 async def _due_contacts(url: str, policies: str, mode: str) -> None:
     """Child process of step 4: one day's decision for the whole portfolio."""
+    from bot.cadence.service import CadenceService
     from bot.clock import FixedClock
     from bot.policies import load_policies
     from bot.rendering.renderer import TemplateRenderer
-    from bot.services.cadence import CadenceService
     from bot.storage import create_engine, session_factory
 
     engine = create_engine(url, clock=FixedClock(NOW))

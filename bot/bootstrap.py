@@ -13,6 +13,7 @@ import httpx
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.cadence.service import CadenceService
 from bot.channels.runtime import ChannelRuntime, build_channel_runtime, picture_channels
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -21,7 +22,6 @@ from bot.dialogue.engine import DialogueEngine, RasaDialogueEngine
 from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.agent_desk.desk import AgentDesk, ConversationResumer
-from bot.services.cadence import CadenceService
 from bot.services.conversation import ConversationService
 from bot.services.followup.service import FollowUpService
 from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics

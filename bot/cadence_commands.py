@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cadence.preview import CadencePreview, CadenceSummary
 from bot.config import Settings
-from bot.services.cadence import CadencePreview, CadenceSummary
 
 if TYPE_CHECKING:
     from bot.bootstrap import Container

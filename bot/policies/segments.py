@@ -3,7 +3,7 @@
 A segment's ``when`` is turned into a list of :class:`Bound` (one inclusive bound on one fact:
 ``days_past_due >= 31``, ``amount <= 5000.00``). Every place that segments anything builds
 from that list: :meth:`SegmentCondition.matches` and :func:`first_segment` evaluate it in
-Python; the régua's planner (:mod:`bot.services.cadence_plan`) and the results dashboard
+Python; the régua's planner (:mod:`bot.cadence.plan`) and the results dashboard
 (:mod:`bot.services.results`) render it as SQL (:mod:`bot.services.segment_sql`). What differs
 between them is only where the facts come from, never the rule.
 

@@ -18,9 +18,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from bot.cadence.plan import DuePlanner, PlanRequest
 from bot.contact_rules import ZoneDay
 from bot.policies.models import Policy
-from bot.services.cadence_plan import DuePlanner, PlanRequest
 from bot.services.results.queries import DebtorSegments, segment_table_sql
 from bot.storage.models import Base
 

@@ -12,14 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot import schemas
+from bot.cadence.sweep import cancel_pending
 from bot.clock import Clock
 from bot.negotiation.balance import DebtPosition, balance_on
 from bot.policies import PolicyBook
 from bot.services.audit_kinds import AuditKind
-from bot.services.cadence import cancel_pending
 from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
 from bot.services.portfolio_bulk import BulkPortfolioWriter
 from bot.storage import models as db
+from bot.storage.dialect import is_postgresql
 from bot.storage.payment_repositories import PaymentRepository, PromiseRepository
 from bot.storage.repositories.agreements import AgreementRepository
 from bot.storage.repositories.audit import AuditLog
@@ -181,7 +182,7 @@ class PortfolioService:
             raise ValueError("give the reason for the write-off")
         async with self._sessions() as session:
             query = select(db.Debt).where(db.Debt.external_id == external_id, db.Debt.creditor_id == creditor)
-            if session.get_bind().dialect.name == "postgresql":
+            if is_postgresql(session):
                 query = query.with_for_update()  # a payment settling it meanwhile is seen
             debt = await session.scalar(query)
             if debt is None:

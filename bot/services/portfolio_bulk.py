@@ -29,12 +29,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select, text, tuple_
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import schemas
 from bot.storage import models as db
+from bot.storage.dialect import dialect_of, upsert_into
 
 # Rows per statement: below SQLite's 32,766 bound parameters and asyncpg's 32,767.
 KEYS_PER_QUERY = 2_000
@@ -92,10 +91,10 @@ class BulkPortfolioWriter:
         self.session = session
         self.creditor_id = creditor_id
         self.now = now
-        self.dialect = session.get_bind().dialect.name
+        self.dialect = dialect_of(session)
 
     def _insert(self, table: Table) -> Any:
-        return pg.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+        return upsert_into(self.session, table)
 
     async def write(self, batch: Sequence[tuple[int, schemas.DebtorIn]]) -> BulkResult:
         result = BulkResult()

@@ -8,10 +8,11 @@ A service takes a :data:`UnitOfWorkFactory` and opens one unit per command::
         await uow.commit()
 
 Leaving the block without :meth:`UnitOfWork.commit` rolls back: a command either lands
-whole or not at all. What the block read stays readable after it (detached, not expired). The repositories share the unit's session; reports and bulk SQL
-that no repository holds use :attr:`UnitOfWork.session` directly, inside the same
-transaction. A unit is used once (the factory makes a fresh one per command). Modelled
-on cosmicpython's unit of work (docs/architecture.md).
+whole or not at all. What the block read stays readable after it (detached, not expired).
+The repositories share the unit's session; reports and bulk SQL that no repository holds
+use :attr:`UnitOfWork.session` directly, inside the same transaction. A unit is used once
+(the factory makes a fresh one per command). Modelled on cosmicpython's unit of work
+(docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cadence.service import CadenceService
 from bot.clock import FixedClock
 from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.schemas import PortfolioIn
-from bot.services.cadence import CadenceService
 from bot.services.portfolio import PortfolioService
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db

@@ -1,7 +1,7 @@
 """A reference régua planner: slow, obvious, one debt at a time.
 
 The oracle of the differential tests (tests/cadence/test_differential.py): for any valid
-policy and portfolio, the set-wise SQL planner (:mod:`bot.services.cadence_plan`, as
+policy and portfolio, the set-wise SQL planner (:mod:`bot.cadence.plan`, as
 ``CadenceService.preview``) must say exactly what this says. It lives under tests/ because
 nothing in the app needs it: it only restates the rules in the plainest form, built from
 the pure pieces (:mod:`bot.contact_rules`, :mod:`bot.policies.segments`, the policy models)

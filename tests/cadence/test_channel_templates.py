@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from bot.cadence.service import CadenceService
 from bot.rendering.renderer import TemplateRenderer
-from bot.services.cadence import CadenceService
 from bot.services.conversation import ConversationService
 from bot.services.followup.service import FollowUpService
 from bot.services.payments import PaymentDesk

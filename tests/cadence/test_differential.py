@@ -35,13 +35,14 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cadence.calendar import national_holidays
+from bot.cadence.service import CadenceService
 from bot.clock import FixedClock
 from bot.contact_rules import ContactCalendar
 from bot.policies import PolicyBook
 from bot.policies.models import Policy
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
-from bot.services.cadence import CadenceService, national_holidays
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact

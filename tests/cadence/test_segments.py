@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cadence.service import CadenceService
 from bot.clock import FixedClock
 from bot.policies import load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.schemas import PortfolioIn
-from bot.services.cadence import CadenceService
 from bot.services.portfolio import PortfolioService
 from tests.cadence.conftest import EARLY, MONDAY, ROOT, debtor
 from tests.support.policy_samples import ONE_SEGMENT

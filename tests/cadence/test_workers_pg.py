@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.cadence.service import CadenceService
 from bot.clock import FixedClock
 from bot.devtools.emulators.observed import Faults
 from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
-from bot.services.cadence import CadenceService
 from bot.storage import create_engine, session_factory
 from tests.cadence.conftest import CNPJ, ROOT, postgres_portfolio
 

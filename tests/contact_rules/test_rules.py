@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.cadence.calendar import contact_calendar, national_holidays
 from bot.contact_rules import (
     CadenceStep,
     ContactCalendar,
@@ -23,7 +24,6 @@ from bot.contact_rules import (
     pause_reason,
 )
 from bot.policies.models import ContactRules, MaxContacts
-from bot.services.cadence import contact_calendar, national_holidays
 
 SP = ZoneInfo("America/Sao_Paulo")
 RULES = ContactRules(hours={"mon-fri": "08:00-20:00", "sat": "08:00-14:00"}, closed_dates=("2026-12-24",))

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import case, literal
 from typer.testing import CliRunner
 
+from bot.cadence import plan
 from bot.cli import app
 from bot.policies import load_policies
 from bot.policies.models import Policy, Segment
 from bot.policies.segments import bounds
-from bot.services import cadence_plan
 from bot.services.policy_dry_run import dry_run
 from bot.services.segment_sql import FactColumns, bound_sql
 from tests.support.policy_samples import ONE_SEGMENT, policies
@@ -53,7 +53,7 @@ def pre_fix_case(segments: Sequence[Segment], columns: FactColumns, attribute: s
 
 @pytest.fixture
 def broken_planner(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cadence_plan, "first_segment_sql", pre_fix_case)
+    monkeypatch.setattr(plan, "first_segment_sql", pre_fix_case)
 
 
 def test_a_policy_the_planner_cannot_run_is_refused(tmp_path: Path, broken_planner: None) -> None:

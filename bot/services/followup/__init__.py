@@ -1,7 +1,7 @@
 """Carries out the day's follow-up of promises and installment plans.
 
 Run by the worker's régua loop at the first tick of each creditor's local day
-(:meth:`bot.services.cadence.CadenceService.tick`) and by hand with ``acordo followup run``.
+(:meth:`bot.cadence.service.CadenceService.tick`) and by hand with ``acordo followup run``.
 Loads the facts (active agreements with their installments, pending promises, what was paid,
 which follow-ups were done and which were held back), asks the pure
 :func:`bot.negotiation.followup.plan` what to do on the day, and applies each decision in its

@@ -10,18 +10,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cadence.calendar import contact_calendar as rules_calendar
+from bot.cadence.caps import recent_contacts
+from bot.cadence.tables import table_of
 from bot.clock import Clock
 from bot.contact_rules import SkipReason, cap_reason
 from bot.policies import PolicyBook
-from bot.services.cadence import contact_calendar as rules_calendar
-from bot.services.cadence_plan import recent_contacts, table_of
 from bot.services.followup.planning import FOLLOWUP_SEGMENT, FollowUpReport
 from bot.storage import models as db
 from bot.storage.cadence_models import ContactDecision
+from bot.storage.dialect import upsert_into
 from bot.storage.payment_models import FollowUpEvent
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class Outreach:
     """One follow-up contact: its key, what it is, and where a decision not to make it is filed."""
 
     key: str  # ``followup_events.key``, e.g. ``installment:12:remind``
-    kind: str  # remind | followup | notice (cadence_plan.FOLLOWUP_CONTACT_KINDS)
+    kind: str  # remind | followup | notice (bot.cadence.caps.FOLLOWUP_CONTACT_KINDS)
     template: str  # the first message's template; the decision's ``cadence``
     ref_id: int  # the installment, promise or agreement; the decision's ``step``
     debt_id: int | None  # the debt the decision is filed under
@@ -111,8 +111,7 @@ class FollowUpContacts:
         return found
 
     def _insert(self, session: AsyncSession, model: type[Any]) -> Any:
-        table = table_of(model)
-        return pg.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+        return upsert_into(session, table_of(model))
 
     async def _hold(self, session: AsyncSession, debtor: db.Debtor, outreach: Outreach, reason: SkipReason,
                     day: date) -> None:

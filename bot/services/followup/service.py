@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.cadence.caps import lock_creditor
 from bot.clock import Clock
 from bot.negotiation import followup as core
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
-from bot.services.cadence import lock_creditor
 from bot.services.followup.contacts import FollowUpContacts, Outreach, Reach
 from bot.services.followup.planning import FollowUpReport, plan_day
 from bot.services.negotiation.replies import MENU_BUTTONS

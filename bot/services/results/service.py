@@ -48,6 +48,7 @@ from bot.services.results.queries import (
     debtor_statement,
     segment_table_sql,
 )
+from bot.storage.dialect import dialect_of
 from bot.storage.staff_models import TemplateVersion
 from bot.storage.types import UTCDateTime
 
@@ -82,7 +83,7 @@ class ResultsService:
                         debtor_rows, status_rows, message_rows, time_rows, touch_rows)
 
     async def _begin(self, session: AsyncSession) -> str:
-        dialect = session.get_bind().dialect.name
+        dialect = dialect_of(session)
         if dialect == "postgresql":
             # The grouped joins are cheap but their estimates are not: PostgreSQL's JIT would
             # spend a second compiling them; and the per-debtor aggregates fit in memory.
