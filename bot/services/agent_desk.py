@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 from bot.clock import Clock
 from bot.config import WhatsAppTemplate
 from bot.contact_rules.whatsapp import whatsapp_window_open
+from bot.conversation.outcome import Button, Reply
 from bot.negotiation import machine
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.offers import (
@@ -42,7 +43,6 @@ from bot.rendering.renderer import TemplateRenderer, TemplateRenderError, Unknow
 from bot.services.audit_kinds import AuditKind
 from bot.services.conversation import clean_text
 from bot.services.negotiation import DebtorFile, NegotiationService, offer_buttons, offer_variables
-from bot.services.outcome import Button, Reply
 from bot.services.outgoing import OutgoingMessages, Rendered
 from bot.services.staff_accounts import StaffIdentity
 from bot.storage import models as db

@@ -69,6 +69,7 @@ from bot.contact_rules import (
     ZoneDays,
     choose_channel,
 )
+from bot.conversation.outcome import Reply
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.policies import PolicyBook
 from bot.policies.models import Policy
@@ -82,7 +83,6 @@ from bot.services.cadence_plan import (
     table_of,
 )
 from bot.services.negotiation import MENU_BUTTONS
-from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
 from bot.storage.cadence_models import (

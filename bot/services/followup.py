@@ -46,6 +46,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.clock import Clock
 from bot.contact_rules import SkipReason, cap_reason
+from bot.conversation.outcome import Reply
 from bot.negotiation import followup as core
 from bot.negotiation.balance import days_past_due
 from bot.policies import PolicyBook
@@ -56,7 +57,6 @@ from bot.services.cadence import contact_calendar as rules_calendar
 from bot.services.cadence import lock_creditor
 from bot.services.cadence_plan import recent_contacts, table_of
 from bot.services.negotiation import MENU_BUTTONS
-from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import instruction_picture
 from bot.services.payments import PaymentDesk, paid_since

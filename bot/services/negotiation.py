@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.conversation import commands as cmd
+from bot.conversation.outcome import Button, Outcome, Reply
 from bot.dialogue.names import Slot
 from bot.negotiation import machine
 from bot.negotiation.acceptance import Acceptance, is_stale_refusal, judge_acceptance
@@ -26,10 +28,8 @@ from bot.negotiation.promises import PromiseDate, check_promise_date, latest_pro
 from bot.negotiation.proposals import Proposal
 from bot.policies import PolicyBook
 from bot.policies.models import NegotiationProfile, Policy
-from bot.services import commands as cmd
 from bot.services.audit_kinds import AuditKind
 from bot.services.opt_out import suppress_contact
-from bot.services.outcome import Button, Outcome, Reply
 from bot.services.outgoing import locale_of
 from bot.services.payment_pictures import instruction_picture
 from bot.services.payments import PaymentDesk
@@ -119,7 +119,7 @@ def _instructions_reply(file: DebtorFile, charges: list[dict[str, Any]]) -> Repl
 
 
 class NegotiationService:
-    """Executes :mod:`bot.services.commands` for a conversation (by its public id)."""
+    """Executes :mod:`bot.conversation.commands` for a conversation (by its public id)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
                  clock: Clock, payments: PaymentDesk | None = None) -> None:
