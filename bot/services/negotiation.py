@@ -21,7 +21,6 @@ from bot.conversation import commands as cmd
 from bot.conversation.outcome import Button, Outcome, Reply
 from bot.dialogue.names import Slot
 from bot.negotiation import machine
-from bot.negotiation.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.offers import Limits, Offer
 from bot.negotiation.promises import PromiseDate, check_promise_date, latest_promise_date
@@ -41,6 +40,7 @@ from bot.storage.repositories import (
     ConversationRepository,
     PortfolioRepository,
 )
+from bot.understanding.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.understanding.consent import button_payload, is_clear_opt_out, offer_payload
 from bot.understanding.values import (
     parse_amount,
@@ -259,7 +259,7 @@ class NegotiationService:
 
     async def _not_on_purpose(self, file: DebtorFile, command: cmd.Command) -> Outcome | None:
         """The reply instead of accepting (or refusing) when the debtor's answer does not
-        clearly concern the current offer; ``None`` to go on (``negotiation/acceptance.py``)."""
+        clearly concern the current offer; ``None`` to go on (``understanding/acceptance.py``)."""
         offer = file.state.current_offer
         pending = offer if file.state.stage == machine.Stage.OFFERED else None
         current = pending.reference if pending is not None else None
