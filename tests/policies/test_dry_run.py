@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import case, literal
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from bot.policies import load_policies
 from bot.policies.models import Policy, Segment
 from bot.policies.segments import bounds
