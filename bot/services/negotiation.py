@@ -119,7 +119,7 @@ def _instructions_reply(file: DebtorFile, charges: list[dict[str, Any]]) -> Repl
 
 
 class NegotiationService:
-    """Executes :mod:`bot.conversation.commands` for a conversation (by its public id)."""
+    """Executes :mod:`bot.services.commands` for a conversation (by its public id)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
                  clock: Clock, payments: PaymentDesk | None = None) -> None:
@@ -259,7 +259,7 @@ class NegotiationService:
 
     async def _not_on_purpose(self, file: DebtorFile, command: cmd.Command) -> Outcome | None:
         """The reply instead of accepting (or refusing) when the debtor's answer does not
-        clearly concern the current offer; ``None`` to go on (``understanding/acceptance.py``)."""
+        clearly concern the current offer; ``None`` to go on (``negotiation/acceptance.py``)."""
         offer = file.state.current_offer
         pending = offer if file.state.stage == machine.Stage.OFFERED else None
         current = pending.reference if pending is not None else None
