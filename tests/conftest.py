@@ -13,8 +13,8 @@ import pytest
 from bot.app import create_app
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.conversation.outcome import Reply
 from bot.dialogue.engine import DialogueUnavailable
-from bot.services.outcome import Reply
 from tests.support.lifespan import lifespan
 
 pytest_plugins = ["tests.support.requirements"]

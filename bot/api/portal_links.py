@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import AdminDep, ContainerDep
 from bot.api.web_identity import link_signer, portal_lifetime
+from bot.config import Settings
 from bot.schemas import LINE
 from bot.services.portal_links import PortalLinkError, issue_portal_link
 
@@ -36,8 +37,6 @@ class PortalLinkOut(BaseModel):
              responses={404: {"description": "no such debtor or contact"},
                         409: {"description": "portal links are off (ACORDO_LINK_SECRET unset)"}})
 async def issue_link(body: PortalLinkIn, container: ContainerDep) -> PortalLinkOut:
-    from bot.channels.web_commands import base_url
-
     signer = link_signer(container)
     if signer is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "portal links are off: set ACORDO_LINK_SECRET")
@@ -49,3 +48,10 @@ async def issue_link(body: PortalLinkIn, container: ContainerDep) -> PortalLinkO
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     return PortalLinkOut(link=issued.url(base_url(container.settings)), token=issued.token,
                          expires_at=issued.expires_at, contact_name=issued.contact_name)
+
+
+def base_url(settings: Settings) -> str:
+    """Where the links point: ``ACORDO_PUBLIC_URL``, else this server's own address."""
+    from bot.devtools.dev_settings import http_host
+
+    return settings.public_url or f"http://{http_host(settings.host)}:{settings.port}"

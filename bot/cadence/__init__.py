@@ -19,5 +19,5 @@
 Elsewhere: the pure rules (calendar, hours, caps, channel choice) in :mod:`bot.contact_rules`;
 the tables in :mod:`bot.storage.cadence_models` (storage owns every table); segment
 membership as SQL, shared with the results dashboard, in :mod:`bot.services.segment_sql`;
-the CLI in :mod:`bot.cadence_commands`. See docs/cadence.md.
+the CLI in :mod:`bot.cli.cadence`. See docs/cadence.md.
 """

@@ -23,12 +23,12 @@ from bot.cadence.plan import step_of
 from bot.cadence.tables import table_of
 from bot.clock import Clock
 from bot.contact_rules import ChannelChoice, ContactOption, SkipReason, choose_channel
+from bot.conversation.outcome import Reply
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.policies import PolicyBook
 from bot.policies.models import Policy
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.replies import MENU_BUTTONS
-from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact, ContactDecision

@@ -18,7 +18,7 @@
   expired and planned again on the next allowed day.
 - :meth:`CadenceService.run` — the loop ``acordo worker`` (and the app, when
   ``ACORDO_CADENCE_IN_APP``) runs: at the first tick of each creditor's local day, the day's
-  follow-up of promises and installments (:class:`bot.services.followup.FollowUpService`,
+  follow-up of promises and installments (:class:`bot.cadence.followup.FollowUpService`,
   before the régua so its reminders get the day's contact first); schedule each creditor's
   local today every ``ACORDO_CADENCE_SCHEDULE_MINUTES``, materialize, sweep.
 """

@@ -10,9 +10,7 @@ left to the next sweep. The caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, true, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,10 +19,9 @@ from bot.cadence.tables import table_of
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact
 from bot.storage.cadence_models import CadenceContactStatus as Status
+from bot.storage.cadence_repository import PENDING, CadenceContactRepository
 from bot.storage.channel_models import OUTSIDE_HOURS, OutboxMessage, OutboxStatus
 from bot.storage.payment_models import Promise, PromiseStatus
-
-PENDING = [Status.PLANNED.value, Status.QUEUED.value]  # not yet gone: may be withdrawn
 
 
 async def follow_outbox(session: AsyncSession, now: datetime, stats: dict[str, int]) -> None:
@@ -54,21 +51,6 @@ async def follow_outbox(session: AsyncSession, now: datetime, stats: dict[str, i
         stats[target.value] += int(getattr(done, "rowcount", 0) or 0)
 
 
-async def cancel_pending(session: AsyncSession, debt_ids: Iterable[int], reason: str, now: datetime) -> int:
-    """Take these debts out of the régua at once: their queued reminders not yet claimed by a
-    worker are cancelled in the outbox (the caller commits). How many were cancelled."""
-    ids = list(debt_ids)
-    if not ids:
-        return 0
-    table = table_of(CadenceContact)
-    rows = (
-        await session.execute(
-            select(table.c.id, table.c.outbox_id).where(table.c.debt_id.in_(ids), table.c.status.in_(PENDING))
-        )
-    ).all()
-    return await withdraw(session, rows, now, Status.CANCELLED, f"cadence paused: {reason}"[:500])
-
-
 async def cancel_paused(session: AsyncSession, now: datetime) -> int:
     """Queued contacts of debts that were paid, disputed or agreed, or debtors now paused."""
     table = table_of(CadenceContact)
@@ -91,7 +73,7 @@ async def cancel_paused(session: AsyncSession, now: datetime) -> int:
             )
         )
     ).all()
-    return await withdraw(session, rows, now, Status.CANCELLED, "cadence paused")
+    return await CadenceContactRepository(session).withdraw(rows, now, Status.CANCELLED, "cadence paused")
 
 
 async def expire_missed(session: AsyncSession, now: datetime) -> int:
@@ -104,32 +86,4 @@ async def expire_missed(session: AsyncSession, now: datetime) -> int:
             )
         )
     ).all()
-    return await withdraw(session, rows, now, Status.EXPIRED, "outside_hours")
-
-
-async def withdraw(
-    session: AsyncSession, rows: Sequence[Any], now: datetime, status: Status, reason: str
-) -> int:
-    """Withdraw contacts whose outbox row is still pending; one already claimed or sent is
-    left alone (the sweep will see its outcome). Returns how many were withdrawn."""
-    table = table_of(CadenceContact)
-    outbox = table_of(OutboxMessage)
-    withdrawn = 0
-    for row_id, outbox_id in rows:
-        if outbox_id is not None:
-            changed = await session.execute(
-                update(outbox)
-                .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-                .values(status=OutboxStatus.CANCELLED.value, last_error=reason, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if not getattr(changed, "rowcount", 0):
-                continue  # a worker holds it already
-        await session.execute(
-            update(table)
-            .where(table.c.id == row_id)
-            .values(status=status.value, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        withdrawn += 1
-    return withdrawn
+    return await CadenceContactRepository(session).withdraw(rows, now, Status.EXPIRED, "outside_hours")

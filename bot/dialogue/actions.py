@@ -15,9 +15,9 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
+from bot.conversation import commands as cmd
+from bot.conversation.outcome import Outcome
 from bot.dialogue.names import ActionName, Form, Slot
-from bot.services import commands as cmd
-from bot.services.outcome import Outcome
 
 
 class CommandHandler(Protocol):

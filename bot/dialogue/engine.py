@@ -1,7 +1,7 @@
 """The DialogueEngine port and its Rasa implementation (an HTTP client).
 
 Nothing else in ``bot/`` depends on Rasa's wire shapes: the engine turns
-Rasa's REST channel answer into :class:`~bot.services.outcome.Reply` objects.
+Rasa's REST channel answer into :class:`~bot.conversation.outcome.Reply` objects.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from bot.services.outcome import Reply
+from bot.conversation.outcome import Reply
 
 
 class DialogueUnavailable(Exception):

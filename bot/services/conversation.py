@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import MediaRef
+from bot.conversation.outcome import Reply
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
 from bot.services.opt_out import is_opt_out_keyword, suppress_contact
-from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import stored_picture
 from bot.storage import models as db

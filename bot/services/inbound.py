@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
+from bot.conversation.outcome import Reply
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService, RenderedReply
-from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.storage.channel_models import InboundStatus, InboundUpdate
 from bot.storage.channel_repositories import InboundUpdateRepository, OutboxRepository

@@ -21,7 +21,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
+from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService, RenderedReply
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
@@ -190,7 +191,11 @@ class MeasuredDialogue:
 class MeasuredConversations(ConversationService):
     """The inbound pipeline, timed per turn into ``acordo_turn_seconds``."""
 
-    metrics: OperationsMetrics | None = None
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], engine: DialogueEngine,
+                 renderer: TemplateRenderer, default_locale: str, picture_channels: Collection[str], *,
+                 metrics: OperationsMetrics) -> None:
+        super().__init__(sessions, engine, renderer, default_locale, picture_channels)
+        self.metrics = metrics
 
     async def handle_inbound(self, channel: str, address: str, text: str,
                              provider_id: str | None = None, *,
@@ -200,6 +205,5 @@ class MeasuredConversations(ConversationService):
             return await super().handle_inbound(channel, address, text, provider_id,
                                                  reactivate=reactivate)
         finally:
-            if self.metrics is not None:
-                self.metrics.turn_seconds.labels(channel).observe(time.perf_counter() - started)
+            self.metrics.turn_seconds.labels(channel).observe(time.perf_counter() - started)
 

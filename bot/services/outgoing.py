@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import MediaRef
+from bot.conversation.outcome import Reply
+from bot.conversation.plain_values import encode
 from bot.rendering.renderer import SUPPORTED_LOCALES, TemplateRenderer
-from bot.services.outcome import Reply
-from bot.services.plain_values import encode
 from bot.storage import models as db
 from bot.storage.channel_models import Initiator, OutboxMessage
 from bot.storage.channel_repositories import OutboxRepository

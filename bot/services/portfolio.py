@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot import schemas
-from bot.cadence.sweep import cancel_pending
 from bot.clock import Clock
 from bot.negotiation.balance import DebtPosition, balance_on
 from bot.policies import PolicyBook
@@ -20,6 +19,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
 from bot.services.portfolio_bulk import BulkPortfolioWriter
 from bot.storage import models as db
+from bot.storage.cadence_repository import CadenceContactRepository
 from bot.storage.dialect import is_postgresql
 from bot.storage.payment_repositories import PaymentRepository, PromiseRepository
 from bot.storage.repositories.agreements import AgreementRepository
@@ -158,7 +158,7 @@ class PortfolioService:
             settled = (await self._payments.settle(session, debt, stored, self._clock.now())
                        if self._payments is not None else None)
             if debt.status == db.DebtStatus.PAID:  # a paid debt leaves the régua at once
-                await cancel_pending(session, [debt.id], "paid", self._clock.now())
+                await CadenceContactRepository(session).cancel_pending([debt.id], "paid", self._clock.now())
             await session.commit()
             balance = self._balance(debt, self._today(debt))
             numbers = await installment_numbers(session, settled.allocated if settled else {})
@@ -200,7 +200,7 @@ class PortfolioService:
             previous, outstanding = debt.status, debt.unpaid_amount
             balance = self._balance(debt, self._today_for(debtor))
             debt.status = db.DebtStatus.WRITTEN_OFF.value
-            withdrawn = await cancel_pending(session, [debt.id], "written_off", now)
+            withdrawn = await CadenceContactRepository(session).cancel_pending([debt.id], "written_off", now)
             promises = 0
             still_collected = await session.scalar(select(db.Debt.id).where(
                 db.Debt.debtor_id == debtor.id, db.Debt.id != debt.id,

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.conversation.outcome import Reply
 from bot.services.audit_kinds import AuditKind
-from bot.services.outcome import Reply
 from bot.storage.channel_repositories import LinkTokenRepository
 from bot.storage.repositories.audit import AuditLog
 from bot.storage.repositories.errors import ContactConflict

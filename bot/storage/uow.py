@@ -24,6 +24,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.cadence_repository import CadenceContactRepository
 from bot.storage.channel_repositories import (
     InboundUpdateRepository,
     LinkTokenRepository,
@@ -119,6 +120,10 @@ class UnitOfWork:
     @cached_property
     def link_tokens(self) -> LinkTokenRepository:
         return LinkTokenRepository(self.session)
+
+    @cached_property
+    def cadence_contacts(self) -> CadenceContactRepository:
+        return CadenceContactRepository(self.session)
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.services import commands as cmd
+from bot.conversation import commands as cmd
 from bot.storage import models as db
 from tests.payments.conftest import ADMIN, Desk, desk  # noqa: F401  (fixture)
 

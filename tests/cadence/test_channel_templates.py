@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from bot.cadence.followup.service import FollowUpService
 from bot.cadence.service import CadenceService
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService
-from bot.services.followup.service import FollowUpService
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage

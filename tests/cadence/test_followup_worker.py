@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.cadence.followup.service import FollowUpService
 from bot.cadence.service import CadenceService
 from bot.clock import FixedClock
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
-from bot.services.followup.service import FollowUpService
 from bot.services.payments import PaymentDesk, providers_for
 from bot.storage import create_engine, session_factory
 from bot.storage import models as db

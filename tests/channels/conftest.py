@@ -15,9 +15,9 @@ from bot.app import create_app
 from bot.bootstrap import Container
 from bot.channels import telegram as _telegram  # noqa: F401  (aiogram's import takes seconds: pay it once)
 from bot.clock import RunningClock
+from bot.conversation.outcome import Button, Reply
 from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.devtools.emulators.twilio import TwilioEmulator
-from bot.services.outcome import Button, Reply
 from tests.conftest import ADMIN_TOKEN, NOW, make_settings
 from tests.support.lifespan import lifespan
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from bot.conversation.plain_values import encode
 from bot.services.outbox.dispatcher import _outbound
-from bot.services.plain_values import encode
 from bot.storage.channel_models import OutboxMessage
 
 

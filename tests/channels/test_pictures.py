@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 
 from bot.app import create_app
 from bot.channels.base import MediaRef
+from bot.conversation import commands as cmd
+from bot.conversation.outcome import Reply
 from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.payments import brcode
-from bot.services import commands as cmd
-from bot.services.outcome import Reply
 from bot.services.payment_pictures import instruction_picture, stored_picture
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage, OutboxStatus

@@ -168,7 +168,7 @@ async def test_blocked_chat_marks_contact_unreachable_on_telegram_only(stack: St
 
 async def test_webhook_mode_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
     from bot.bootstrap import build_container
-    from bot.channels.runtime import ChannelConfigurationError
+    from bot.bootstrap.channels import ChannelConfigurationError
     from bot.devtools.emulators.twilio import TwilioEmulator
     from tests.channels.conftest import ButtonDialogue, channel_settings
 

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from bot.app import create_app
 from bot.bootstrap import Container
 from bot.channels.web_links import InvalidLink, PortalLinkSigner
-from bot.cli import app as cli
+from bot.cli.app import app as cli
 from bot.clock import FixedClock
 from bot.storage import models as db
 from bot.storage.repositories.conversations import ConversationRepository

@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
+from bot.cli.app import app as cli
 from bot.clock import SystemClock
 from bot.services.metrics import OperationsMetrics, serve_process_metrics
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from tests.support.cli import ROOT, acordo
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from tests.conftest import ADMIN_TOKEN, ROOT
 from tests.support.portfolio import PORTFOLIO
 

@@ -15,8 +15,8 @@ import pytest
 from bot.app import create_app
 from bot.bootstrap import Container
 from bot.clock import FixedClock
-from bot.services import commands as cmd
-from bot.services.outcome import Outcome
+from bot.conversation import commands as cmd
+from bot.conversation.outcome import Outcome
 from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.conversation import commands as cmd
 from bot.payments import brcode
-from bot.services import commands as cmd
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge, Promise
 from tests.conftest import NOW

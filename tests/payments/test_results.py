@@ -139,7 +139,7 @@ def read_csv(text: str) -> list[dict[str, str]]:
 
 async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> None:
     """Admins only; every table exports as CSV; the audit view lists a debtor's history in order."""
-    from bot.services import commands as cmd
+    from bot.conversation import commands as cmd
     from tests.web.conftest import PASSWORD, login
 
     container = desk.container

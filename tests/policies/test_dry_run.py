@@ -15,11 +15,11 @@ from sqlalchemy import case, literal
 from typer.testing import CliRunner
 
 from bot.cadence import plan
-from bot.cli import app
+from bot.cadence.dry_run import dry_run
+from bot.cli.app import app
 from bot.policies import load_policies
 from bot.policies.models import Policy, Segment
 from bot.policies.segments import bounds
-from bot.services.policy_dry_run import dry_run
 from bot.services.segment_sql import FactColumns, bound_sql
 from tests.support.policy_samples import ONE_SEGMENT, policies
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
 
+from bot.conversation.outcome import Reply
 from bot.dialogue.names import ActionName, Intent
-from bot.services.outcome import Reply
 
 FALLBACK_THRESHOLD = 0.4  # dialogs/config.yml, FallbackClassifier
 _BUTTON = re.compile(r"^/(?P<intent>[^{@]+)(?P<confidence>@[0-9.]+)?(?P<entities>\{.+\})?", re.DOTALL)

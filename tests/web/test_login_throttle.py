@@ -107,7 +107,7 @@ def test_bad_trusted_proxies_are_refused_naming_the_entry() -> None:
 def test_serve_leaves_x_forwarded_for_to_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     import uvicorn
 
-    from bot.cli import app
+    from bot.cli.app import app
     from tests.conftest import ROOT
 
     seen: dict[str, Any] = {}

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.conversation.outcome import Button, Reply
 from bot.negotiation import machine
 from bot.negotiation.offers import (
     InfeasiblePlan,
@@ -32,7 +33,6 @@ from bot.services.conversation import clean_text
 from bot.services.negotiation.debtor_file import DebtorFile
 from bot.services.negotiation.replies import offer_buttons, offer_variables
 from bot.services.negotiation.service import NegotiationService
-from bot.services.outcome import Button, Reply
 from bot.services.outgoing import OutgoingMessages, Rendered
 from bot.services.staff_accounts import StaffIdentity
 from bot.storage import models as db

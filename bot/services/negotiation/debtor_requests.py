@@ -4,10 +4,11 @@ payment, handoff to a person and the contact's status."""
 from __future__ import annotations
 
 from bot.clock import Clock
+from bot.conversation import commands as cmd
+from bot.conversation.outcome import Outcome, Reply
 from bot.negotiation import machine
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.promises import PromiseDate, check_promise_date, latest_promise_date
-from bot.services import commands as cmd
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile
 from bot.services.negotiation.replies import (
@@ -19,7 +20,6 @@ from bot.services.negotiation.replies import (
     offer_variables,
 )
 from bot.services.opt_out import suppress_contact
-from bot.services.outcome import Outcome, Reply
 from bot.services.outgoing import locale_of
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db

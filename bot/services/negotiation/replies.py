@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from bot.conversation.outcome import Button, Reply
 from bot.negotiation.offers import Offer
 from bot.policies.models import Policy
-from bot.services.outcome import Button, Reply
 from bot.services.payment_pictures import instruction_picture
 from bot.understanding.consent import offer_payload
 

@@ -14,23 +14,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.conversation import commands as cmd
+from bot.conversation.outcome import Outcome, Reply
 from bot.dialogue.names import Slot
 from bot.negotiation import machine
-from bot.negotiation.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.negotiation.offers import Limits, Offer
 from bot.negotiation.proposals import Proposal
 from bot.policies import PolicyBook
-from bot.services import commands as cmd
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile, load_debtor_file
 from bot.services.negotiation.debtor_requests import DebtorRequests
 from bot.services.negotiation.replies import MENU_BUTTONS, offer_buttons, offer_variables
-from bot.services.outcome import Outcome, Reply
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.payment_repositories import PromiseRepository
 from bot.storage.repositories.agreements import AgreementRepository
 from bot.storage.repositories.audit import AuditLog
+from bot.understanding.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.understanding.consent import button_payload
 from bot.understanding.values import parse_installments, parse_proposal, parse_proposal_answer
 
@@ -39,7 +39,7 @@ MAX_PROPOSAL_ATTEMPTS = 2
 
 
 class NegotiationService(DebtorRequests):
-    """Executes :mod:`bot.services.commands` for a conversation (by its public id)."""
+    """Executes :mod:`bot.conversation.commands` for a conversation (by its public id)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
                  clock: Clock, payments: PaymentDesk | None = None) -> None:
@@ -155,7 +155,7 @@ class NegotiationService(DebtorRequests):
 
     async def _not_on_purpose(self, file: DebtorFile, command: cmd.Command) -> Outcome | None:
         """The reply instead of accepting (or refusing) when the debtor's answer does not
-        clearly concern the current offer; ``None`` to go on (``negotiation/acceptance.py``)."""
+        clearly concern the current offer; ``None`` to go on (``understanding/acceptance.py``)."""
         offer = file.state.current_offer
         pending = offer if file.state.stage == machine.Stage.OFFERED else None
         current = pending.reference if pending is not None else None

@@ -31,8 +31,8 @@ from bot.channels.base import (
 )
 from bot.channels.ratelimit import ChannelRates, RateLimiter
 from bot.clock import Clock
+from bot.conversation.plain_values import decode
 from bot.services.outbox.status import STATE_OUTBOX, mark_unreachable, message_state
-from bot.services.plain_values import decode
 from bot.storage import models as db
 from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository

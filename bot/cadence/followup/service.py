@@ -12,15 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.cadence.caps import lock_creditor
+from bot.cadence.followup.contacts import FollowUpContacts, Outreach, Reach
+from bot.cadence.followup.planning import FollowUpReport, plan_day
 from bot.clock import Clock
+from bot.conversation.outcome import Reply
 from bot.negotiation import followup as core
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
-from bot.services.followup.contacts import FollowUpContacts, Outreach, Reach
-from bot.services.followup.planning import FollowUpReport, plan_day
 from bot.services.negotiation.replies import MENU_BUTTONS
-from bot.services.outcome import Reply
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import instruction_picture
 from bot.services.payments import PaymentDesk

@@ -1,41 +1,22 @@
-"""`acordo cadence ...`: the régua seen from the command line (registered by bot/cli.py)."""
+"""`acordo cadence ...`: the régua seen from the command line."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from bot.cadence.preview import CadencePreview, CadenceSummary
-from bot.config import Settings
+from bot.cli.container import run_with_container
+from bot.cli.output import err, out
 
 if TYPE_CHECKING:
     from bot.bootstrap import Container
 
-out = Console()
-err = Console(stderr=True)
-
-
-def register_cadence_commands(app: typer.Typer) -> None:
-    cadence_app = typer.Typer(help="The régua (dunning cadence).", no_args_is_help=True)
-    app.add_typer(cadence_app, name="cadence")
-    cadence_app.command("preview")(preview)
-    cadence_app.command("run")(run_once)
-
-
-def _with_container(work: Any) -> Any:
-    from bot.bootstrap import build_container
-
-    async def runner() -> Any:
-        async with build_container(Settings()) as container:
-            return await work(container)
-
-    return asyncio.run(runner())
+cadence_app = typer.Typer(help="The régua (dunning cadence).", no_args_is_help=True)
 
 
 def _day(value: str | None) -> date | None:
@@ -48,6 +29,7 @@ def _day(value: str | None) -> date | None:
         raise typer.Exit(2) from exc
 
 
+@cadence_app.command("preview")
 def preview(
     day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD (the debtors' local day)")],
     creditor: Annotated[str | None, typer.Option(help="creditor id (default: all)")] = None,
@@ -64,7 +46,7 @@ def preview(
         return await container.cadence.summary(when, creditor)  # counts only: aggregated in SQL
 
     try:
-        result = _with_container(work)
+        result = run_with_container(work)
     except ValueError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc
@@ -117,6 +99,7 @@ def _print_tables(result: CadencePreview | CadenceSummary, details: bool) -> Non
         out.print(rows)
 
 
+@cadence_app.command("run")
 def run_once(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; default today")] = None,
     creditor: Annotated[str | None, typer.Option(help="creditor id (default: all)")] = None,
@@ -131,7 +114,7 @@ def run_once(
         return results, queued
 
     try:
-        results, queued = _with_container(work)
+        results, queued = run_with_container(work)
     except ValueError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc

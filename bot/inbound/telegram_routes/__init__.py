@@ -6,7 +6,7 @@ from typing import Any
 
 from aiogram import Dispatcher
 
-from bot.channels.telegram_routes import groups, linking, messages
+from bot.inbound.telegram_routes import groups, linking, messages
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "channel_post"]
 

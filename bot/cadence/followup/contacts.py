@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.calendar import contact_calendar as rules_calendar
 from bot.cadence.caps import recent_contacts
+from bot.cadence.followup.planning import FOLLOWUP_SEGMENT, FollowUpReport
 from bot.cadence.tables import table_of
 from bot.clock import Clock
 from bot.contact_rules import SkipReason, cap_reason
 from bot.policies import PolicyBook
-from bot.services.followup.planning import FOLLOWUP_SEGMENT, FollowUpReport
 from bot.storage import models as db
 from bot.storage.cadence_models import ContactDecision
 from bot.storage.dialect import upsert_into
@@ -45,7 +45,7 @@ class Reach:
 
 
 class FollowUpContacts:
-    """The contact rules of :class:`~bot.services.followup.service.FollowUpService`, which adds
+    """The contact rules of :class:`~bot.cadence.followup.service.FollowUpService`, which adds
     the decisions and the sending."""
 
     def __init__(self, policies: PolicyBook, clock: Clock) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.base import MediaRef
-from bot.services.plain_values import decode, encode
+from bot.conversation.plain_values import decode, encode
 
 
 @dataclass(frozen=True)

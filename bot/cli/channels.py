@@ -1,4 +1,4 @@
-"""`acordo worker` and `acordo telegram ...`, registered on the CLI by :func:`register_channel_commands`."""
+"""`acordo worker` and `acordo telegram ...`: the channels' long-running processes and link tokens."""
 
 from __future__ import annotations
 
@@ -10,24 +10,16 @@ import socket
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
+from bot.cli.container import run_with_container
+from bot.cli.output import err, out
 from bot.config import Settings
 
 if TYPE_CHECKING:
     from bot.bootstrap import Container
 
-out = Console()
-err = Console(stderr=True)
 SWEEP_SECONDS = 30.0
-
-
-def register_channel_commands(app: typer.Typer) -> None:
-    telegram_app = typer.Typer(help="The Telegram channel.", no_args_is_help=True)
-    app.add_typer(telegram_app, name="telegram")
-    app.command("worker")(worker)
-    telegram_app.command("poll")(telegram_poll)
-    telegram_app.command("link-token")(telegram_link_token)
+telegram_app = typer.Typer(help="The Telegram channel.", no_args_is_help=True)
 
 
 def _stop_event() -> asyncio.Event:
@@ -37,13 +29,6 @@ def _stop_event() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     return stop
-
-
-async def _with_container(settings: Settings, work: Any) -> Any:
-    from bot.bootstrap import build_container
-
-    async with build_container(settings) as container:
-        return await work(container)
 
 
 def _configure_logging() -> None:
@@ -100,9 +85,10 @@ def worker(
             if task is not None:
                 await task
 
-    asyncio.run(_with_container(settings, work))
+    run_with_container(work, settings)
 
 
+@telegram_app.command("poll")
 def telegram_poll() -> None:
     """Long-poll Telegram (local development: no public URL needed) and answer like the webhook."""
     _configure_logging()
@@ -112,19 +98,21 @@ def telegram_poll() -> None:
         raise typer.Exit(1)
 
     async def work(container: Container) -> None:
-        from bot.channels.telegram_poll import poll_updates
+        from bot.inbound.telegram_poll import poll_updates
 
         runtime = container.channels
+        assert runtime.telegram is not None, "the Telegram channel is off"
         stop = _stop_event()
         dispatcher = runtime.new_dispatcher("telegram-poll")
         task = asyncio.create_task(dispatcher.run(stop))
         out.print("polling Telegram; Ctrl-C stops", markup=False)
-        await poll_updates(runtime, stop)
+        await poll_updates(runtime.telegram.bot, runtime.inbound, stop)
         await task
 
-    asyncio.run(_with_container(settings, work))
+    run_with_container(work, settings)
 
 
+@telegram_app.command("link-token")
 def telegram_link_token(
     debtor: Annotated[str, typer.Argument(help="the debtor's external id")],
     contact_name: Annotated[str, typer.Argument(help="the person the link is for")],
@@ -141,7 +129,7 @@ def telegram_link_token(
                                                     locale=locale)
 
     try:
-        issued = asyncio.run(_with_container(settings, work))
+        issued = run_with_container(work, settings)
     except UnknownDebtor as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from exc

@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 
-from bot.channels.runtime import ChannelRuntime
-from bot.channels.telegram_routes import ALLOWED_UPDATES
+from bot.inbound.telegram_routes import ALLOWED_UPDATES
+from bot.services.inbound import InboundProcessor
 
 logger = logging.getLogger(__name__)
 
 
-async def poll_updates(runtime: ChannelRuntime, stop: asyncio.Event, timeout: int = 25) -> None:
-    telegram = runtime.telegram
-    assert telegram is not None, "the Telegram channel is off"
-    bot = telegram.bot
+async def poll_updates(bot: Bot, inbound: InboundProcessor, stop: asyncio.Event, timeout: int = 25) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
-    await runtime.inbound.resume()
+    await inbound.resume()
     offset: int | None = None
     while not stop.is_set():
         try:
@@ -38,8 +36,8 @@ async def poll_updates(runtime: ChannelRuntime, stop: asyncio.Event, timeout: in
             continue
         for update in updates:
             payload = update.model_dump(mode="json", by_alias=True, exclude_none=True)
-            stored = await runtime.inbound.store("telegram", str(update.update_id), payload)
+            stored = await inbound.store("telegram", str(update.update_id), payload)
             if stored is not None:
-                runtime.inbound.process_later(stored, "telegram", payload)
+                inbound.process_later(stored, "telegram", payload)
             offset = update.update_id + 1
-        await runtime.inbound.wait_idle()
+        await inbound.wait_idle()

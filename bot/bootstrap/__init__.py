@@ -13,8 +13,9 @@ import httpx
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.bootstrap.channels import ChannelRuntime, build_channel_runtime, picture_channels
+from bot.cadence.followup.service import FollowUpService
 from bot.cadence.service import CadenceService
-from bot.channels.runtime import ChannelRuntime, build_channel_runtime, picture_channels
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dialogue.actions import build_actions
@@ -23,7 +24,6 @@ from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.agent_desk.desk import AgentDesk, ConversationResumer
 from bot.services.conversation import ConversationService
-from bot.services.followup.service import FollowUpService
 from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics
 from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
@@ -74,47 +74,9 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
             token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
             dialogue = RasaDialogueEngine(client, settings.rasa_url, token,
                                           settings.rasa_timeout_seconds)
-        metrics = OperationsMetrics(sessions, clock)
-        payments = build_payment_desk(settings, policies)
-        negotiation = NegotiationService(sessions, policies, clock, payments)
-        executor = ActionExecutor()
-        for action in build_actions(negotiation):
-            executor.register_action(action)
-        conversations = MeasuredConversations(sessions, MeasuredDialogue(dialogue, metrics), renderer,
-                                              settings.default_locale, picture_channels(settings))
-        conversations.metrics = metrics
-        followup = FollowUpService(sessions, policies, renderer, clock, payments,
-                                   picture_channels(settings))
         channel_stack = contextlib.AsyncExitStack()
-        channels = await channel_stack.enter_async_context(
-            build_channel_runtime(settings, sessions, conversations, renderer, clock,
-                                  on_rate_limit_wait=metrics.rate_limit_wait))
-        container = Container(
-            settings=settings, policies=policies, engine=engine, sessions=sessions,
-            renderer=renderer, dialogue=dialogue, negotiation=negotiation,
-            conversations=conversations,
-            portfolio=PortfolioService(sessions, policies, clock, payments),
-            action_executor=executor, clock=clock,
-            staff=StaffAccounts(sessions, clock, LoginLimits(
-                free_failures=settings.login_free_failures,
-                max_delay=timedelta(seconds=settings.login_max_delay_seconds),
-                window=timedelta(seconds=settings.login_window_seconds))),
-            agent_desk=AgentDesk(sessions, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
-                                 dialogue if isinstance(dialogue, ConversationResumer) else None),
-            template_admin=TemplateAdmin(sessions, renderer, policies, clock, settings.policies_dir),
-            channels=channels,
-            payments=payments,
-            followup=followup,
-            results=ResultsService(sessions, policies, settings.message_costs,
-                                   settings.agent_cost_per_hour, settings.agent_minutes_per_message,
-                                   clock),
-            metrics=metrics,
-            cadence=CadenceService(
-                sessions, policies, renderer, clock, channels.channels,
-                schedule_every=timedelta(minutes=settings.cadence_schedule_minutes),
-                tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox,
-                followup=followup),  # the day's follow-up runs in the régua loop
-        )
+        container = await _assemble(settings, policies, engine, sessions, renderer, clock, dialogue,
+                                    channel_stack)
         await container.portfolio.ensure_creditors()
         await container.template_admin.load_into_renderer()
         refresh = asyncio.create_task(container.template_admin.refresh_loop())
@@ -126,3 +88,48 @@ async def build_container(settings: Settings, *, clock: Clock | None = None,
                 await refresh
             await channel_stack.aclose()
             await engine.dispose()
+
+
+async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngine,
+                    sessions: async_sessionmaker[AsyncSession], renderer: TemplateRenderer, clock: Clock,
+                    dialogue: DialogueEngine, channel_stack: contextlib.AsyncExitStack) -> Container:
+    """Every service, in dependency order; the channel runtime enters ``channel_stack``."""
+    metrics = OperationsMetrics(sessions, clock)
+    payments = build_payment_desk(settings, policies)
+    negotiation = NegotiationService(sessions, policies, clock, payments)
+    executor = ActionExecutor()
+    for action in build_actions(negotiation):
+        executor.register_action(action)
+    conversations = MeasuredConversations(sessions, MeasuredDialogue(dialogue, metrics), renderer,
+                                          settings.default_locale, picture_channels(settings),
+                                          metrics=metrics)
+    followup = FollowUpService(sessions, policies, renderer, clock, payments, picture_channels(settings))
+    channels = await channel_stack.enter_async_context(
+        build_channel_runtime(settings, sessions, conversations, renderer, clock,
+                              on_rate_limit_wait=metrics.rate_limit_wait))
+    return Container(
+        settings=settings, policies=policies, engine=engine, sessions=sessions,
+        renderer=renderer, dialogue=dialogue, negotiation=negotiation,
+        conversations=conversations,
+        portfolio=PortfolioService(sessions, policies, clock, payments),
+        action_executor=executor, clock=clock,
+        staff=StaffAccounts(sessions, clock, LoginLimits(
+            free_failures=settings.login_free_failures,
+            max_delay=timedelta(seconds=settings.login_max_delay_seconds),
+            window=timedelta(seconds=settings.login_window_seconds))),
+        agent_desk=AgentDesk(sessions, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
+                             dialogue if isinstance(dialogue, ConversationResumer) else None),
+        template_admin=TemplateAdmin(sessions, renderer, policies, clock, settings.policies_dir),
+        channels=channels,
+        payments=payments,
+        followup=followup,
+        results=ResultsService(sessions, policies, settings.message_costs,
+                               settings.agent_cost_per_hour, settings.agent_minutes_per_message,
+                               clock),
+        metrics=metrics,
+        cadence=CadenceService(
+            sessions, policies, renderer, clock, channels.channels,
+            schedule_every=timedelta(minutes=settings.cadence_schedule_minutes),
+            tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox,
+            followup=followup),  # the day's follow-up runs in the régua loop
+    )

@@ -1,6 +1,6 @@
 """The channels part of the composition: adapters, outbox, limiter, inbound processing.
 
-Built by :func:`build_channel_runtime` from settings (called by ``bot/bootstrap.py``); a
+Built by :func:`build_channel_runtime` from settings (called by :func:`bot.bootstrap.build_container`); a
 channel whose settings are absent is simply not built. :meth:`ChannelRuntime.running`
 starts the background work of the app (resume stored inbound updates, set the Telegram
 webhook, dispatch the outbox when ``ACORDO_OUTBOX_IN_APP``); ``acordo worker`` runs
@@ -110,7 +110,7 @@ class ChannelRuntime:
         settings = self.settings
         if self.telegram is None or settings.telegram_mode != "webhook" or not settings.public_url:
             return
-        from bot.channels.telegram_routes import ALLOWED_UPDATES
+        from bot.inbound.telegram_routes import ALLOWED_UPDATES
 
         secret = settings.telegram_webhook_secret
         assert secret is not None
@@ -138,87 +138,104 @@ def picture_channels(settings: Settings) -> set[str]:
     return {"telegram"} | ({"whatsapp"} if settings.public_url else set())
 
 
+@dataclass
+class _Adapters:
+    """The channels built so far, the inbound handlers they bring and what closes them."""
+
+    channels: dict[str, Channel]
+    handlers: dict[str, UpdateHandler] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    runtime_parts: dict[str, Any] = field(default_factory=dict)  # ChannelRuntime's optional fields
+
+
 @asynccontextmanager
 async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                                 conversations: ConversationService, renderer: TemplateRenderer,
-                                clock: Clock, *, extra_channels: Mapping[str, Channel] | None = None,
-                                on_rate_limit_wait: RateLimitWaitHook | None = None,
+                                clock: Clock, *, on_rate_limit_wait: RateLimitWaitHook | None = None,
                                 ) -> AsyncIterator[ChannelRuntime]:
     """Build every configured channel; close their HTTP sessions at exit.
 
     ``on_rate_limit_wait(channel, seconds)`` is called by every dispatcher of this process
     when a send waited for its rate-limit slot (the process' metrics).
     """
-    closers: list[Callable[[], Awaitable[Any]]] = []
+    adapters = _Adapters(channels={"web": WebChannel()})
     limiter, close_limiter = build_rate_limiter(settings.redis_url)
     if close_limiter is not None:
-        closers.append(close_limiter)
-    channels: dict[str, Channel] = {"web": WebChannel()}
-    runtime_parts: dict[str, Any] = {}
-    handlers: dict[str, UpdateHandler] = {}
-    holder: list[ChannelRuntime] = []
+        adapters.closers.append(close_limiter)
+    dispatchers: list[OutboxDispatcher] = []  # the runtime's; a queued reply wakes them
     inbox = ChannelInbox(sessions, conversations, renderer, settings.default_locale,
-                         wake_outbox=lambda: holder[0].wake_outbox() if holder else None,
+                         wake_outbox=lambda: _wake(dispatchers),
                          picture_channels=picture_channels(settings))
     links = TelegramLinks(sessions, clock, timedelta(hours=settings.telegram_link_ttl_hours))
     try:
-        if settings.telegram_token is not None:
-            if settings.telegram_mode == "webhook" and not settings.telegram_webhook_secret:
-                raise ChannelConfigurationError(
-                    "Telegram webhook mode needs ACORDO_TELEGRAM_WEBHOOK_SECRET "
-                    "(or use `acordo telegram poll` for local development)")
-            from bot.channels.telegram import TelegramChannel, build_bot
-            from bot.channels.telegram_routes import build_dispatcher
-
-            bot = build_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url,
-                            settings.channel_send_timeout_seconds)
-            closers.append(bot.session.close)
-            telegram = TelegramChannel(bot, settings.channel_send_timeout_seconds)
-            dispatcher = build_dispatcher(inbox=inbox, links=links)
-            channels["telegram"] = telegram
-            runtime_parts.update(telegram=telegram, telegram_dispatcher=dispatcher)
-
-            async def feed_telegram(payload: Mapping[str, Any]) -> None:
-                await dispatcher.feed_raw_update(bot, dict(payload))
-
-            handlers["telegram"] = feed_telegram
-        twilio_on = settings.twilio_account_sid and settings.twilio_auth_token
-        senders = {"whatsapp": settings.twilio_whatsapp_from, "sms": settings.twilio_sms_from}
-        if twilio_on and any(senders.values()):
-            from twilio.request_validator import RequestValidator
-
-            from bot.channels.twilio import TwilioChannel, build_twilio_client
-
-            assert settings.twilio_account_sid and settings.twilio_auth_token
-            token = settings.twilio_auth_token.get_secret_value()
-            client = build_twilio_client(settings.twilio_account_sid, token, settings.twilio_api_url,
-                                         settings.channel_send_timeout_seconds)
-            closers.append(client.http_client.close)
-            runtime_parts["twilio_validator"] = RequestValidator(token)
-            callback = (settings.public_url.rstrip("/") + TWILIO_STATUS_PATH
-                        if settings.public_url else None)
-            for kind, sender in senders.items():
-                if not sender:
-                    continue
-                channel = TwilioChannel(client, kind, sender, status_callback=callback,
-                                        templates=settings.whatsapp_templates, now=clock.now,
-                                        sms_max_segments=settings.sms_max_segments)
-                channels[kind] = channel
-                handlers[kind] = _twilio_handler(channel, inbox)
-        channels.update(extra_channels or {})
-        runtime = ChannelRuntime(
-            settings=settings, channels=channels, outbox=Outbox(sessions), inbox=inbox,
-            inbound=InboundProcessor(sessions, handlers, clock), links=links, limiter=limiter,
+        _add_telegram(adapters, settings, inbox, links)
+        _add_twilio(adapters, settings, clock, inbox)
+        yield ChannelRuntime(
+            settings=settings, channels=adapters.channels, outbox=Outbox(sessions), inbox=inbox,
+            inbound=InboundProcessor(sessions, adapters.handlers, clock), links=links, limiter=limiter,
             rates=channel_rates(settings), sessions=sessions, clock=clock,
             media=PixQrPictures(unit_of_work(sessions), settings.public_url),
-            on_rate_limit_wait=on_rate_limit_wait,
-            **runtime_parts)
-        holder.append(runtime)
-        yield runtime
+            on_rate_limit_wait=on_rate_limit_wait, _dispatchers=dispatchers, **adapters.runtime_parts)
     finally:
-        for close in reversed(closers):
+        for close in reversed(adapters.closers):
             with contextlib.suppress(Exception):
                 await close()
+
+
+def _wake(dispatchers: list[OutboxDispatcher]) -> None:
+    for dispatcher in dispatchers:
+        dispatcher.wake()
+
+
+def _add_telegram(adapters: _Adapters, settings: Settings, inbox: ChannelInbox,
+                  links: TelegramLinks) -> None:
+    if settings.telegram_token is None:
+        return
+    if settings.telegram_mode == "webhook" and not settings.telegram_webhook_secret:
+        raise ChannelConfigurationError(
+            "Telegram webhook mode needs ACORDO_TELEGRAM_WEBHOOK_SECRET "
+            "(or use `acordo telegram poll` for local development)")
+    from bot.channels.telegram import TelegramChannel, build_bot
+    from bot.inbound.telegram_routes import build_dispatcher
+
+    bot = build_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url,
+                    settings.channel_send_timeout_seconds)
+    adapters.closers.append(bot.session.close)
+    telegram = TelegramChannel(bot, settings.channel_send_timeout_seconds)
+    dispatcher = build_dispatcher(inbox=inbox, links=links)
+    adapters.channels["telegram"] = telegram
+    adapters.runtime_parts.update(telegram=telegram, telegram_dispatcher=dispatcher)
+
+    async def feed_telegram(payload: Mapping[str, Any]) -> None:
+        await dispatcher.feed_raw_update(bot, dict(payload))
+
+    adapters.handlers["telegram"] = feed_telegram
+
+
+def _add_twilio(adapters: _Adapters, settings: Settings, clock: Clock, inbox: ChannelInbox) -> None:
+    twilio_on = settings.twilio_account_sid and settings.twilio_auth_token
+    senders = {"whatsapp": settings.twilio_whatsapp_from, "sms": settings.twilio_sms_from}
+    if not (twilio_on and any(senders.values())):
+        return
+    from twilio.request_validator import RequestValidator
+
+    from bot.channels.twilio import TwilioChannel, build_twilio_client
+
+    assert settings.twilio_account_sid and settings.twilio_auth_token
+    token = settings.twilio_auth_token.get_secret_value()
+    client = build_twilio_client(settings.twilio_account_sid, token, settings.twilio_api_url,
+                                 settings.channel_send_timeout_seconds)
+    adapters.closers.append(client.http_client.close)
+    adapters.runtime_parts["twilio_validator"] = RequestValidator(token)
+    callback = settings.public_url.rstrip("/") + TWILIO_STATUS_PATH if settings.public_url else None
+    for kind, sender in senders.items():
+        if not sender:
+            continue
+        channel = TwilioChannel(client, kind, sender, status_callback=callback,
+                                templates=settings.whatsapp_templates, now=clock.now,
+                                sms_max_segments=settings.sms_max_segments)
+        adapters.channels[kind] = channel
+        adapters.handlers[kind] = _twilio_handler(channel, inbox)
 
 
 def _twilio_handler(channel: Any, inbox: ChannelInbox) -> UpdateHandler:

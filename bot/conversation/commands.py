@@ -64,7 +64,7 @@ class ValidateProposalText(Command):
 @dataclass(frozen=True)
 class AcceptOffer(Command):
     """``intent``/``confidence``: the NLU's reading; anything but a clear "yes" (or the accept
-    button of the current offer) is confirmed first (``bot/negotiation/acceptance.py``)."""
+    button of the current offer) is confirmed first (``bot/understanding/acceptance.py``)."""
 
     confidence: float = 1.0
     intent: str = "affirm"
