@@ -18,7 +18,6 @@ from bot.api.web_identity import IDENTITY_RESPONSES, BearerDep, web_address
 from bot.schemas import ButtonOut
 from bot.services.payment_pictures import picture_path
 from bot.services.web_chat import WebChat
-from bot.storage.uow import unit_of_work
 
 router = APIRouter(tags=["channels"])
 
@@ -44,7 +43,7 @@ async def pushed_messages(container: ContainerDep, credentials: BearerDep,
     """Messages pushed to the contact after message ``after`` (without ``after``: those not
     yet delivered). ``last_id`` is the cursor for the next call."""
     address = await web_address(container, credentials, token, sender)
-    batch = await WebChat(unit_of_work(container.sessions)).take_pushed(address, after)
+    batch = await WebChat(container.uow).take_pushed(address, after)
     return PushedMessages(
         messages=[PushedMessage(id=m.id, author=m.author, text=m.text,
                                 buttons=[ButtonOut(**b) for b in m.buttons],

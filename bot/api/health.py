@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from bot import schemas
 from bot.api.deps import ContainerDep
 from bot.services.readiness import readiness
-from bot.storage.uow import unit_of_work
 
 router = APIRouter(tags=["health"])
 
@@ -21,7 +20,7 @@ async def healthz() -> schemas.Health:
 @router.get("/readyz", response_model=schemas.Health,
             responses={503: {"model": schemas.Health}})
 async def readyz(container: ContainerDep) -> JSONResponse:
-    checks = await readiness(unit_of_work(container.sessions), container.dialogue)
+    checks = await readiness(container.uow, container.dialogue)
     ready = all(checks.values())
     body = schemas.Health(status="ok" if ready else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

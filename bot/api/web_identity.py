@@ -24,7 +24,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bot.bootstrap import Container
 from bot.channels.web_links import InvalidLink, PortalLink, PortalLinkSigner
 from bot.services.web_chat import WebChat
-from bot.storage.uow import unit_of_work
 
 DEMO_CREDITOR = "demo"
 NEEDS_IDENTITY = ("a portal link token ('token') is required; 'sender' needs the admin bearer "
@@ -81,7 +80,7 @@ async def verified_link(container: Container, token: str) -> BoundLink:
         link = signer.verify(token)
     except InvalidLink as exc:
         raise LinkRefused(exc.reason) from exc
-    linked = await WebChat(unit_of_work(container.sessions)).linked_contact(link)
+    linked = await WebChat(container.uow).linked_contact(link)
     if linked is None:
         raise LinkRefused("unbound")
     return BoundLink(link, linked.debtor_name, linked.creditor_name, linked.timezone)
@@ -95,7 +94,7 @@ def is_admin(container: Container, credentials: HTTPAuthorizationCredentials | N
 
 
 async def is_demo_contact(container: Container, address: str) -> bool:
-    return await WebChat(unit_of_work(container.sessions)).is_contact_of(address, DEMO_CREDITOR)
+    return await WebChat(container.uow).is_contact_of(address, DEMO_CREDITOR)
 
 
 async def web_address(container: Container, credentials: HTTPAuthorizationCredentials | None,

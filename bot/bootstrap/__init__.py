@@ -33,6 +33,7 @@ from bot.services.results.service import ResultsService
 from bot.services.staff_accounts import LoginLimits, StaffAccounts
 from bot.services.template_admin import TemplateAdmin
 from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.uow import UnitOfWorkFactory, unit_of_work
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Container:
     policies: PolicyBook
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    uow: UnitOfWorkFactory  # one unit of work per command (bot/storage/uow.py)
     renderer: TemplateRenderer
     dialogue: DialogueEngine
     negotiation: NegotiationService
@@ -94,6 +96,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
                     sessions: async_sessionmaker[AsyncSession], renderer: TemplateRenderer, clock: Clock,
                     dialogue: DialogueEngine, channel_stack: contextlib.AsyncExitStack) -> Container:
     """Every service, in dependency order; the channel runtime enters ``channel_stack``."""
+    uow = unit_of_work(sessions)
     metrics = OperationsMetrics(sessions, clock)
     payments = build_payment_desk(settings, policies)
     negotiation = NegotiationService(sessions, policies, clock, payments)
@@ -108,7 +111,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
         build_channel_runtime(settings, sessions, conversations, renderer, clock,
                               on_rate_limit_wait=metrics.rate_limit_wait))
     return Container(
-        settings=settings, policies=policies, engine=engine, sessions=sessions,
+        settings=settings, policies=policies, engine=engine, sessions=sessions, uow=uow,
         renderer=renderer, dialogue=dialogue, negotiation=negotiation,
         conversations=conversations,
         portfolio=PortfolioService(sessions, policies, clock, payments),
@@ -119,7 +122,8 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
             window=timedelta(seconds=settings.login_window_seconds))),
         agent_desk=AgentDesk(sessions, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
                              dialogue if isinstance(dialogue, ConversationResumer) else None),
-        template_admin=TemplateAdmin(sessions, renderer, policies, clock, settings.policies_dir),
+        template_admin=TemplateAdmin(sessions, renderer, policies, clock, settings.policies_dir,
+                                     sms_max_segments=settings.sms_max_segments),
         channels=channels,
         payments=payments,
         followup=followup,

@@ -11,7 +11,6 @@ from bot.services.results.csv_export import to_csv
 from bot.staff.debtor_page import debt_rows, find_debtor
 from bot.staff.deps import AdminStaffDep, page
 from bot.staff.downloads import csv_download
-from bot.storage.uow import unit_of_work
 
 router = APIRouter(tags=["results"], include_in_schema=False)
 
@@ -23,7 +22,7 @@ async def audit_view(external_id: str, container: ContainerDep, staff: AdminStaf
     debtor = await find_debtor(container, staff, external_id, creditor)
     if isinstance(debtor, Response):
         return debtor
-    entries = await AuditTrail(unit_of_work(container.sessions)).timeline(debtor.id)
+    entries = await AuditTrail(container.uow).timeline(debtor.id)
     rows = [e.as_row() for e in entries]
     if format == "csv":
         return csv_download(to_csv(rows), f"audit-{external_id}.csv")

@@ -15,7 +15,6 @@ from bot.services.staff_accounts import StaffIdentity
 from bot.staff.deps import page
 from bot.storage import models as db
 from bot.storage.repositories.errors import AmbiguousDebtor
-from bot.storage.uow import unit_of_work
 
 # Debt statuses on the audit page, and why a debt that is not collectable cannot be written off
 # (pt-BR first: the staff work in Portuguese; English after the slash).
@@ -82,7 +81,7 @@ async def find_debtor(container: Container, staff: StaffIdentity, external_id: s
     """The debtor of an audit page (with its debts), or the 409 page naming the creditors when
     the id is ambiguous without ``?creditor=``; 404 when there is none."""
     try:
-        debtor = await AuditTrail(unit_of_work(container.sessions)).debtor(external_id, creditor)
+        debtor = await AuditTrail(container.uow).debtor(external_id, creditor)
     except AmbiguousDebtor as exc:
         return _ambiguous(staff, exc)
     if debtor is None:
