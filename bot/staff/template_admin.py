@@ -105,7 +105,8 @@ async def preview(body: PreviewIn, container: ContainerDep, staff: AdminCsrfDep)
     key = _key(body.name, body.locale, body.channel)
     check = container.template_admin.check(key, body.source, body.content_sid or None)
     return JSONResponse({"ok": check.ok, "preview": check.preview,
-                         "problems": [{"code": p.code, "message": p.message} for p in check.problems]},
+                         "problems": [{"code": p.code, "message": p.message} for p in check.problems],
+                         "warnings": [{"code": w.code, "message": w.message} for w in check.warnings]},
                         headers=SECURITY_HEADERS)
 
 

@@ -60,6 +60,18 @@ async def test_preview_renders_sample_data(site: Site) -> None:
     async with site.signed_in("carla") as http:
         body = await preview(http, "goodbye", "Até logo, {{ contact_name }}! {{ creditor_name }}")
     assert body["ok"] and body["preview"] == "Até logo, Ana! Distribuidora Exemplo Ltda"
+    assert body["warnings"] == []
+
+
+async def test_preview_warns_of_punctuation_and_sms_length_but_saves(site: Site) -> None:
+    crowded = "Até logo,{{ contact_name }}!Obrigado  pela conversa. " + "Seguimos à disposição. " * 12
+    async with site.signed_in("carla") as http:
+        body = await preview(http, "goodbye", crowded + "{{ creditor_name }}")
+        saved = await save(http, "goodbye", crowded + "{{ creditor_name }}")
+    assert body["ok"], body["problems"]
+    assert {w["code"] for w in body["warnings"]} == {
+        "no_space_after_punctuation", "double_space", "sms_segments"}
+    assert saved.status_code in (200, 303)
 
 
 async def test_injection_payloads_are_refused_and_never_run(site: Site) -> None:
