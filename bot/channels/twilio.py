@@ -47,7 +47,7 @@ from bot.channels.base import (
     part_key,
     split_text,
 )
-from bot.channels.sms import count_segments, shorten
+from bot.channels.sms import count_segments, for_sms, shorten
 from bot.config import WhatsAppTemplate
 from bot.contact_rules.whatsapp import whatsapp_window_open
 
@@ -154,7 +154,7 @@ class TwilioChannel:
         if self._status_callback:
             params["status_callback"] = self._status_callback
         if self.name == "sms":
-            body = shorten(with_options(message.text, message.buttons), self._max_segments)
+            body = shorten(for_sms(with_options(message.text, message.buttons)), self._max_segments)
             if not body:
                 raise Refused("sms: no text to send (SMS carries no pictures)")
             count = count_segments(body)

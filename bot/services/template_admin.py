@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.sms import count_segments
+from bot.channels.sms import count_segments, for_sms
 from bot.clock import Clock
 from bot.policies import PolicyBook, PolicyError, load_policies
 from bot.rendering.renderer import SUPPORTED_LOCALES, TemplateRenderer
@@ -180,7 +180,7 @@ class TemplateAdmin:
         """An SMS longer than the channel sends is cut with "…" (ACORDO_SMS_MAX_SEGMENTS)."""
         if key.channel not in ("", "sms") or not result.preview:
             return
-        count = count_segments(result.preview)
+        count = count_segments(for_sms(result.preview))  # as the SMS channel sends it
         if count.segments > self._sms_max_segments:
             result.warn("sms_segments", f"{count.segments} SMS segments ({count.encoding}) with "
                         f"sample data; SMS sends {self._sms_max_segments} and cuts the rest")

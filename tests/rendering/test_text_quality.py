@@ -1,4 +1,4 @@
-"""Every shipped template reads well: punctuation, spacing, lists.
+"""Every shipped template reads well: punctuation, spacing, lists, SMS length.
 
 Each template is rendered through the real renderer with the template admin's sample values
 and with variants that reach its other branches (each offer reason, a full payment with a
@@ -14,12 +14,18 @@ from typing import Any
 
 import pytest
 
+from bot.channels.sms import count_segments, for_sms
+from bot.config import Settings
 from bot.rendering.renderer import TemplateRenderer, TemplateValueError
 from bot.rendering.template_rules import CHANNELS, sample_data
 from bot.rendering.text_quality import punctuation_warnings
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 12, 7)
+SMS_MAX_SEGMENTS = Settings.model_fields["sms_max_segments"].default
+# The instructions for several installments at once (a PIX code each) do not fit an SMS; the
+# channel cuts them. Sending one installment's payment at a time is the way out.
+SEVERAL_CHARGES = {"three pix charges", "boleto"}
 NO_DATE = "no date"
 PIX_CODE = "00020126580014BR.GOV.BCB.PIX0136chave5204000053039865802BR6304ABCD"
 REASONS = ("installments_above_max", "installment_below_min", "first_due_too_late",
@@ -88,6 +94,10 @@ def test_shipped_template_reads_well_in_every_channel(locale: str, name: str) ->
                     continue
                 raise
             found = [f"{w.code}: {w.message}" for w in punctuation_warnings(text)]
+            if channel == "sms" and not (name == "payment_instructions" and label in SEVERAL_CHARGES):
+                segments = count_segments(for_sms(text)).segments
+                if segments > SMS_MAX_SEGMENTS:
+                    found.append(f"sms: {segments} segments, at most {SMS_MAX_SEGMENTS}")
             for problem in found:
                 problems.setdefault(problem, []).append(f"{channel}/{label}")
     assert problems == {}

@@ -64,7 +64,7 @@ async def test_preview_renders_sample_data(site: Site) -> None:
 
 
 async def test_preview_warns_of_punctuation_and_sms_length_but_saves(site: Site) -> None:
-    crowded = "Até logo,{{ contact_name }}!Obrigado  pela conversa. " + "Seguimos à disposição. " * 12
+    crowded = "Até logo,{{ contact_name }}!Obrigado  pela conversa. " + "Seguimos à disposição. " * 20
     async with site.signed_in("carla") as http:
         body = await preview(http, "goodbye", crowded + "{{ creditor_name }}")
         saved = await save(http, "goodbye", crowded + "{{ creditor_name }}")
