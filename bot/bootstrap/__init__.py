@@ -116,7 +116,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
         conversations=conversations,
         portfolio=PortfolioService(sessions, policies, clock, payments),
         action_executor=executor, clock=clock,
-        staff=StaffAccounts(sessions, clock, LoginLimits(
+        staff=StaffAccounts(uow, clock, LoginLimits(
             free_failures=settings.login_free_failures,
             max_delay=timedelta(seconds=settings.login_max_delay_seconds),
             window=timedelta(seconds=settings.login_window_seconds))),
