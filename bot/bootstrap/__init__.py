@@ -120,7 +120,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
             free_failures=settings.login_free_failures,
             max_delay=timedelta(seconds=settings.login_max_delay_seconds),
             window=timedelta(seconds=settings.login_window_seconds))),
-        agent_desk=AgentDesk(sessions, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
+        agent_desk=AgentDesk(uow, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
                              dialogue if isinstance(dialogue, ConversationResumer) else None),
         template_admin=TemplateAdmin(uow, renderer, policies, clock, settings.policies_dir,
                                      sms_max_segments=settings.sms_max_segments),
