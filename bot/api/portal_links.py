@@ -41,7 +41,7 @@ async def issue_link(body: PortalLinkIn, container: ContainerDep) -> PortalLinkO
     if signer is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "portal links are off: set ACORDO_LINK_SECRET")
     try:
-        issued = await issue_portal_link(container.sessions, signer, body.debtor_external_id,
+        issued = await issue_portal_link(container.uow, signer, body.debtor_external_id,
                                          portal_lifetime(container, body.days),
                                          creditor=body.creditor, contact=body.contact)
     except PortalLinkError as exc:

@@ -97,7 +97,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
                     dialogue: DialogueEngine, channel_stack: contextlib.AsyncExitStack) -> Container:
     """Every service, in dependency order; the channel runtime enters ``channel_stack``."""
     uow = unit_of_work(sessions)
-    metrics = OperationsMetrics(sessions, clock)
+    metrics = OperationsMetrics(uow, clock)
     payments = build_payment_desk(settings, policies)
     negotiation = NegotiationService(sessions, policies, clock, payments)
     executor = ActionExecutor()
@@ -116,13 +116,13 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
         conversations=conversations,
         portfolio=PortfolioService(sessions, policies, clock, payments),
         action_executor=executor, clock=clock,
-        staff=StaffAccounts(sessions, clock, LoginLimits(
+        staff=StaffAccounts(uow, clock, LoginLimits(
             free_failures=settings.login_free_failures,
             max_delay=timedelta(seconds=settings.login_max_delay_seconds),
             window=timedelta(seconds=settings.login_window_seconds))),
-        agent_desk=AgentDesk(sessions, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
+        agent_desk=AgentDesk(uow, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
                              dialogue if isinstance(dialogue, ConversationResumer) else None),
-        template_admin=TemplateAdmin(sessions, renderer, policies, clock, settings.policies_dir,
+        template_admin=TemplateAdmin(uow, renderer, policies, clock, settings.policies_dir,
                                      sms_max_segments=settings.sms_max_segments),
         channels=channels,
         payments=payments,

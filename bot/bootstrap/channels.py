@@ -166,7 +166,7 @@ async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker
     inbox = ChannelInbox(sessions, conversations, renderer, settings.default_locale,
                          wake_outbox=lambda: _wake(dispatchers),
                          picture_channels=picture_channels(settings))
-    links = TelegramLinks(sessions, clock, timedelta(hours=settings.telegram_link_ttl_hours))
+    links = TelegramLinks(unit_of_work(sessions), clock, timedelta(hours=settings.telegram_link_ttl_hours))
     try:
         _add_telegram(adapters, settings, inbox, links)
         _add_twilio(adapters, settings, clock, inbox)

@@ -36,7 +36,7 @@ def portal_link(debtor: Annotated[str, typer.Argument(help="the debtor's externa
         signer = link_signer(container)
         if signer is None:
             raise PortalLinkError("set ACORDO_LINK_SECRET (at least 16 characters) to issue links")
-        return await issue_portal_link(container.sessions, signer, debtor,
+        return await issue_portal_link(container.uow, signer, debtor,
                                        portal_lifetime(container, days), creditor=creditor,
                                        contact=contact)
 

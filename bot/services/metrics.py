@@ -44,13 +44,14 @@ from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService, RenderedReply
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
+from bot.storage.uow import UnitOfWorkFactory
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class OperationsMetrics:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self._sessions = sessions
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
         self._clock = clock
         self.registry = CollectorRegistry()
         self.process_registry = CollectorRegistry()  # the code-path metrics alone (worker port)
@@ -91,7 +92,8 @@ class OperationsMetrics:
 
     async def _refresh(self) -> None:
         now = self._clock.now()
-        async with self._sessions() as session:
+        async with self._uow() as uow:
+            session = uow.session  # the stored facts are counts over whole tables: a report
             rows = (await session.execute(
                 select(db.Message.direction, db.Message.channel, db.Message.status, func.count())
                 .group_by(db.Message.direction, db.Message.channel, db.Message.status))).all()

@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.channels.web_links import PortalLinkSigner
 from bot.storage import models as db
 from bot.storage.repositories.errors import AmbiguousDebtor
-from bot.storage.repositories.portfolio import PortfolioRepository
+from bot.storage.uow import UnitOfWorkFactory
 
 
 class PortalLinkError(ValueError):
@@ -46,14 +44,13 @@ def _chosen(debtor: db.Debtor, contact: str | None) -> db.Contact:
     return next((c for c in contacts if c.channel == "web"), contacts[0])
 
 
-async def issue_portal_link(sessions: async_sessionmaker[AsyncSession], signer: PortalLinkSigner,
+async def issue_portal_link(uow: UnitOfWorkFactory, signer: PortalLinkSigner,
                             debtor_external_id: str, lifetime: timedelta, *,
                             creditor: str | None = None, contact: str | None = None
                             ) -> IssuedPortalLink:
-    async with sessions() as session:
-        repo = PortfolioRepository(session)
+    async with uow() as unit:
         try:
-            debtor = await repo.get_debtor(debtor_external_id, creditor)
+            debtor = await unit.portfolio.get_debtor(debtor_external_id, creditor)
         except AmbiguousDebtor as exc:
             raise PortalLinkError(f"{exc}; name the creditor") from exc
         if debtor is None:
@@ -61,9 +58,9 @@ async def issue_portal_link(sessions: async_sessionmaker[AsyncSession], signer: 
                                   + (f" of creditor {creditor!r}" if creditor else ""))
         chosen = _chosen(debtor, contact)
         if chosen.channel != "web":
-            chosen = await repo.upsert_contact(debtor, chosen.name, "web",
-                                               f"portal:{debtor.id}:{chosen.id}",
-                                               chosen.locale, chosen.timezone)
-            await session.commit()
+            chosen = await unit.portfolio.upsert_contact(debtor, chosen.name, "web",
+                                                         f"portal:{debtor.id}:{chosen.id}",
+                                                         chosen.locale, chosen.timezone)
+            await unit.commit()
         token, link = signer.issue(debtor.creditor_id, debtor.external_id, chosen.address, lifetime)
         return IssuedPortalLink(token, link.expires_at, chosen.name, chosen.address)

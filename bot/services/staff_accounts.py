@@ -25,13 +25,11 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.services.audit_kinds import AuditKind
-from bot.storage.repositories.audit import AuditLog
-from bot.storage.staff_models import LoginAttempt, StaffRole, StaffSession, StaffUser
+from bot.storage.staff_models import StaffRole
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 MIN_PASSWORD_CHARS = 10
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
@@ -94,9 +92,9 @@ class LoginLimits:
 
 
 class StaffAccounts:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock,
                  limits: LoginLimits | None = None, hasher: PasswordHasher | None = None) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._clock = clock
         self._limits = limits or LoginLimits()
         self._hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
@@ -121,15 +119,13 @@ class StaffAccounts:
             raise AccountError(f"role must be agent or admin, not {role!r}")
         if len(password) < MIN_PASSWORD_CHARS:
             raise AccountError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
-        async with self._sessions() as session:
-            if await session.scalar(select(StaffUser).where(StaffUser.name == name)):
+        async with self._uow() as uow:
+            if await uow.staff.user_named(name):
                 raise AccountError(f"user {name!r} already exists")
-            user = StaffUser(name=name, role=role, password_hash=self._hasher.hash(password))
-            session.add(user)
-            await session.flush()
-            await AuditLog(session).record(AuditKind.USER_CREATED, "system",
-                                           data={"name": name, "role": role})
-            await session.commit()
+            user = await uow.staff.add_user(name, role, self._hasher.hash(password))
+            await uow.audit.record(AuditKind.USER_CREATED, "system",
+                                   data={"name": name, "role": role})
+            await uow.commit()
             return user.id
 
     async def login(self, name: str, password: str, client: str) -> tuple[str, StaffIdentity]:
@@ -143,73 +139,64 @@ class StaffAccounts:
 
     async def _login(self, name: str, password: str, client: str) -> tuple[str, StaffIdentity]:
         now = self._clock.now()
-        async with self._sessions() as session:
-            audit = AuditLog(session)
-            wait = await self._wait(session, name, client)
+        async with self._uow() as uow:
+            wait = await self._wait(uow, name, client)
             if wait > 0:
-                await audit.record(AuditKind.LOGIN_RATE_LIMITED, "system",
-                                   data={"name": name, "client": client, "retry_after": wait})
-                await session.commit()
+                await uow.audit.record(AuditKind.LOGIN_RATE_LIMITED, "system",
+                                       data={"name": name, "client": client, "retry_after": wait})
+                await uow.commit()
                 raise LoginRefused("rate_limited", retry_after=wait)
-            user = await session.scalar(select(StaffUser).where(StaffUser.name == name))
+            user = await uow.staff.user_named(name)
             valid = self._verify(user.password_hash if user else self._dummy_hash, password)
             ok = bool(user is not None and user.active and valid)
-            session.add(LoginAttempt(name=name, client=client, success=ok, at=now))
+            await uow.staff.add_attempt(name, client, ok, now)
             if not ok or user is None:
-                await audit.record(AuditKind.LOGIN_FAILED, "system",
-                                   data={"name": name, "client": client})
-                await session.commit()
+                await uow.audit.record(AuditKind.LOGIN_FAILED, "system",
+                                       data={"name": name, "client": client})
+                await uow.commit()
                 raise LoginRefused("invalid")
             if self._hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = self._hasher.hash(password)
             token = secrets.token_urlsafe(32)
-            row = StaffSession(token_hash=token_hash(token), user_id=user.id,
-                               csrf_token=secrets.token_urlsafe(32), created_at=now,
-                               expires_at=now + self._limits.session_lifetime)
-            session.add(row)
+            row = await uow.staff.open_session(token_hash(token), user.id, secrets.token_urlsafe(32),
+                                               now, now + self._limits.session_lifetime)
             user.last_login_at = now
-            await audit.record(AuditKind.LOGIN, f"{user.role}:{user.name}",
-                               data={"client": client})
-            await session.commit()
+            await uow.audit.record(AuditKind.LOGIN, f"{user.role}:{user.name}",
+                                   data={"client": client})
+            await uow.commit()
             return token, StaffIdentity(user.id, user.name, user.role, row.csrf_token)
 
     async def identify(self, token: str) -> StaffIdentity | None:
         if not token:
             return None
-        async with self._sessions() as session:
-            row = await session.scalar(select(StaffSession).where(
-                StaffSession.token_hash == token_hash(token)))
+        async with self._uow() as uow:
+            row = await uow.staff.session_by_token(token_hash(token))
             if row is None or row.expires_at <= self._clock.now():
                 return None
-            user = await session.get(StaffUser, row.user_id)
+            user = await uow.staff.user(row.user_id)
             if user is None or not user.active:
                 return None
             return StaffIdentity(user.id, user.name, user.role, row.csrf_token)
 
     async def logout(self, token: str) -> None:
-        async with self._sessions() as session:
+        async with self._uow() as uow:
             identity = await self.identify(token)
-            await session.execute(delete(StaffSession).where(
-                StaffSession.token_hash == token_hash(token)))
+            await uow.staff.end_session(token_hash(token))
             if identity is not None:
-                await AuditLog(session).record(AuditKind.LOGOUT, identity.actor)
-            await session.commit()
+                await uow.audit.record(AuditKind.LOGOUT, identity.actor)
+            await uow.commit()
 
-    async def _wait(self, session: AsyncSession, name: str, client: str) -> int:
+    async def _wait(self, uow: UnitOfWork, name: str, client: str) -> int:
         """Whole seconds this (name, client) must still wait before a try is heard (0: none)."""
         now = self._clock.now()
         free = self._limits.free_failures
         waits = [0.0]
-        for key, key_free in (((LoginAttempt.name == name, LoginAttempt.client == client), free),
-                              ((LoginAttempt.client == client,), 4 * free)):
-            since = await session.scalar(select(func.max(LoginAttempt.at)).where(
-                *key, LoginAttempt.success.is_(True)))
+        for key_name, key_free in ((name, free), (None, 4 * free)):
+            since = await uow.staff.last_success(client, key_name)
             start = now - self._limits.window
             if since is not None and _aware(since) > start:
                 start = _aware(since)
-            row = (await session.execute(select(func.count(), func.max(LoginAttempt.at)).where(
-                *key, LoginAttempt.success.is_(False), LoginAttempt.at > start))).one()
-            failures, last = int(row[0] or 0), row[1]
+            failures, last = await uow.staff.failures_after(start, client, key_name)
             if last is not None:
                 ready = _aware(last) + self._limits.delay(failures, key_free)
                 waits.append((ready - now).total_seconds())

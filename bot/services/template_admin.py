@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.channels.sms import count_segments, for_sms
 from bot.clock import Clock
 from bot.policies import PolicyBook, PolicyError, load_policies
@@ -32,8 +29,7 @@ from bot.rendering.template_rules import (
 )
 from bot.services.audit_kinds import AuditKind
 from bot.services.staff_accounts import StaffIdentity
-from bot.storage.repositories.audit import AuditLog
-from bot.storage.staff_models import TemplateVersion
+from bot.storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 2.0
@@ -88,10 +84,10 @@ class PolicyReport:
 
 
 class TemplateAdmin:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], renderer: TemplateRenderer,
+    def __init__(self, uow: UnitOfWorkFactory, renderer: TemplateRenderer,
                  policies: PolicyBook, clock: Clock, policies_dir: Path,
                  sms_max_segments: int = 3) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._sms_max_segments = sms_max_segments
         self._renderer = renderer
         self._policies = policies
@@ -103,15 +99,9 @@ class TemplateAdmin:
 
     async def load_into_renderer(self) -> None:
         """Give the renderer the newest stored version of every template."""
-        async with self._sessions() as session:
-            newest = await session.scalar(select(func.max(TemplateVersion.id))) or 0
-            latest = select(TemplateVersion.name, TemplateVersion.locale, TemplateVersion.channel,
-                            func.max(TemplateVersion.version).label("v")).group_by(
-                TemplateVersion.name, TemplateVersion.locale, TemplateVersion.channel).subquery()
-            rows = await session.scalars(select(TemplateVersion).join(latest, (
-                (TemplateVersion.name == latest.c.name) & (TemplateVersion.locale == latest.c.locale)
-                & (TemplateVersion.channel == latest.c.channel)
-                & (TemplateVersion.version == latest.c.v))))
+        async with self._uow() as uow:
+            newest = await uow.template_versions.newest_id()
+            rows = await uow.template_versions.latest()
             self._renderer.use_stored({(r.locale, r.name, r.channel): r.source for r in rows})
             self._seen = newest
 
@@ -120,8 +110,8 @@ class TemplateAdmin:
         while True:
             await asyncio.sleep(interval)
             with contextlib.suppress(Exception):
-                async with self._sessions() as session:
-                    newest = await session.scalar(select(func.max(TemplateVersion.id))) or 0
+                async with self._uow() as uow:
+                    newest = await uow.template_versions.newest_id()
                 if newest != self._seen:
                     await self.load_into_renderer()
 
@@ -132,18 +122,16 @@ class TemplateAdmin:
         entries: dict[TemplateKey, TemplateEntry] = {
             TemplateKey(name, locale): TemplateEntry(TemplateKey(name, locale), None, None, None)
             for locale, found in names.items() for name in found}
-        async with self._sessions() as session:
-            for row in await session.scalars(select(TemplateVersion).order_by(TemplateVersion.id)):
+        async with self._uow() as uow:
+            for row in await uow.template_versions.all():
                 key = TemplateKey(row.name, row.locale, row.channel)
                 entries[key] = TemplateEntry(key, row.version, row.author, row.created_at)
         return sorted(entries.values(), key=lambda e: (e.key.name, e.key.locale, e.key.channel))
 
     async def versions(self, key: TemplateKey) -> list[VersionInfo]:
         key.validate()
-        async with self._sessions() as session:
-            rows = await session.scalars(select(TemplateVersion).where(
-                TemplateVersion.name == key.name, TemplateVersion.locale == key.locale,
-                TemplateVersion.channel == key.channel).order_by(TemplateVersion.version.desc()))
+        async with self._uow() as uow:
+            rows = await uow.template_versions.versions_of(key.name, key.locale, key.channel)
             return [VersionInfo(r.id, r.version, r.author, r.created_at, r.source, r.content_sid,
                                 r.restored_from) for r in rows]
 
@@ -192,36 +180,29 @@ class TemplateAdmin:
         source = source.replace("\r\n", "\n")
         content_sid = (content_sid or "").strip() or None
         result = self.check(key, source, content_sid)
-        async with self._sessions() as session:
-            audit = AuditLog(session)
+        async with self._uow() as uow:
             if not result.ok:
-                await audit.record(AuditKind.TEMPLATE_REFUSED, staff.actor, data={
+                await uow.audit.record(AuditKind.TEMPLATE_REFUSED, staff.actor, data={
                     "name": key.name, "locale": key.locale, "channel": key.channel,
                     "problems": [p.code for p in result.problems]})
-                await session.commit()
+                await uow.commit()
                 return result, None
-            number = (await session.scalar(select(func.max(TemplateVersion.version)).where(
-                TemplateVersion.name == key.name, TemplateVersion.locale == key.locale,
-                TemplateVersion.channel == key.channel)) or 0) + 1
-            row = TemplateVersion(name=key.name, locale=key.locale, channel=key.channel,
-                                  version=number, source=source, content_sid=content_sid,
-                                  author=staff.name, restored_from=restored_from,
-                                  created_at=self._clock.now())
-            session.add(row)
-            await session.flush()
+            row = await uow.template_versions.add(
+                key.name, key.locale, key.channel, source, content_sid=content_sid,
+                author=staff.name, restored_from=restored_from, at=self._clock.now())
             kind = AuditKind.TEMPLATE_ROLLED_BACK if restored_from else AuditKind.TEMPLATE_SAVED
-            await audit.record(kind, staff.actor, data={
-                "name": key.name, "locale": key.locale, "channel": key.channel, "version": number,
-                "restored_from": restored_from})
-            await session.commit()
+            await uow.audit.record(kind, staff.actor, data={
+                "name": key.name, "locale": key.locale, "channel": key.channel,
+                "version": row.version, "restored_from": restored_from})
+            await uow.commit()
         self._renderer.set_stored(key.name, key.locale, source, key.channel)
-        return result, number
+        return result, row.version
 
     async def rollback(self, staff: StaffIdentity, key: TemplateKey, version_id: int
                        ) -> tuple[TemplateCheck, int | None]:
         """Store version ``version_id`` again as the newest (checked like any save)."""
-        async with self._sessions() as session:
-            row = await session.get(TemplateVersion, version_id)
+        async with self._uow() as uow:
+            row = await uow.template_versions.get(version_id)
         if row is None or (row.name, row.locale, row.channel) != (key.name, key.locale, key.channel):
             raise TemplateAdminError(f"no version #{version_id} of this template")
         return await self.save(staff, key, row.source, row.content_sid, restored_from=row.version)

@@ -39,7 +39,10 @@ from bot.storage.payment_repositories import (
 from bot.storage.repositories.agreements import AgreementRepository
 from bot.storage.repositories.audit import AuditLog
 from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.repositories.desk import DeskRepository
 from bot.storage.repositories.portfolio import PortfolioRepository
+from bot.storage.repositories.staff import StaffRepository
+from bot.storage.repositories.template_versions import TemplateVersionRepository
 
 
 class UnitOfWork:
@@ -124,6 +127,18 @@ class UnitOfWork:
     @cached_property
     def cadence_contacts(self) -> CadenceContactRepository:
         return CadenceContactRepository(self.session)
+
+    @cached_property
+    def staff(self) -> StaffRepository:
+        return StaffRepository(self.session)
+
+    @cached_property
+    def desk(self) -> DeskRepository:
+        return DeskRepository(self.session)
+
+    @cached_property
+    def template_versions(self) -> TemplateVersionRepository:
+        return TemplateVersionRepository(self.session)
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -312,9 +312,9 @@ async def test_a_debtor_without_a_web_contact_gets_one_for_the_link(web: Web) ->
     assert (await web.http.post("/api/v1/portfolio", json=body, headers=ADMIN)).status_code == 200
     signer = link_signer(web.container)
     assert signer is not None
-    issued = await issue_portal_link(web.container.sessions, signer, "zap", timedelta(days=1))
+    issued = await issue_portal_link(web.container.uow, signer, "zap", timedelta(days=1))
     assert issued.address.startswith("portal:") and issued.contact_name == "Rita"
-    again = await issue_portal_link(web.container.sessions, signer, "zap", timedelta(days=1))
+    again = await issue_portal_link(web.container.uow, signer, "zap", timedelta(days=1))
     assert again.address == issued.address  # the same web contact, not a new one each time
     response = await web.http.post("/channels/web/messages", json={"token": issued.token, "text": "oi"})
     assert response.status_code == 200

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FixedClock
 from bot.services.staff_accounts import LoginRefused, StaffAccounts
+from bot.storage.uow import unit_of_work
 from tests.conftest import NOW
 
 PASSWORD = "correct horse battery"
@@ -19,7 +20,7 @@ PASSWORD = "correct horse battery"
 async def test_delays_per_name_and_client_on_every_backend(
         sessions: async_sessionmaker[AsyncSession]) -> None:
     clock = FixedClock(NOW)
-    staff = StaffAccounts(sessions, clock, hasher=PasswordHasher(time_cost=1, memory_cost=1024,
+    staff = StaffAccounts(unit_of_work(sessions), clock, hasher=PasswordHasher(time_cost=1, memory_cost=1024,
                                                                  parallelism=1))
     await staff.add_user("bruno", "agent", PASSWORD)
     for _ in range(3):
@@ -42,7 +43,7 @@ async def test_parallel_guesses_from_one_client_are_heard_one_at_a_time(
         sessions: async_sessionmaker[AsyncSession]) -> None:
     import asyncio
 
-    staff = StaffAccounts(sessions, FixedClock(NOW), hasher=PasswordHasher(
+    staff = StaffAccounts(unit_of_work(sessions), FixedClock(NOW), hasher=PasswordHasher(
         time_cost=1, memory_cost=1024, parallelism=1))
     await staff.add_user("bruno", "agent", PASSWORD)
 

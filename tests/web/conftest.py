@@ -115,7 +115,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
         site = Site(app, manager.app, dialogue)
         # Cheap argon2 parameters: the tests are about the flows, not the hash cost.
         site.container.staff = StaffAccounts(
-            site.container.sessions, site.container.clock,
+            site.container.uow, site.container.clock,
             hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
         await site.container.staff.add_user("alice", "agent", PASSWORD)
         await site.container.staff.add_user("bruno", "agent", PASSWORD)

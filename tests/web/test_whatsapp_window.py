@@ -63,7 +63,7 @@ async def wa_site(tmp_path: Path, twilio: TwilioEmulator,
     async with lifespan(app) as manager:
         site = Site(app, manager.app, dialogue)
         site.container.staff = StaffAccounts(
-            site.container.sessions, site.container.clock,
+            site.container.uow, site.container.clock,
             hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
         await site.container.staff.add_user("alice", "agent", PASSWORD)
         yield site

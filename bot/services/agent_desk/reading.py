@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
@@ -29,19 +28,18 @@ from bot.services.negotiation.debtor_file import DebtorFile
 from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
-from bot.storage.repositories.agreements import AgreementRepository
-from bot.storage.repositories.conversations import ConversationRepository
-from bot.storage.staff_models import ConversationAssignment, ConversationNote, StaffUser
+from bot.storage.staff_models import ConversationNote
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
 class DeskReader:
     """What the agent console reads; :class:`~bot.services.agent_desk.desk.AgentDesk` adds the
     agent's actions."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
+    def __init__(self, uow: UnitOfWorkFactory, policies: PolicyBook,
                  clock: Clock, negotiation: NegotiationService, renderer: TemplateRenderer,
                  outgoing: OutgoingMessages) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._policies = policies
         self._clock = clock
         self._negotiation = negotiation
@@ -53,69 +51,63 @@ class DeskReader:
     async def queue(self, sort: str = "waiting") -> list[QueueItem]:
         """Conversations with a human: longest waiting first (then largest balance), or by
         balance with ``sort="amount"``."""
-        async with self._sessions() as session:
-            rows = await session.scalars(
+        async with self._uow() as uow:
+            rows = await uow.session.scalars(
                 select(db.Conversation)
                 .options(joinedload(db.Conversation.contact).joinedload(db.Contact.debtor))
                 .where(db.Conversation.state == db.ConversationState.HUMAN.value))
-            items = [await self._queue_item(session, c) for c in rows.unique()]
+            items = [await self._queue_item(uow, c) for c in rows.unique()]
         if sort == "amount":
             return sorted(items, key=lambda i: (-i.balance, i.waiting_since))
         return sorted(items, key=lambda i: (i.waiting_since, -i.balance))
 
-    async def _queue_item(self, session: AsyncSession, conversation: db.Conversation) -> QueueItem:
-        last_agent = await session.scalar(select(func.max(db.Message.id)).where(
+    async def _queue_item(self, uow: UnitOfWork, conversation: db.Conversation) -> QueueItem:
+        last_agent = await uow.session.scalar(select(func.max(db.Message.id)).where(
             db.Message.conversation_id == conversation.id, db.Message.author == "agent"))
-        waiting = await session.scalar(select(func.min(db.Message.created_at)).where(
+        waiting = await uow.session.scalar(select(func.min(db.Message.created_at)).where(
             db.Message.conversation_id == conversation.id, db.Message.direction == "in",
             db.Message.id > (last_agent or 0)))
         debtor = conversation.contact.debtor
-        holder = await self._holder(session, conversation.id)
+        holder = await self._holder(uow, conversation.id)
         return QueueItem(
             conversation.public_id, debtor.name, conversation.contact.name, conversation.channel,
             conversation.handoff_reason or "", waiting or conversation.updated_at,
-            await self._balance(session, debtor), holder)
+            await self._balance(uow, debtor), holder)
 
-    async def _balance(self, session: AsyncSession, debtor: db.Debtor) -> Decimal:
-        return sum((line.balance for line in await self._debt_lines(session, debtor)
+    async def _balance(self, uow: UnitOfWork, debtor: db.Debtor) -> Decimal:
+        return sum((line.balance for line in await self._debt_lines(uow, debtor)
                     if line.status in ("open", "disputed")), Decimal("0.00"))
 
-    async def _debt_lines(self, session: AsyncSession, debtor: db.Debtor) -> list[DebtLine]:
+    async def _debt_lines(self, uow: UnitOfWork, debtor: db.Debtor) -> list[DebtLine]:
         policy = self._policies[debtor.creditor_id]
         today = self._clock.now().date()
-        debts = await session.scalars(select(db.Debt).where(db.Debt.debtor_id == debtor.id)
-                                      .order_by(db.Debt.due_date, db.Debt.id))
+        debts = await uow.portfolio.debts_for(debtor.id)
         return [DebtLine(d.external_id, d.description, d.amount,
                          balance_on(DebtPosition(external_id=d.external_id, principal=d.amount,
                                                  due_date=d.due_date, paid=d.paid_amount),
                                     today, policy.charges), d.due_date, d.status)
                 for d in debts]
 
-    async def _holder(self, session: AsyncSession, conversation_id: int) -> str | None:
-        return await session.scalar(
-            select(StaffUser.name).join(ConversationAssignment,
-                                        ConversationAssignment.user_id == StaffUser.id)
-            .where(ConversationAssignment.conversation_id == conversation_id))
+    async def _holder(self, uow: UnitOfWork, conversation_id: int) -> str | None:
+        return await uow.desk.holder(conversation_id)
 
     async def view(self, public_id: str, approved: ApprovedTemplates | None = None) -> ConversationView:
         """The conversation page's data; ``approved`` (``Settings.whatsapp_templates``) lists the
         templates an agent may send on WhatsApp once the 24-hour window is closed."""
-        async with self._sessions() as session:
-            file = await self._file(session, public_id)
+        async with self._uow() as uow:
+            file = await self._file(uow, public_id)
             conversation, debtor = file.conversation, file.debtor
-            messages = await ConversationRepository(session).messages(conversation.id)
-            notes = await session.scalars(
-                select(ConversationNote).options(joinedload(ConversationNote.user))
-                .where(ConversationNote.conversation_id == conversation.id))
+            messages = await uow.conversations.messages(conversation.id)
+            notes = await uow.desk.notes(conversation.id)
             history = [HistoryItem(m.id, "message", m.author, m.direction, m.text, m.created_at,
                                    list(m.buttons or [])) for m in messages]
             history += [HistoryItem(n.id, "note", n.user.name, "internal", n.text, n.created_at)
                         for n in notes]
             history.sort(key=lambda h: (h.at, h.kind == "note", h.id))
-            offers = await session.scalars(select(db.Offer).where(
+            offers = await uow.session.scalars(select(db.Offer).where(
                 db.Offer.conversation_id == conversation.id).order_by(db.Offer.id.desc()))
-            agreements = await AgreementRepository(session).agreements_for(debtor.id)
-            debts = await self._debt_lines(session, debtor)
+            agreements = await uow.agreements.agreements_for(debtor.id)
+            debts = await self._debt_lines(uow, debtor)
             window_open = self._window_open(conversation)
             templates = ([] if window_open or conversation.channel != "whatsapp" else
                          template_choices(file, approved or {}, debts, self._renderer,
@@ -125,7 +117,7 @@ class DeskReader:
                 reason=conversation.handoff_reason, channel=conversation.channel,
                 address=conversation.address, locale=self._locale(file),
                 debtor_name=debtor.name, debtor_external_id=debtor.external_id,
-                contact_name=file.contact.name, taken_by=await self._holder(session, conversation.id),
+                contact_name=file.contact.name, taken_by=await self._holder(uow, conversation.id),
                 balance=file.balance, history=history, debts=debts,
                 offers=[OfferLine(o.kind, o.total, o.discount_percent, len(o.installments), o.status,
                                   o.created_by, o.created_at) for o in offers],
@@ -140,11 +132,11 @@ class DeskReader:
             )
 
     async def messages_after(self, public_id: str, after: int) -> list[HistoryItem]:
-        async with self._sessions() as session:
-            conversation = await ConversationRepository(session).by_public_id(public_id)
+        async with self._uow() as uow:
+            conversation = await uow.conversations.by_public_id(public_id)
             if conversation is None:
                 return []
-            rows = await session.scalars(select(db.Message).where(
+            rows = await uow.session.scalars(select(db.Message).where(
                 db.Message.conversation_id == conversation.id, db.Message.id > after)
                 .order_by(db.Message.id))
             return [HistoryItem(m.id, "message", m.author, m.direction, m.text, m.created_at,
@@ -152,16 +144,16 @@ class DeskReader:
 
     async def live_version(self) -> str:
         """Changes whenever a message, a staff action or a handoff happens (for SSE)."""
-        async with self._sessions() as session:
-            message = await session.scalar(select(func.max(db.Message.id)))
-            audit = await session.scalar(select(func.max(db.AuditEvent.id)))
-            note = await session.scalar(select(func.max(ConversationNote.id)))
+        async with self._uow() as uow:
+            message = await uow.session.scalar(select(func.max(db.Message.id)))
+            audit = await uow.session.scalar(select(func.max(db.AuditEvent.id)))
+            note = await uow.session.scalar(select(func.max(ConversationNote.id)))
             return f"{message or 0}.{audit or 0}.{note or 0}"
 
     # -- helpers ------------------------------------------------------------------------------
 
-    async def _file(self, session: AsyncSession, public_id: str) -> DebtorFile:
-        file = await self._negotiation.debtor_file(session, public_id)
+    async def _file(self, uow: UnitOfWork, public_id: str) -> DebtorFile:
+        file = await self._negotiation.debtor_file(uow.session, public_id)
         if file is None:
             raise NotFound(f"no conversation {public_id!r}")
         return file
