@@ -63,6 +63,9 @@ class PromiseRepository:
         return list(await self.session.scalars(
             select(Promise).where(Promise.debtor_id == debtor_id).order_by(Promise.id)))
 
+    async def get(self, promise_id: int) -> Promise | None:
+        return await self.session.get(Promise, promise_id)
+
 
 class ChargeRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -95,6 +98,13 @@ class ChargeRepository:
                                             PaymentCharge.status == ChargeStatus.OPEN.value)
                 .values(status=ChargeStatus.PAID.value, paid_at=at)
                 .execution_options(synchronize_session="fetch"))
+
+    async def cancel_open(self, installment_ids: Sequence[int]) -> None:
+        """The open charges of these installments are cancelled (flushed with the session)."""
+        for charge in await self.session.scalars(select(PaymentCharge).where(
+                PaymentCharge.installment_id.in_(list(installment_ids)),
+                PaymentCharge.status == ChargeStatus.OPEN.value)):
+            charge.status = ChargeStatus.CANCELLED.value
 
     async def add_allocation(self, payment_id: int, installment_id: int, amount: Decimal) -> None:
         self.session.add(PaymentAllocation(payment_id=payment_id, installment_id=installment_id,
