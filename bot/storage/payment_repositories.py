@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.storage.dialect import upsert_into
 from bot.storage.models import Debt, DebtStatus, Payment
 from bot.storage.payment_models import (
     ChargeStatus,
@@ -131,6 +132,14 @@ class FollowUpLog:
     async def record(self, key: str, kind: str, debtor_id: int, day: date, at: datetime) -> None:
         self.session.add(FollowUpEvent(key=key, kind=kind, debtor_id=debtor_id, day=day, at=at))
         await self.session.flush()
+
+    async def claim(self, key: str, kind: str, debtor_id: int, day: date, at: datetime) -> bool:
+        """Take ``key`` (an insert that does nothing when it exists); ``False`` if another
+        run holds it."""
+        statement = upsert_into(self.session, FollowUpEvent.__table__).values(  # type: ignore[arg-type]
+            key=key, kind=kind, debtor_id=debtor_id, day=day, at=at)
+        claimed = await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+        return bool(getattr(claimed, "rowcount", 0))
 
 
 class PaymentRepository:

@@ -116,9 +116,9 @@ class FollowUpService(FollowUpContacts):
             return 0
         template = "installment_reminder" if reminder else "installment_overdue"
         outreach = Outreach(key, kind, template, decision.installment_id,
-                            await self._filed_under(uow.session, decision.debtor_id, agreement))
-        reach = await self._reach(uow.session, decision.debtor_id, outreach, day, report)
-        if reach is None or not await self._claim(uow.session, outreach, decision.debtor_id, day):
+                            await self._filed_under(uow, decision.debtor_id, agreement))
+        reach = await self._reach(uow, decision.debtor_id, outreach, day, report)
+        if reach is None or not await self._claim(uow, outreach, decision.debtor_id, day):
             return 0
         variables: dict[str, Any] = {"number": decision.number, "count": len(agreement.installments),
                                      "amount": decision.amount_due, "due_date": decision.due_date}
@@ -137,9 +137,9 @@ class FollowUpService(FollowUpContacts):
         if promise is None or promise.status != PromiseStatus.PENDING:
             return 0
         outreach = Outreach(key, "remind", "promise_reminder", promise.id,
-                            await self._filed_under(uow.session, decision.debtor_id))
-        reach = await self._reach(uow.session, decision.debtor_id, outreach, day, report)
-        if reach is None or not await self._claim(uow.session, outreach, decision.debtor_id, day):
+                            await self._filed_under(uow, decision.debtor_id))
+        reach = await self._reach(uow, decision.debtor_id, outreach, day, report)
+        if reach is None or not await self._claim(uow, outreach, decision.debtor_id, day):
             return 0
         variables = {"amount": decision.amount_due, "date": decision.promised_date}
         sent = await self._send(uow, reach, decision.debtor_id, [("promise_reminder", variables, ())],
@@ -184,9 +184,9 @@ class FollowUpService(FollowUpContacts):
         if await uow.followup_log.done_keys([key]):
             return 0
         outreach = Outreach(key, "notice", "agreement_broken", agreement.id,
-                            await self._filed_under(uow.session, agreement.debtor_id, agreement))
-        reach = await self._reach(uow.session, agreement.debtor_id, outreach, day, report)
-        if reach is None or not await self._claim(uow.session, outreach, agreement.debtor_id, day):
+                            await self._filed_under(uow, agreement.debtor_id, agreement))
+        reach = await self._reach(uow, agreement.debtor_id, outreach, day, report)
+        if reach is None or not await self._claim(uow, outreach, agreement.debtor_id, day):
             return 0
         variables = {"amount": late.amount - late.paid_amount, "due_date": late.due_date}
         return await self._send(uow, reach, agreement.debtor_id,
