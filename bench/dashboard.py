@@ -41,6 +41,7 @@ from bot.services.results.service import ResultsService
 from bot.staff.deps import staff_pages
 from bot.staff.results_dashboard import _charts, _view_table, shown
 from bot.storage import create_engine, migrate, session_factory
+from bot.storage.uow import unit_of_work
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("ACORDO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -171,7 +172,7 @@ PERIODS = (("30 days", date(2026, 10, 1), date(2026, 10, 30)),
 
 
 def make_service(engine: AsyncEngine) -> ResultsService:
-    return ResultsService(session_factory(engine), load_policies(ROOT / "policies"),
+    return ResultsService(unit_of_work(session_factory(engine)), load_policies(ROOT / "policies"),
                           {"web": Decimal("0"), "telegram": Decimal("0"),
                            "whatsapp": Decimal("0.40"), "sms": Decimal("0.10")},
                           Decimal("40"), Decimal("2"), SystemClock())

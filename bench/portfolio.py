@@ -172,11 +172,12 @@ async def _due_contacts(url: str, policies: str, mode: str) -> None:
     from bot.policies import load_policies
     from bot.rendering.renderer import TemplateRenderer
     from bot.storage import create_engine, session_factory
+    from bot.storage.uow import unit_of_work
 
     engine = create_engine(url, clock=FixedClock(NOW))
     try:
         service = CadenceService(
-            session_factory(engine),
+            unit_of_work(session_factory(engine)),
             load_policies(Path(policies)),
             TemplateRenderer(ROOT / "templates"),
             FixedClock(NOW),

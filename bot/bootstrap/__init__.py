@@ -106,7 +106,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
     conversations = MeasuredConversations(sessions, MeasuredDialogue(dialogue, metrics), renderer,
                                           settings.default_locale, picture_channels(settings),
                                           metrics=metrics)
-    followup = FollowUpService(sessions, policies, renderer, clock, payments, picture_channels(settings))
+    followup = FollowUpService(uow, policies, renderer, clock, payments, picture_channels(settings))
     channels = await channel_stack.enter_async_context(
         build_channel_runtime(settings, sessions, conversations, renderer, clock,
                               on_rate_limit_wait=metrics.rate_limit_wait))
@@ -114,7 +114,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
         settings=settings, policies=policies, engine=engine, sessions=sessions, uow=uow,
         renderer=renderer, dialogue=dialogue, negotiation=negotiation,
         conversations=conversations,
-        portfolio=PortfolioService(sessions, policies, clock, payments),
+        portfolio=PortfolioService(uow, policies, clock, payments),
         action_executor=executor, clock=clock,
         staff=StaffAccounts(uow, clock, LoginLimits(
             free_failures=settings.login_free_failures,
@@ -127,12 +127,12 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
         channels=channels,
         payments=payments,
         followup=followup,
-        results=ResultsService(sessions, policies, settings.message_costs,
+        results=ResultsService(uow, policies, settings.message_costs,
                                settings.agent_cost_per_hour, settings.agent_minutes_per_message,
                                clock),
         metrics=metrics,
         cadence=CadenceService(
-            sessions, policies, renderer, clock, channels.channels,
+            uow, policies, renderer, clock, channels.channels,
             schedule_every=timedelta(minutes=settings.cadence_schedule_minutes),
             tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox,
             followup=followup),  # the day's follow-up runs in the régua loop

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.calendar import contact_calendar
 from bot.cadence.plan import step_of
@@ -36,8 +36,7 @@ from bot.storage.cadence_models import CadenceContactStatus as Status
 from bot.storage.channel_models import Initiator, OutboxMessage, OutboxStatus
 from bot.storage.dialect import claimed, upsert_into
 from bot.storage.payment_models import Promise, PromiseStatus
-from bot.storage.repositories.audit import AuditLog
-from bot.storage.repositories.conversations import ConversationRepository
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
 def debt_pause(debt: db.Debt) -> str | None:
@@ -120,14 +119,14 @@ def reminder(
 
 
 async def record_reminder(
-    session: AsyncSession,
+    uow: UnitOfWork,
     row: CadenceContact,
     debt: db.Debt,
     debtor: db.Debtor,
     conversation: db.Conversation,
 ) -> None:
     """The audit trail's entry of a queued reminder."""
-    await AuditLog(session).record(
+    await uow.audit.record(
         AuditKind.CADENCE_REMINDER,
         "bot",
         debtor_id=debtor.id,
@@ -181,7 +180,7 @@ class ContactQueue:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        uow: UnitOfWorkFactory,
         policies: PolicyBook,
         outgoing: OutgoingMessages,
         clock: Clock,
@@ -190,7 +189,7 @@ class ContactQueue:
         batch: int = 500,
         on_queued: Callable[[], Any] | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._policies = policies
         self._outgoing = outgoing
         self._clock = clock
@@ -214,7 +213,7 @@ class ContactQueue:
         return done
 
     async def _materialize_batch(self, size: int) -> int:
-        async with self._sessions() as session:
+        async with self._uow() as uow:
             query = (
                 select(CadenceContact)
                 .where(
@@ -227,38 +226,23 @@ class ContactQueue:
                 .order_by(CadenceContact.at, CadenceContact.id)
                 .limit(size)
             )
-            rows = list(await session.scalars(claimed(session, query)))
+            rows = list(await uow.session.scalars(claimed(uow.session, query)))
             if not rows:
                 return 0
-            debts = {
-                d.id: d
-                for d in await session.scalars(
-                    select(db.Debt).where(db.Debt.id.in_({r.debt_id for r in rows}))
-                )
-            }
-            debtors = {
-                d.id: d
-                for d in await session.scalars(
-                    select(db.Debtor).where(db.Debtor.id.in_({r.debtor_id for r in rows}))
-                )
-            }
-            contacts = {
-                c.id: c
-                for c in await session.scalars(
-                    select(db.Contact).where(db.Contact.id.in_({r.contact_id for r in rows}))
-                )
-            }
-            paused = await paused_debtors(session, {r.debtor_id for r in rows})
+            debts = await uow.portfolio.debts_by_id({r.debt_id for r in rows})
+            debtors = await uow.portfolio.debtors_by_id({r.debtor_id for r in rows})
+            contacts = await uow.portfolio.contacts_by_id({r.contact_id for r in rows})
+            paused = await paused_debtors(uow.session, {r.debtor_id for r in rows})
             for row in rows:
                 await self._queue_one(
-                    session, row, debts[row.debt_id], debtors[row.debtor_id], contacts[row.contact_id], paused
+                    uow, row, debts[row.debt_id], debtors[row.debtor_id], contacts[row.contact_id], paused
                 )
-            await session.commit()
+            await uow.commit()
             return len(rows)
 
     async def _queue_one(
         self,
-        session: AsyncSession,
+        uow: UnitOfWork,
         row: CadenceContact,
         debt: db.Debt,
         debtor: db.Debtor,
@@ -269,20 +253,20 @@ class ContactQueue:
         if contact.status != db.ContactStatus.ACTIVE:
             reason = reason or contact.status
         if reason is not None:
-            await self._cancel(session, row, reason)
+            await self._cancel(uow.session, row, reason)
             return
         policy = self._policies.get(debtor.creditor_id)
         if policy is None:
             row.status = Status.CANCELLED.value
             return
         message = reminder(policy, row, debt, debtor, contact)
-        conversation = await ConversationRepository(session).get_or_create(contact)
+        conversation = await uow.conversations.get_or_create(contact)
         if conversation.state != db.ConversationState.BOT:
             human = conversation.state == db.ConversationState.HUMAN
-            await self._cancel(session, row, SkipReason.HUMAN.value if human else "opted_out")
+            await self._cancel(uow.session, row, SkipReason.HUMAN.value if human else "opted_out")
             return
         [queued] = await self._outgoing.queue(
-            session, contact, [message], row.idempotency_key,
+            uow.session, contact, [message], row.idempotency_key,
             Initiator.BOT, row.at, not_after=row.window_end, debtor=debtor,
             conversation=conversation, message_key=True,
         )
@@ -291,7 +275,7 @@ class ContactQueue:
         else:
             row.outbox_id = queued.outbox.id
             row.status = Status.QUEUED.value
-        await record_reminder(session, row, debt, debtor, conversation)
+        await record_reminder(uow, row, debt, debtor, conversation)
 
     async def _cancel(self, session: AsyncSession, row: CadenceContact, reason: str) -> None:
         """Cancel the contact and record why among the decisions not to contact."""
@@ -323,14 +307,14 @@ class ContactQueue:
     async def fall_back(self, now: datetime) -> tuple[int, int]:
         """A contact whose outbox row failed tries the step's next channel (or fails for good)."""
         fell_back = failed = 0
-        async with self._sessions() as session:
-            for row in await self._failed(session):
-                if await self._try_next_channel(session, row, now):
+        async with self._uow() as uow:
+            for row in await self._failed(uow.session):
+                if await self._try_next_channel(uow, row, now):
                     fell_back += 1
                 else:
                     row.status = Status.FAILED.value
                     failed += 1
-            await session.commit()
+            await uow.commit()
         if fell_back:
             await self.materialize()
         return fell_back, failed
@@ -350,11 +334,11 @@ class ContactQueue:
         )
         return list(await session.scalars(claimed(session, query)))
 
-    async def _try_next_channel(self, session: AsyncSession, row: CadenceContact, now: datetime) -> bool:
+    async def _try_next_channel(self, uow: UnitOfWork, row: CadenceContact, now: datetime) -> bool:
         """Plan the attempt on the step's next channel at its next allowed moment; ``False``
         (the contact fails) when no channel is left or no moment is allowed."""
         policy = self._policies.get(row.creditor_id)
-        choice = await self._next_channel(session, row, policy)
+        choice = await self._next_channel(uow, row, policy)
         if choice is None or choice.contact is None or policy is None:
             return False
         zone = choice.contact.timezone or row.timezone
@@ -364,17 +348,17 @@ class ContactQueue:
             return False
         slot = calendar.slot(at.astimezone(ZoneInfo(zone)).date(), zone)
         row.status = Status.FELL_BACK.value
-        await plan_attempt(session, row, choice.contact, zone, at, slot.end if slot else at, now)
+        await plan_attempt(uow.session, row, choice.contact, zone, at, slot.end if slot else at, now)
         return True
 
     async def _next_channel(
-        self, session: AsyncSession, row: CadenceContact, policy: Policy | None
+        self, uow: UnitOfWork, row: CadenceContact, policy: Policy | None
     ) -> ChannelChoice | None:
         """The step's next channel after ``row``'s with a contact of the debtor."""
         step = step_of(policy, row.cadence, row.step) if policy is not None else None
         options = [
             ContactOption(c.id, c.channel, c.status, c.timezone)
-            for c in await session.scalars(select(db.Contact).where(db.Contact.debtor_id == row.debtor_id))
+            for c in await uow.portfolio.contacts_for(row.debtor_id)
         ]
         if step is None:
             return None

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.calendar import contact_calendar
 from bot.cadence.caps import lock_creditor
@@ -58,6 +58,7 @@ from bot.rendering.renderer import TemplateRenderer
 from bot.services.outgoing import OutgoingMessages
 from bot.storage.cadence_models import CadenceRun
 from bot.storage.dialect import dialect_of
+from bot.storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class DailyFollowUp(Protocol):
 class CadenceService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        uow: UnitOfWorkFactory,
         policies: PolicyBook,
         renderer: TemplateRenderer,
         clock: Clock,
@@ -83,12 +84,12 @@ class CadenceService:
         on_queued: Any = None,
         followup: DailyFollowUp | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._policies = policies
         self._clock = clock
         self.channels_on = frozenset(channels_on)
         self._queue = ContactQueue(
-            sessions, policies, OutgoingMessages(renderer), clock, self.channels_on,
+            uow, policies, OutgoingMessages(renderer), clock, self.channels_on,
             batch=batch, on_queued=on_queued,  # on_queued: e.g. wake the outbox dispatchers
         )
         self._schedule_every = schedule_every
@@ -145,13 +146,13 @@ class CadenceService:
     async def preview(self, day: date, creditor: str | None = None) -> CadencePreview:
         """What the dispatcher would do on ``day`` (contacts already made that day included)."""
         result = CadencePreview(day)
-        async with self._sessions() as session:
+        async with self._uow() as uow:
             for creditor_id, policy in self._creditors(creditor):
                 now = self._moment(policy, day)
-                await list_made(session, result, creditor_id, day)
-                query = await self._decision_query(session, creditor_id, policy, day, now)
+                await list_made(uow.session, result, creditor_id, day)
+                query = await self._decision_query(uow.session, creditor_id, policy, day, now)
                 if query is not None:
-                    await list_decisions(session, result, query)
+                    await list_decisions(uow.session, result, query)
         result.sort()
         return result
 
@@ -159,13 +160,13 @@ class CadenceService:
         """The preview's counts, aggregated in SQL (the readable view of a large portfolio):
         contacts per (segment, step, template, channel) and not-contacts per (…, reason)."""
         result = CadenceSummary(day)
-        async with self._sessions() as session:
+        async with self._uow() as uow:
             for creditor_id, policy in self._creditors(creditor):
                 now = self._moment(policy, day)
-                await count_made(session, result, creditor_id, day)
-                query = await self._decision_query(session, creditor_id, policy, day, now)
+                await count_made(uow.session, result, creditor_id, day)
+                query = await self._decision_query(uow.session, creditor_id, policy, day, now)
                 if query is not None:
-                    await count_decisions(session, result, query)
+                    await count_decisions(uow.session, result, query)
         return result
 
     # -- scheduling ---------------------------------------------------------------------
@@ -181,15 +182,15 @@ class CadenceService:
     async def _schedule_one(self, creditor: str, policy: Policy, day: date) -> ScheduleResult:
         result = ScheduleResult(creditor, day)
         now = self._moment(policy, day)
-        async with self._sessions() as session:
-            await lock_creditor(session, creditor)
+        async with self._uow() as uow:
+            await lock_creditor(uow.session, creditor)  # held until the commit below
             run = CadenceRun(creditor_id=creditor, day=day, started_at=self._clock.now())
-            session.add(run)
-            query = await self._decision_query(session, creditor, policy, day, now)
+            uow.session.add(run)
+            query = await self._decision_query(uow.session, creditor, policy, day, now)
             if query is not None:
-                result = await write_day(session, query, creditor, day, self._clock)
+                result = await write_day(uow.session, query, creditor, day, self._clock)
             run.planned, run.skipped, run.finished_at = result.planned, result.skipped, self._clock.now()
-            await session.commit()
+            await uow.commit()
         self._last_schedule[(creditor, day)] = self._clock.now()
         return result
 
@@ -203,11 +204,11 @@ class CadenceService:
         """Sync with the outbox: sent, fallback on failure, cancel paused, expire missed windows."""
         stats = {"sent": 0, "fell_back": 0, "failed": 0, "cancelled": 0, "expired": 0}
         now = self._clock.now()
-        async with self._sessions() as session:
-            await follow_outbox(session, now, stats)
-            stats["cancelled"] += await cancel_paused(session, now)
-            stats["expired"] += await expire_missed(session, now)
-            await session.commit()
+        async with self._uow() as uow:
+            await follow_outbox(uow.session, now, stats)
+            stats["cancelled"] += await cancel_paused(uow.session, now)
+            stats["expired"] += await expire_missed(uow.session, now)
+            await uow.commit()
         fell_back, failed = await self._queue.fall_back(now)
         stats["fell_back"] += fell_back
         stats["failed"] += failed

@@ -7,10 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
-
 from bot import schemas
 from bot.clock import Clock
 from bot.negotiation.balance import DebtPosition, balance_on
@@ -19,13 +15,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
 from bot.services.portfolio_bulk import BulkPortfolioWriter
 from bot.storage import models as db
-from bot.storage.cadence_repository import CadenceContactRepository
-from bot.storage.dialect import is_postgresql
-from bot.storage.payment_repositories import PaymentRepository, PromiseRepository
-from bot.storage.repositories.agreements import AgreementRepository
-from bot.storage.repositories.audit import AuditLog
-from bot.storage.repositories.conversations import ConversationRepository
-from bot.storage.repositories.portfolio import PortfolioRepository
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 BATCH_DEBTORS = 2_000  # debtors per set-wise upsert (one transaction each)
 
@@ -49,10 +39,6 @@ class DebtNotCollectable(ValueError):
         self.status = status
 
 
-# Debts still being collected: while a debtor has one, a pending promise stays pending.
-COLLECTED = (db.DebtStatus.OPEN.value, db.DebtStatus.IN_AGREEMENT.value, db.DebtStatus.DISPUTED.value)
-
-
 @dataclass(frozen=True)
 class WriteOff:
     """A debt the creditor gave up on: what was outstanding and what was withdrawn."""
@@ -71,21 +57,20 @@ class WriteOff:
 
 
 class PortfolioService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
+    def __init__(self, uow: UnitOfWorkFactory, policies: PolicyBook,
                  clock: Clock, payments: PaymentDesk | None = None) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._policies = policies
         self._clock = clock
         self._payments = payments
 
     async def ensure_creditors(self) -> None:
         """Every loaded policy has its creditor row."""
-        async with self._sessions() as session:
-            repo = PortfolioRepository(session)
+        async with self._uow() as uow:
             for creditor_id, policy in self._policies.items():
-                await repo.upsert_creditor(creditor_id, policy.creditor.name,
-                                           policy.creditor.tax_id)
-            await session.commit()
+                await uow.portfolio.upsert_creditor(creditor_id, policy.creditor.name,
+                                                    policy.creditor.tax_id)
+            await uow.commit()
 
     async def import_portfolio(self, portfolio: schemas.PortfolioIn, *,
                                first_row: int = 0) -> schemas.ImportReport:
@@ -107,61 +92,57 @@ class PortfolioService:
             raise UnknownCreditor(creditor)
         if not items:
             return
-        async with self._sessions() as session:
-            result = await BulkPortfolioWriter(session, creditor, self._clock.now()).write(items)
-            await session.commit()
+        async with self._uow() as uow:
+            result = await BulkPortfolioWriter(uow.session, creditor, self._clock.now()).write(items)
+            await uow.commit()
         report.debtors += result.debtors
         report.contacts += result.contacts
         report.debts += result.debts
         report.rejected.extend(result.rejected)
 
     async def record_import(self, report: schemas.ImportReport) -> None:
-        async with self._sessions() as session:
-            await AuditLog(session).record(
+        async with self._uow() as uow:
+            await uow.audit.record(
                 AuditKind.PORTFOLIO_IMPORTED, "admin",
                 data={"creditor": report.creditor, "debtors": report.debtors,
                       "debts": report.debts, "rejected": len(report.rejected)},
             )
-            await session.commit()
+            await uow.commit()
 
     async def record_payment(self, payment: schemas.PaymentIn) -> schemas.PaymentOut:
-        async with self._sessions() as session:
-            repo = PortfolioRepository(session)
+        async with self._uow() as uow:
             if payment.txid is not None:
-                debt = await debt_for_txid(session, payment.txid)
+                debt = await debt_for_txid(uow.session, payment.txid)
                 if debt is None:
                     raise UnknownDebt(f"no charge with txid {payment.txid!r}")
             else:
-                debt = await repo.get_debt(payment.debt_external_id or "", payment.creditor)
+                debt = await uow.portfolio.get_debt(payment.debt_external_id or "", payment.creditor)
             if debt is None:
                 raise UnknownDebt(f"no debt with external_id {payment.debt_external_id!r}")
-            payments = PaymentRepository(session)
             written_off = debt.status == db.DebtStatus.WRITTEN_OFF
             reference = payment.reference or payment.txid
-            stored, repeat = await payments.record_once(debt, payment.amount, payment.paid_at,
-                                                        reference)
+            stored, repeat = await uow.payments.record_once(debt, payment.amount, payment.paid_at,
+                                                            reference)
             if repeat:  # the creditor has this reference: answer with the first payment
-                first_debt = await session.get(db.Debt, stored.debt_id,
-                                               options=[selectinload(db.Debt.debtor)],
-                                               populate_existing=True)
+                first_debt = await uow.portfolio.debt_with_debtor(stored.debt_id)
                 assert first_debt is not None
                 return schemas.PaymentOut(
                     debt_external_id=first_debt.external_id, amount=stored.amount,
                     paid_at=stored.paid_at, debt_status=first_debt.status,
                     debt_balance=self._balance(first_debt, self._today(first_debt)), duplicate=True)
             recovered = {"written_off": True} if written_off else {}  # paid after the write-off
-            await AuditLog(session).record(
+            await uow.audit.record(
                 AuditKind.PAYMENT_RECORDED, "admin", debtor_id=debt.debtor_id,
                 data={"debt": debt.external_id, "amount": str(payment.amount),
                       "paid_at": payment.paid_at.isoformat(), "txid": payment.txid, **recovered},
             )
-            settled = (await self._payments.settle(session, debt, stored, self._clock.now())
+            settled = (await self._payments.settle(uow.session, debt, stored, self._clock.now())
                        if self._payments is not None else None)
             if debt.status == db.DebtStatus.PAID:  # a paid debt leaves the régua at once
-                await CadenceContactRepository(session).cancel_pending([debt.id], "paid", self._clock.now())
-            await session.commit()
+                await uow.cadence_contacts.cancel_pending([debt.id], "paid", self._clock.now())
+            await uow.commit()
             balance = self._balance(debt, self._today(debt))
-            numbers = await installment_numbers(session, settled.allocated if settled else {})
+            numbers = await installment_numbers(uow.session, settled.allocated if settled else {})
             return schemas.PaymentOut(
                 debt_external_id=debt.external_id, amount=payment.amount, paid_at=payment.paid_at,
                 debt_status=debt.status, debt_balance=balance,
@@ -180,62 +161,42 @@ class PortfolioService:
         reason = reason.strip()
         if not reason:
             raise ValueError("give the reason for the write-off")
-        async with self._sessions() as session:
-            query = select(db.Debt).where(db.Debt.external_id == external_id, db.Debt.creditor_id == creditor)
-            if is_postgresql(session):
-                query = query.with_for_update()  # a payment settling it meanwhile is seen
-            debt = await session.scalar(query)
+        async with self._uow() as uow:
+            debt = await uow.portfolio.debt_to_change(external_id, creditor)
             if debt is None:
                 raise UnknownDebt(f"no debt {external_id!r} of creditor {creditor!r}")
-            if debt.status == db.DebtStatus.WRITTEN_OFF:
-                raise DebtNotCollectable(external_id, debt.status, "written off already")
-            if debt.status == db.DebtStatus.PAID or debt.paid_amount >= debt.amount:
-                raise DebtNotCollectable(external_id, db.DebtStatus.PAID.value, "paid")
-            if debt.status == db.DebtStatus.IN_AGREEMENT:
-                raise DebtNotCollectable(external_id, debt.status,
-                                         "in an active agreement (it can be written off once it breaks)")
-            debtor = await session.get(db.Debtor, debt.debtor_id, options=[selectinload(db.Debtor.contacts)])
+            _refuse_write_off(debt)
+            debtor = await uow.portfolio.debtor_with_contacts(debt.debtor_id)
             assert debtor is not None
             now = self._clock.now()
             previous, outstanding = debt.status, debt.unpaid_amount
             balance = self._balance(debt, self._today_for(debtor))
             debt.status = db.DebtStatus.WRITTEN_OFF.value
-            withdrawn = await CadenceContactRepository(session).cancel_pending([debt.id], "written_off", now)
+            withdrawn = await uow.cadence_contacts.cancel_pending([debt.id], "written_off", now)
             promises = 0
-            still_collected = await session.scalar(select(db.Debt.id).where(
-                db.Debt.debtor_id == debtor.id, db.Debt.id != debt.id,
-                db.Debt.status.in_(COLLECTED), db.Debt.paid_amount < db.Debt.amount).limit(1))
-            if still_collected is None:
-                promises = len(await PromiseRepository(session).pending(debtor.id))
-                await PromiseRepository(session).cancel_pending(debtor.id)
-            agreements, conversations = AgreementRepository(session), ConversationRepository(session)
-            for contact in debtor.contacts:
-                conversation = await conversations.for_contact(contact.id)
-                if conversation is None:
-                    continue
-                if await agreements.mark_offers(conversation.id, db.OfferStatus.PROPOSED,
-                                                db.OfferStatus.SUPERSEDED):
-                    conversation.negotiation = None  # the offer counted the debt: start afresh
-            await AuditLog(session).record(
+            if not await uow.portfolio.collects_other_debt(debtor.id, debt.id):
+                promises = len(await uow.promises.pending(debtor.id))
+                await uow.promises.cancel_pending(debtor.id)
+            await _withdraw_offers(uow, debtor)
+            await uow.audit.record(
                 AuditKind.DEBT_WRITTEN_OFF, actor, debtor_id=debtor.id, at=now,
                 data={"creditor": creditor, "debt": debt.external_id, "reason": reason[:500],
                       "previous_status": previous, "outstanding": str(outstanding),
                       "balance": str(balance), "contacts_withdrawn": withdrawn,
                       "promises_cancelled": promises})
-            await session.commit()
+            await uow.commit()
             return WriteOff(creditor, debt.external_id, debtor.external_id, previous, outstanding, balance,
                             withdrawn, promises, reason, actor, now)
 
     async def debtor_view(self, external_id: str,
                           creditor: str | None = None) -> schemas.DebtorOut | None:
-        async with self._sessions() as session:
-            repo = PortfolioRepository(session)
-            debtor = await repo.get_debtor(external_id, creditor)
+        async with self._uow() as uow:
+            debtor = await uow.portfolio.get_debtor(external_id, creditor)
             if debtor is None:
                 return None
-            debts = await repo.debts_for(debtor.id)
-            agreements = await AgreementRepository(session).agreements_for(debtor.id)
-            conversations = ConversationRepository(session)
+            debts = await uow.portfolio.debts_for(debtor.id)
+            agreements = await uow.agreements.agreements_for(debtor.id)
+            conversations = uow.conversations
             conversation_views = []
             for contact in debtor.contacts:
                 conversation = await conversations.for_contact(contact.id)
@@ -276,6 +237,28 @@ class PortfolioService:
 
     def _today_for(self, debtor: db.Debtor) -> date:
         return self._clock.now().astimezone(ZoneInfo(debtor.timezone)).date()
+
+
+def _refuse_write_off(debt: db.Debt) -> None:
+    """Raise :class:`DebtNotCollectable` when ``debt`` cannot be written off as it stands."""
+    if debt.status == db.DebtStatus.WRITTEN_OFF:
+        raise DebtNotCollectable(debt.external_id, debt.status, "written off already")
+    if debt.status == db.DebtStatus.PAID or debt.paid_amount >= debt.amount:
+        raise DebtNotCollectable(debt.external_id, db.DebtStatus.PAID.value, "paid")
+    if debt.status == db.DebtStatus.IN_AGREEMENT:
+        raise DebtNotCollectable(debt.external_id, debt.status,
+                                 "in an active agreement (it can be written off once it breaks)")
+
+
+async def _withdraw_offers(uow: UnitOfWork, debtor: db.Debtor) -> None:
+    """Offers proposed in the debtor's conversations are superseded (they counted the debt)."""
+    for contact in debtor.contacts:
+        conversation = await uow.conversations.for_contact(contact.id)
+        if conversation is None:
+            continue
+        if await uow.agreements.mark_offers(conversation.id, db.OfferStatus.PROPOSED,
+                                            db.OfferStatus.SUPERSEDED):
+            conversation.negotiation = None  # the offer counted the debt: start afresh
 
 
 def _agreement_view(agreement: db.Agreement) -> schemas.AgreementOut:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.storage.dialect import upsert_into
 from bot.storage.models import Debt, DebtStatus, Payment
 from bot.storage.payment_models import (
     ChargeStatus,
@@ -63,6 +64,9 @@ class PromiseRepository:
         return list(await self.session.scalars(
             select(Promise).where(Promise.debtor_id == debtor_id).order_by(Promise.id)))
 
+    async def get(self, promise_id: int) -> Promise | None:
+        return await self.session.get(Promise, promise_id)
+
 
 class ChargeRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -96,6 +100,13 @@ class ChargeRepository:
                 .values(status=ChargeStatus.PAID.value, paid_at=at)
                 .execution_options(synchronize_session="fetch"))
 
+    async def cancel_open(self, installment_ids: Sequence[int]) -> None:
+        """The open charges of these installments are cancelled (flushed with the session)."""
+        for charge in await self.session.scalars(select(PaymentCharge).where(
+                PaymentCharge.installment_id.in_(list(installment_ids)),
+                PaymentCharge.status == ChargeStatus.OPEN.value)):
+            charge.status = ChargeStatus.CANCELLED.value
+
     async def add_allocation(self, payment_id: int, installment_id: int, amount: Decimal) -> None:
         self.session.add(PaymentAllocation(payment_id=payment_id, installment_id=installment_id,
                                            amount=to_money(amount)))
@@ -121,6 +132,14 @@ class FollowUpLog:
     async def record(self, key: str, kind: str, debtor_id: int, day: date, at: datetime) -> None:
         self.session.add(FollowUpEvent(key=key, kind=kind, debtor_id=debtor_id, day=day, at=at))
         await self.session.flush()
+
+    async def claim(self, key: str, kind: str, debtor_id: int, day: date, at: datetime) -> bool:
+        """Take ``key`` (an insert that does nothing when it exists); ``False`` if another
+        run holds it."""
+        statement = upsert_into(self.session, FollowUpEvent.__table__).values(  # type: ignore[arg-type]
+            key=key, kind=kind, debtor_id=debtor_id, day=day, at=at)
+        claimed = await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+        return bool(getattr(claimed, "rowcount", 0))
 
 
 class PaymentRepository:

@@ -25,6 +25,7 @@ from bot.schemas import PortfolioIn
 from bot.services.portfolio import PortfolioService
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
+from bot.storage.uow import unit_of_work
 from tests.storage.conftest import (  # noqa: F401  (fixtures)
     database_url,
     engine,
@@ -75,7 +76,7 @@ async def postgres_portfolio(
         engine = create_engine(url, clock=clock)
         try:
             sessions = session_factory(engine)
-            portfolio = PortfolioService(sessions, policies, clock)
+            portfolio = PortfolioService(unit_of_work(sessions), policies, clock)
             await portfolio.ensure_creditors()
             await portfolio.import_portfolio(PortfolioIn.model_validate(
                 {"creditor": "acme", "debtors": list(debtors)}))
@@ -162,8 +163,9 @@ def debtor(
 async def env(sessions: async_sessionmaker[AsyncSession], policies: PolicyBook) -> Env:  # noqa: F811
     clock = FixedClock(EARLY)
     renderer = TemplateRenderer(ROOT / "templates")
-    cadence = CadenceService(sessions, policies, renderer, clock, {"web", "telegram", "whatsapp", "sms"})
-    portfolio = PortfolioService(sessions, policies, clock)
+    cadence = CadenceService(unit_of_work(sessions), policies, renderer, clock,
+                             {"web", "telegram", "whatsapp", "sms"})
+    portfolio = PortfolioService(unit_of_work(sessions), policies, clock)
     await portfolio.ensure_creditors()
     return Env(sessions, policies, clock, cadence, portfolio)
 

@@ -15,6 +15,7 @@ from bot.services.conversation import ConversationService
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage
+from bot.storage.uow import unit_of_work
 from tests.cadence.conftest import MONDAY, ROOT, Env, debtor
 from tests.support.agreements import agree, at_local
 
@@ -37,7 +38,7 @@ async def test_the_regua_uses_the_whatsapp_version_on_whatsapp_only(env: Env) ->
     due = MONDAY + timedelta(days=3)  # day -3: reminder_upcoming on whatsapp, sms
     await env.load(debtor("wa", [("WA-1", "1000.00", due)], [("whatsapp", "+5511900000001")]),
                    debtor("sm", [("SM-1", "1000.00", due)], [("sms", "+5511900000002")]))
-    cadence = CadenceService(env.sessions, env.policies, whatsapp_renderer("reminder_upcoming"),
+    cadence = CadenceService(unit_of_work(env.sessions), env.policies, whatsapp_renderer("reminder_upcoming"),
                              env.clock, CHANNELS)
     await cadence.schedule(MONDAY)
     assert await cadence.materialize() == 2
@@ -50,8 +51,8 @@ async def test_the_followup_uses_the_whatsapp_version_on_whatsapp(env: Env) -> N
     tuesday = MONDAY + timedelta(days=1)
     await env.load(debtor("fw", [("FW-1", "1000.00", date(2026, 12, 6))], [("whatsapp", "+5511900000003")]))
     await agree(env, "FW-1", [(tuesday, "500.00"), (date(2027, 1, 8), "500.00")])
-    followup = FollowUpService(env.sessions, env.policies, whatsapp_renderer("installment_reminder"),
-                               env.clock, PaymentDesk({}))
+    followup = FollowUpService(unit_of_work(env.sessions), env.policies,
+                               whatsapp_renderer("installment_reminder"), env.clock, PaymentDesk({}))
     env.clock.moment = at_local(MONDAY, 12)
     assert (await followup.run(MONDAY)).messages == 1
     assert (await outbox_texts(env, "installment_reminder")) == {"whatsapp": "WA-VERSION Empresa fw"}

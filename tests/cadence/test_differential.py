@@ -48,6 +48,7 @@ from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact
 from bot.storage.payment_models import FollowUpEvent
 from bot.storage.payment_models import Promise as PromiseRow
+from bot.storage.uow import unit_of_work
 from tests.cadence import reference as ref
 from tests.support.policy_samples import CHANNELS, CREDITOR, MONEY, ZONES, policies
 
@@ -222,7 +223,7 @@ def calendar(policy: Policy, day: date) -> ContactCalendar:
 
 
 async def sql_plan(engine: AsyncEngine, case: Case) -> tuple[list[ref.Planned], list[ref.Skipped]]:
-    service = CadenceService(session_factory(engine), PolicyBook({CREDITOR: case.policy}),
+    service = CadenceService(unit_of_work(session_factory(engine)), PolicyBook({CREDITOR: case.policy}),
                              TemplateRenderer(ROOT / "templates"), FixedClock(case.clock), case.channels_on)
     preview = await service.preview(case.day, CREDITOR)
     planned = [ref.Planned(p.debtor, p.debt, p.step, p.template, p.channel, p.at.isoformat(), p.segment,

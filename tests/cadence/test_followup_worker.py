@@ -24,6 +24,7 @@ from bot.storage import models as db
 from bot.storage.cadence_models import ContactDecision
 from bot.storage.channel_models import OutboxMessage
 from bot.storage.payment_models import FollowUpEvent
+from bot.storage.uow import unit_of_work
 from tests.cadence.conftest import CNPJ, MONDAY, ROOT, Env, debtor, postgres_portfolio
 from tests.support.agreements import agree, at_local
 
@@ -32,8 +33,8 @@ CHANNELS = {"web", "telegram", "whatsapp", "sms"}
 
 
 def followup_service(env: Env) -> FollowUpService:
-    return FollowUpService(env.sessions, env.policies, TemplateRenderer(ROOT / "templates"), env.clock,
-                           PaymentDesk({}))
+    return FollowUpService(unit_of_work(env.sessions), env.policies, TemplateRenderer(ROOT / "templates"),
+                           env.clock, PaymentDesk({}))
 
 
 async def outbox(env: Env, template: str | None = None) -> list[OutboxMessage]:
@@ -176,8 +177,8 @@ async def test_the_worker_tick_runs_the_followup_once_per_creditor_day(env: Env)
     await env.load(debtor("sp", [("SP-1", "1000.00", date(2026, 12, 6))], [("sms", "+5511900000001")]))
     await agree(env, "SP-1", [(TUESDAY, "500.00"), (date(2027, 1, 8), "500.00")])
     counting = CountingFollowUp(followup_service(env))
-    worker = CadenceService(env.sessions, env.policies, TemplateRenderer(ROOT / "templates"), env.clock,
-                            CHANNELS, followup=counting)
+    worker = CadenceService(unit_of_work(env.sessions), env.policies, TemplateRenderer(ROOT / "templates"),
+                            env.clock, CHANNELS, followup=counting)
     env.clock.moment = at_local(MONDAY, 0) + timedelta(seconds=30)  # the first tick of the day
     await worker.tick()
     env.clock.moment += timedelta(minutes=20)
@@ -203,8 +204,8 @@ async def test_a_failing_followup_does_not_hold_up_the_regua(env: Env) -> None:
             raise RuntimeError("boom")
 
     await env.load(debtor("sp", [("SP-1", "1000.00", date(2026, 12, 6))], [("sms", "+5511900000001")]))
-    worker = CadenceService(env.sessions, env.policies, TemplateRenderer(ROOT / "templates"), env.clock,
-                            CHANNELS, followup=Broken())
+    worker = CadenceService(unit_of_work(env.sessions), env.policies, TemplateRenderer(ROOT / "templates"),
+                            env.clock, CHANNELS, followup=Broken())
     env.clock.moment = at_local(MONDAY, 7)
     await worker.tick()
     await worker.tick()  # not retried at once
@@ -228,8 +229,9 @@ async def pg_database(policies: PolicyBook) -> AsyncIterator[str]:
                 "debts": [{"external_id": f"NF-{i}", "amount": "1000.00", "due_date": "2026-12-06"}]}
                for i in range(DEBTORS)]
     async with postgres_portfolio(policies, clock, debtors) as (url, sessions, portfolio):
-        env = Env(sessions, policies, clock, CadenceService(sessions, policies, TemplateRenderer(
-            ROOT / "templates"), clock, CHANNELS), portfolio)
+        cadence = CadenceService(unit_of_work(sessions), policies, TemplateRenderer(ROOT / "templates"),
+                                 clock, CHANNELS)
+        env = Env(sessions, policies, clock, cadence, portfolio)
         for i in range(DEBTORS):
             await agree(env, f"NF-{i}", [(TUESDAY, "500.00"), (date(2027, 1, 8), "500.00")])
         yield url
@@ -242,8 +244,9 @@ async def test_two_followup_runs_at_once_on_postgres_send_each_reminder_once(
     clock = FixedClock(at_local(MONDAY, 12))
     engines = [create_engine(pg_database, clock=clock) for _ in range(2)]
     try:
-        services = [FollowUpService(session_factory(e), policies, TemplateRenderer(ROOT / "templates"),
-                                    clock, PaymentDesk({})) for e in engines]
+        services = [FollowUpService(unit_of_work(session_factory(e)), policies,
+                                    TemplateRenderer(ROOT / "templates"), clock, PaymentDesk({}))
+                    for e in engines]
         reports = await asyncio.gather(*(s.run(MONDAY) for s in services))
         assert sum(r.messages for r in reports) == DEBTORS
         async with session_factory(engines[0])() as session:
@@ -269,8 +272,8 @@ async def test_a_reminder_carries_the_pix_qr_picture_only_where_the_channel_show
     acme = env.policies["acme"]  # the creditor's PIX key: instructions come with every reminder
     with_pix = PolicyBook({"acme": acme.model_copy(update={
         "creditor": acme.creditor.model_copy(update={"pix_key": "11222333000181"})})})
-    followup = FollowUpService(env.sessions, with_pix, TemplateRenderer(ROOT / "templates"), env.clock,
-                               PaymentDesk(providers_for(with_pix)), picture_channels={"telegram"})
+    followup = FollowUpService(unit_of_work(env.sessions), with_pix, TemplateRenderer(ROOT / "templates"),
+                               env.clock, PaymentDesk(providers_for(with_pix)), picture_channels={"telegram"})
     env.clock.moment = at_local(MONDAY, 9)
     report = await followup.run(MONDAY)
     assert report.messages == 4

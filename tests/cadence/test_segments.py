@@ -19,6 +19,7 @@ from bot.policies import load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.schemas import PortfolioIn
 from bot.services.portfolio import PortfolioService
+from bot.storage.uow import unit_of_work
 from tests.cadence.conftest import EARLY, MONDAY, ROOT, debtor
 from tests.support.policy_samples import ONE_SEGMENT
 
@@ -37,13 +38,13 @@ async def test_a_policy_with_one_segment_and_no_when_plans(
 ) -> None:
     policies = load_policies(one_segment_dir(tmp_path))
     clock = FixedClock(EARLY)
-    portfolio = PortfolioService(sessions, policies, clock)
+    portfolio = PortfolioService(unit_of_work(sessions), policies, clock)
     await portfolio.ensure_creditors()
     payload = {"creditor": "one", "debtors": [
         debtor("d1", [("N1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000001")])]}
     await portfolio.import_portfolio(PortfolioIn.model_validate(payload))
     renderer = TemplateRenderer(ROOT / "templates")
-    cadence = CadenceService(sessions, policies, renderer, clock, {"whatsapp", "sms"})
+    cadence = CadenceService(unit_of_work(sessions), policies, renderer, clock, {"whatsapp", "sms"})
     preview = await cadence.preview(MONDAY, "one")
     assert [(p.debt, p.segment, p.cadence, p.step, p.channel) for p in preview.planned] == [
         ("N1", "all", "basic", 1, "whatsapp")
@@ -128,7 +129,7 @@ async def test_the_dashboard_puts_each_debtor_in_the_regua_segment(
     (folder / "one.yaml").write_text(HISTORY_SEGMENTS, encoding="utf-8")
     policies = load_policies(folder)
     clock = FixedClock(EARLY)
-    portfolio = PortfolioService(sessions, policies, clock)
+    portfolio = PortfolioService(unit_of_work(sessions), policies, clock)
     await portfolio.ensure_creditors()
     old = date(2026, 10, 1)
     people = [
@@ -152,12 +153,14 @@ async def test_the_dashboard_puts_each_debtor_in_the_regua_segment(
         await session.commit()
 
     renderer = TemplateRenderer(ROOT / "templates")
-    preview = await CadenceService(sessions, policies, renderer, clock, {"whatsapp"}).preview(MONDAY, "one")
+    cadence = CadenceService(unit_of_work(sessions), policies, renderer, clock, {"whatsapp"})
+    preview = await cadence.preview(MONDAY, "one")
     regua = {row.debtor: row.segment for row in [*preview.planned, *preview.skipped]}
     assert regua == {name: name for name in ("slow", "repeat", "big", "small", "early", "rest")}
 
-    results = await ResultsService(sessions, policies, {"whatsapp": Decimal("0.40")}, Decimal("60"),
-                                   Decimal("3"), clock).compute("one", date(2026, 12, 1), MONDAY)
+    dashboard = ResultsService(unit_of_work(sessions), policies, {"whatsapp": Decimal("0.40")},
+                               Decimal("60"), Decimal("3"), clock)
+    results = await dashboard.compute("one", date(2026, 12, 1), MONDAY)
     assert {row["segment"]: row["debtors"] for row in results.by_segment} == {
         name: 1 for name in ("slow", "repeat", "big", "small", "early", "rest")}
 

@@ -23,6 +23,7 @@ from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.storage import create_engine, session_factory
+from bot.storage.uow import unit_of_work
 from tests.cadence.conftest import CNPJ, ROOT, postgres_portfolio
 
 pytestmark = pytest.mark.postgres
@@ -46,7 +47,7 @@ async def expected_keys(url: str, policies: PolicyBook) -> set[str]:
     engine = create_engine(url, clock=FixedClock(NOW))
     try:
         cadence = CadenceService(
-            session_factory(engine),
+            unit_of_work(session_factory(engine)),
             policies,
             TemplateRenderer(ROOT / "templates"),
             FixedClock(NOW),

@@ -21,6 +21,7 @@ from bot.services.results.service import ResultsService
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.payment_repositories import PaymentRepository
+from bot.storage.uow import unit_of_work
 from tests.conftest import NOW, ROOT
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.support.known_results import at, build_portfolio
@@ -50,7 +51,7 @@ async def known(request: pytest.FixtureRequest, tmp_path: Path
 
 
 def service(sessions: async_sessionmaker[AsyncSession]) -> ResultsService:
-    return ResultsService(sessions, load_policies(ROOT / "policies"), COSTS, D("60.00"), D("3"),
+    return ResultsService(unit_of_work(sessions), load_policies(ROOT / "policies"), COSTS, D("60.00"), D("3"),
                           FixedClock(NOW))
 
 

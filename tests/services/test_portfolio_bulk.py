@@ -15,6 +15,7 @@ from bot.schemas import ImportReport, PortfolioIn
 from bot.services.portfolio import PortfolioService
 from bot.services.portfolio_files import iter_portfolio
 from bot.storage import models as db
+from bot.storage.uow import unit_of_work
 from tests.storage.conftest import (  # noqa: F401  (fixtures)
     database_url,
     engine,
@@ -35,7 +36,7 @@ def debtor(external_id: str, address: str, *debts: str, amount: str = "100.00") 
 
 
 async def service(sessions: async_sessionmaker[AsyncSession]) -> PortfolioService:  # noqa: F811
-    portfolio = PortfolioService(sessions, load_policies(ROOT / "policies"),
+    portfolio = PortfolioService(unit_of_work(sessions), load_policies(ROOT / "policies"),
                                  FixedClock(datetime(2026, 12, 1, tzinfo=UTC)))
     await portfolio.ensure_creditors()
     return portfolio

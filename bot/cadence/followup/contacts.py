@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from bot.policies import PolicyBook
 from bot.storage import models as db
 from bot.storage.cadence_models import ContactDecision
 from bot.storage.dialect import upsert_into
-from bot.storage.payment_models import FollowUpEvent
+from bot.storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +51,11 @@ class FollowUpContacts:
         self._policies = policies
         self._clock = clock
 
-    async def _reach(self, session: AsyncSession, debtor_id: int, outreach: Outreach, day: date,
+    async def _reach(self, uow: UnitOfWork, debtor_id: int, outreach: Outreach, day: date,
                      report: FollowUpReport) -> Reach | None:
         """The contact and the moment the follow-up may use on ``day``; else why not, recorded
         as a decision not to contact (it is tried again on the next contact day)."""
+        session = uow.session
         debtor = await session.get(db.Debtor, debtor_id)
         assert debtor is not None
         policy = self._policies[debtor.creditor_id]
@@ -99,19 +99,16 @@ class FollowUpContacts:
             return SkipReason.WRONG_PERSON, None
         return SkipReason.NO_CHANNEL, None
 
-    async def _filed_under(self, session: AsyncSession, debtor_id: int,
+    async def _filed_under(self, uow: UnitOfWork, debtor_id: int,
                            agreement: db.Agreement | None = None) -> int | None:
         """The debt a decision about this follow-up is filed under: the agreement's first debt,
         else the debtor's oldest."""
         if agreement is not None and agreement.debts:
             return min(d.id for d in agreement.debts)
-        found: int | None = await session.scalar(
+        found: int | None = await uow.session.scalar(
             select(db.Debt.id).where(db.Debt.debtor_id == debtor_id)
             .order_by(db.Debt.due_date, db.Debt.id).limit(1))
         return found
-
-    def _insert(self, session: AsyncSession, model: type[Any]) -> Any:
-        return upsert_into(session, table_of(model))
 
     async def _hold(self, session: AsyncSession, debtor: db.Debtor, outreach: Outreach, reason: SkipReason,
                     day: date) -> None:
@@ -121,7 +118,7 @@ class FollowUpContacts:
             return  # a debtor without debts: nothing to file it under
         now = self._clock.now()
         table = table_of(ContactDecision)
-        statement = self._insert(session, ContactDecision).values(
+        statement = upsert_into(session, table).values(
             creditor_id=debtor.creditor_id, debtor_id=debtor.id, debt_id=outreach.debt_id,
             segment=FOLLOWUP_SEGMENT, cadence=outreach.template, step=outreach.ref_id,
             template=outreach.template, reason=reason.value, detail=outreach.key[:64],
@@ -132,9 +129,6 @@ class FollowUpContacts:
             set_={"last_day": excluded.last_day, "days": table.c.days + 1, "updated_at": excluded.updated_at},
             where=table.c.last_day < excluded.last_day))
 
-    async def _claim(self, session: AsyncSession, outreach: Outreach, debtor_id: int, day: date) -> bool:
+    async def _claim(self, uow: UnitOfWork, outreach: Outreach, debtor_id: int, day: date) -> bool:
         """Take the follow-up's key (``followup_events``); ``False`` if another run holds it."""
-        statement = self._insert(session, FollowUpEvent).values(
-            key=outreach.key, kind=outreach.kind, debtor_id=debtor_id, day=day, at=self._clock.now())
-        claimed = await session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-        return bool(getattr(claimed, "rowcount", 0))
+        return await uow.followup_log.claim(outreach.key, outreach.kind, debtor_id, day, self._clock.now())

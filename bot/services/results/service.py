@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from bot.clock import Clock
@@ -51,13 +51,14 @@ from bot.services.results.queries import (
 from bot.storage.dialect import dialect_of
 from bot.storage.staff_models import TemplateVersion
 from bot.storage.types import UTCDateTime
+from bot.storage.uow import UnitOfWorkFactory
 
 
 class ResultsService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
+    def __init__(self, uow: UnitOfWorkFactory, policies: PolicyBook,
                  message_costs: Mapping[str, Decimal], agent_cost_per_hour: Decimal,
                  agent_minutes_per_message: Decimal, clock: Clock) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._clock = clock
         self._policies = policies
         self._message_costs = dict(message_costs)
@@ -72,8 +73,8 @@ class ResultsService:
         segment = DebtorSegments(policy, end)
         params: dict[str, Any] = dict(creditor=creditor, end_date=end, start_at=period.start_at,
                                       end_at=period.end_at, touch_templates=sorted(cadence_steps(policy)))
-        async with self._sessions() as session:
-            versions = await self._version_case(session, params)
+        async with self._uow() as uow:
+            versions = await self._version_case(uow.session, params)
         # Two chains at once: the per-debtor one (segment table, then the debtor and message
         # figures side by side) and the rest (debts by status, recovery over time, last touch).
         (debtor_rows, message_rows), (status_rows, time_rows, touch_rows) = await asyncio.gather(
@@ -104,7 +105,8 @@ class ResultsService:
         period's payments into its temporary table while the segment table is being built)
         run side by side; dropped at the end. SQLite: one connection, temporary tables.
         """
-        async with self._sessions() as session:
+        async with self._uow() as uow:
+            session = uow.session
             dialect = await self._begin(session)
             if dialect != "postgresql":
                 return await self._debtor_figures_here(session, segment, versions, params)
@@ -121,7 +123,7 @@ class ResultsService:
                 await session.execute(self._sql(segment_table_sql(segment, dialect, seg), params))
                 await self._planner(session, "on")
                 await session.execute(text(f"ANALYZE {seg}"))
-                await session.commit()
+                await uow.commit()
                 seg_ready.set()
                 message_rows = await self._rows(MESSAGE_SQL.format(seg=seg, version=versions), params)
                 return await debtor_rows, message_rows
@@ -129,9 +131,9 @@ class ResultsService:
                 if not debtor_rows.done():
                     debtor_rows.cancel()
                 await asyncio.gather(debtor_rows, return_exceptions=True)
-                await session.rollback()
+                await uow.rollback()
                 await session.execute(text(f"DROP TABLE IF EXISTS {seg}"))
-                await session.commit()
+                await uow.commit()
 
     async def _debtor_figures_here(self, session: AsyncSession, segment: DebtorSegments, versions: str,
                                    params: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
@@ -152,20 +154,21 @@ class ResultsService:
                            ) -> list[Any]:
         """PostgreSQL: the period's payments with their debtor (a temporary table of this
         transaction), then, once the segment table is committed, the debtor figures."""
-        async with self._sessions() as session:
+        async with self._uow() as uow:
+            session = uow.session
             await self._begin(session)
             await session.execute(self._sql(PAID_TABLE_SQL.format(on_commit=" ON COMMIT DROP"), params))
             await session.execute(text("ANALYZE results_paid"))
             await seg_ready.wait()
             rows = list((await session.execute(self._sql(debtor_sql, params))).mappings().all())
-            await session.rollback()
+            await uow.rollback()
         return rows
 
     async def _rows(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
-        async with self._sessions() as session:
-            await self._begin(session)
-            rows = list((await session.execute(self._sql(sql, params))).mappings().all())
-            await session.rollback()
+        async with self._uow() as uow:
+            await self._begin(uow.session)
+            rows = list((await uow.session.execute(self._sql(sql, params))).mappings().all())
+            await uow.rollback()
         return rows
 
     async def _drop_stale(self, session: AsyncSession) -> None:
@@ -183,7 +186,8 @@ class ResultsService:
 
     async def _portfolio_figures(self, policy: Policy, period: Period, versions: str,
                                  params: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
-        async with self._sessions() as session:
+        async with self._uow() as uow:
+            session = uow.session
             dialect = await self._begin(session)
             status_rows = (await session.execute(self._sql(STATUS_SQL, params))).mappings().all()
             if dialect == "postgresql":
@@ -195,7 +199,7 @@ class ResultsService:
                          ).mappings().all()
             touch_rows = (await session.execute(self._sql(TOUCH_SQL.format(version=versions), params))
                           ).mappings().all()
-            await session.rollback()
+            await uow.rollback()
         return list(status_rows), list(time_rows), list(touch_rows)
 
     @staticmethod

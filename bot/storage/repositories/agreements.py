@@ -185,3 +185,8 @@ class AgreementRepository:
     async def set_agreement_status(self, agreement: Agreement, status: str) -> None:
         agreement.status = str(status)
         await self.session.flush()
+
+    async def agreement_with_terms(self, agreement_id: int) -> Agreement | None:
+        """The agreement with primary key ``agreement_id``, ``installments`` and ``debts`` loaded."""
+        return await self.session.get(Agreement, agreement_id, options=[
+            selectinload(Agreement.installments), selectinload(Agreement.debts)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from bot.storage.dialect import is_postgresql
 from bot.storage.models import (
     Contact,
     Creditor,
@@ -19,6 +20,9 @@ from bot.storage.models import (
 )
 from bot.storage.repositories.errors import AmbiguousDebt, AmbiguousDebtor, ContactConflict, DebtConflict
 from bot.storage.types import to_money
+
+# Debts still being collected: while a debtor has one, a pending promise stays pending.
+COLLECTED = (DebtStatus.OPEN.value, DebtStatus.IN_AGREEMENT.value, DebtStatus.DISPUTED.value)
 
 
 class PortfolioRepository:
@@ -186,3 +190,39 @@ class PortfolioRepository:
         if len(debts) > 1:
             raise AmbiguousDebt("debt", external_id, [d.creditor_id for d in debts])
         return debts[0] if debts else None
+
+    async def debt_to_change(self, external_id: str, creditor_id: str) -> Debt | None:
+        """The creditor's debt ``external_id``, locked on PostgreSQL for the rest of the
+        transaction (a payment settling it meanwhile is seen)."""
+        query = select(Debt).where(Debt.external_id == external_id, Debt.creditor_id == creditor_id)
+        if is_postgresql(self.session):
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def debt_with_debtor(self, debt_id: int) -> Debt | None:
+        """The debt with primary key ``debt_id`` as stored now, its ``debtor`` loaded."""
+        return await self.session.get(Debt, debt_id, options=[selectinload(Debt.debtor)],
+                                      populate_existing=True)
+
+    async def debtor_with_contacts(self, debtor_id: int) -> Debtor | None:
+        """The debtor with primary key ``debtor_id``, its ``contacts`` loaded."""
+        return await self.session.get(Debtor, debtor_id, options=[selectinload(Debtor.contacts)])
+
+    async def collects_other_debt(self, debtor_id: int, debt_id: int) -> bool:
+        """Whether a debt of the debtor other than ``debt_id`` is still being collected."""
+        found = await self.session.scalar(select(Debt.id).where(
+            Debt.debtor_id == debtor_id, Debt.id != debt_id,
+            Debt.status.in_(COLLECTED), Debt.paid_amount < Debt.amount).limit(1))
+        return found is not None
+
+    async def debts_by_id(self, ids: Collection[int]) -> dict[int, Debt]:
+        """The debts with these primary keys, by id."""
+        return {d.id: d for d in await self.session.scalars(select(Debt).where(Debt.id.in_(ids)))}
+
+    async def debtors_by_id(self, ids: Collection[int]) -> dict[int, Debtor]:
+        """The debtors with these primary keys, by id."""
+        return {d.id: d for d in await self.session.scalars(select(Debtor).where(Debtor.id.in_(ids)))}
+
+    async def contacts_by_id(self, ids: Collection[int]) -> dict[int, Contact]:
+        """The contacts with these primary keys, by id."""
+        return {c.id: c for c in await self.session.scalars(select(Contact).where(Contact.id.in_(ids)))}
