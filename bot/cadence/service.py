@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -146,13 +146,9 @@ class CadenceService:
     async def preview(self, day: date, creditor: str | None = None) -> CadencePreview:
         """What the dispatcher would do on ``day`` (contacts already made that day included)."""
         result = CadencePreview(day)
-        async with self._uow() as uow:
-            for creditor_id, policy in self._creditors(creditor):
-                now = self._moment(policy, day)
-                await list_made(uow.session, result, creditor_id, day)
-                query = await self._decision_query(uow.session, creditor_id, policy, day, now)
-                if query is not None:
-                    await list_decisions(uow.session, result, query)
+        await self._read_day(
+            day, creditor, lambda session, creditor_id: list_made(session, result, creditor_id, day),
+            lambda session, query: list_decisions(session, result, query))
         result.sort()
         return result
 
@@ -160,14 +156,22 @@ class CadenceService:
         """The preview's counts, aggregated in SQL (the readable view of a large portfolio):
         contacts per (segment, step, template, channel) and not-contacts per (…, reason)."""
         result = CadenceSummary(day)
+        await self._read_day(
+            day, creditor, lambda session, creditor_id: count_made(session, result, creditor_id, day),
+            lambda session, query: count_decisions(session, result, query))
+        return result
+
+    async def _read_day(self, day: date, creditor: str | None,
+                        made: Callable[[AsyncSession, str], Awaitable[None]],
+                        decided: Callable[[AsyncSession, Select[Any]], Awaitable[None]]) -> None:
+        """Per creditor, in one unit: the contacts made on ``day``, then the planner's decisions."""
         async with self._uow() as uow:
             for creditor_id, policy in self._creditors(creditor):
                 now = self._moment(policy, day)
-                await count_made(uow.session, result, creditor_id, day)
+                await made(uow.session, creditor_id)
                 query = await self._decision_query(uow.session, creditor_id, policy, day, now)
                 if query is not None:
-                    await count_decisions(uow.session, result, query)
-        return result
+                    await decided(uow.session, query)
 
     # -- scheduling ---------------------------------------------------------------------
 
