@@ -93,8 +93,9 @@ class ConversationService:
             )
             rendered = [RenderedReply(q.rendered.text, q.rendered.buttons, q.message.id, q.rendered.media)
                         for q in queued]
-            await uow.conversations.set_message_status(
-                await uow.conversations.message(inbound.id) or inbound, "processed")
+            message = await uow.conversations.message(inbound.id)
+            assert message is not None
+            await uow.conversations.set_message_status(message, "processed")
             if claim is not None:
                 await claim.settle(uow)
             await uow.commit()
