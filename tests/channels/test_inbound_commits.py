@@ -3,17 +3,39 @@ commits four times (bot/services/update_claim.py) and the claim still keeps two 
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app import create_app
+from bot.bootstrap import Container
+from bot.clock import RunningClock
 from bot.conversation import commands as cmd
 from bot.conversation.outcome import Reply
+from bot.devtools.emulators.telegram import TelegramEmulator
+from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.storage import models as db
 from bot.storage.channel_models import InboundUpdate, OutboxMessage
-from tests.channels.conftest import RITA, Stack, private_message
+from tests.channels.conftest import (
+    PORTFOLIO,
+    PUBLIC_URL,
+    RITA,
+    SECRET,
+    ButtonDialogue,
+    Stack,
+    channel_settings,
+    private_message,
+)
+from tests.conftest import ADMIN_TOKEN, NOW
+from tests.support.lifespan import lifespan
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 async def test_one_telegram_message_commits_four_times_up_to_its_queued_reply(
@@ -75,3 +97,38 @@ async def test_an_update_another_process_holds_is_left_to_it(stack: Stack) -> No
         update = await session.get(InboundUpdate, update_id)
     assert messages == 0
     assert update is not None and update.status == "processing"
+
+
+async def test_a_crash_after_the_claim_rode_with_the_message_is_resumed_once_the_lease_ends(
+        tmp_path: Path, emulators: tuple[TelegramEmulator, TwilioEmulator]) -> None:
+    telegram, twilio = emulators
+    dialogue = ButtonDialogue()
+
+    async def crash(conversation_id: str, text: str) -> list[Reply]:
+        raise asyncio.CancelledError  # the process dies while Rasa answers
+
+    dialogue.script = crash
+    settings = channel_settings(tmp_path, telegram.base_url, twilio)
+    app = create_app(settings, clock=RunningClock(NOW), dialogue=dialogue)
+    async with lifespan(app) as manager, _client(manager.app) as http:
+        await http.post("/api/v1/portfolio", json=PORTFOLIO, headers=ADMIN)
+        await http.post("/channels/telegram/webhook", json=private_message(92, int(RITA["telegram"]), "oi"),
+                        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        await app.state.container.channels.inbound.wait_idle()
+    dialogue.script = None
+    for minutes in (1, 3, 4):  # a start within the lease leaves it; after it, resumed once
+        app = create_app(settings, clock=RunningClock(NOW + timedelta(minutes=minutes)), dialogue=dialogue)
+        async with lifespan(app):
+            container: Container = app.state.container
+            await container.channels.inbound.wait_idle()
+            await container.channels.new_dispatcher(backoff_base=0.01, poll_interval=0.01).run_until_idle()
+        assert len(telegram.deliveries) == (0 if minutes == 1 else 1)
+    async with container.sessions() as session:
+        stored = list(await session.scalars(select(db.Message.status).where(db.Message.direction == "in")))
+        update = await session.scalar(select(InboundUpdate))
+    assert stored == ["processed"] and dialogue.calls and len(dialogue.calls) == 2
+    assert update is not None and (update.status, update.attempts) == ("processed", 2)
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL)
