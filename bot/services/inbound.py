@@ -171,7 +171,8 @@ class InboundProcessor:
             return False
         claim = self._claim(row.id)
         claim.attempt = row.attempts
-        return await self._process(_Stored(row.id, row.channel, row.payload), claim)
+        await self._process(_Stored(row.id, row.channel, row.payload), claim)
+        return True
 
     async def _process(self, stored: _Stored, claim: UpdateClaim) -> bool:
         """Run the channel's handler with the claim; record the outcome unless a unit of the
