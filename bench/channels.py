@@ -43,6 +43,7 @@ from bot.services.outbox.dispatcher import OutboxDispatcher
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
 from bot.storage.channel_repositories import OutboxRepository
+from bot.storage.uow import unit_of_work
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("ACORDO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -128,7 +129,7 @@ async def dispatch(url: str, api_url: str, redis_url: str | None) -> None:
         overs.append(time.monotonic() - t0 - seconds)
 
     dispatcher = OutboxDispatcher(
-        sessions, {"telegram": TelegramChannel(bot, SEND_TIMEOUT)}, limiter,
+        unit_of_work(sessions), {"telegram": TelegramChannel(bot, SEND_TIMEOUT)}, limiter,
         {"telegram": ChannelRates(GLOBAL, PER_CHAT)}, clock=SystemClock(), batch=120, concurrency=128,
         max_attempts=20, backoff_base=0.5, backoff_cap=5.0, poll_interval=0.1, sleep=sleep)
     stop = asyncio.Event()

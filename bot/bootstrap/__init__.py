@@ -99,11 +99,11 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
     uow = unit_of_work(sessions)
     metrics = OperationsMetrics(uow, clock)
     payments = build_payment_desk(settings, policies)
-    negotiation = NegotiationService(sessions, policies, clock, payments)
+    negotiation = NegotiationService(uow, policies, clock, payments)
     executor = ActionExecutor()
     for action in build_actions(negotiation):
         executor.register_action(action)
-    conversations = MeasuredConversations(sessions, MeasuredDialogue(dialogue, metrics), renderer,
+    conversations = MeasuredConversations(uow, MeasuredDialogue(dialogue, metrics), renderer,
                                           settings.default_locale, picture_channels(settings),
                                           metrics=metrics)
     followup = FollowUpService(uow, policies, renderer, clock, payments, picture_channels(settings))

@@ -32,6 +32,7 @@ from bot.services.outbox.dispatcher import OutboxDispatcher, RateLimitWaitHook
 from bot.services.outbox.queue import Outbox
 from bot.services.payment_pictures import PixQrPictures
 from bot.services.telegram_links import TelegramLinks
+from bot.services.update_claim import UpdateClaim
 from bot.storage.uow import unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class ChannelRuntime:
     def new_dispatcher(self, worker_id: str | None = None, **options: Any) -> OutboxDispatcher:
         options = {"media": self.media, "on_rate_limit_wait": self.on_rate_limit_wait, **options}
         dispatcher = OutboxDispatcher(
-            self.sessions, self.senders, self.limiter, self.rates, clock=self.clock,
+            unit_of_work(self.sessions), self.senders, self.limiter, self.rates, clock=self.clock,
             worker_id=worker_id, max_attempts=self.settings.outbox_max_attempts, **options)
         self._dispatchers.append(dispatcher)
         return dispatcher
@@ -163,7 +164,8 @@ async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker
     if close_limiter is not None:
         adapters.closers.append(close_limiter)
     dispatchers: list[OutboxDispatcher] = []  # the runtime's; a queued reply wakes them
-    inbox = ChannelInbox(sessions, conversations, renderer, settings.default_locale,
+    uow = unit_of_work(sessions)
+    inbox = ChannelInbox(uow, conversations, renderer, settings.default_locale,
                          wake_outbox=lambda: _wake(dispatchers),
                          picture_channels=picture_channels(settings))
     links = TelegramLinks(unit_of_work(sessions), clock, timedelta(hours=settings.telegram_link_ttl_hours))
@@ -171,10 +173,10 @@ async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker
         _add_telegram(adapters, settings, inbox, links)
         _add_twilio(adapters, settings, clock, inbox)
         yield ChannelRuntime(
-            settings=settings, channels=adapters.channels, outbox=Outbox(sessions), inbox=inbox,
-            inbound=InboundProcessor(sessions, adapters.handlers, clock), links=links, limiter=limiter,
+            settings=settings, channels=adapters.channels, outbox=Outbox(uow), inbox=inbox,
+            inbound=InboundProcessor(uow, adapters.handlers, clock), links=links, limiter=limiter,
             rates=channel_rates(settings), sessions=sessions, clock=clock,
-            media=PixQrPictures(unit_of_work(sessions), settings.public_url),
+            media=PixQrPictures(uow, settings.public_url),
             on_rate_limit_wait=on_rate_limit_wait, _dispatchers=dispatchers, **adapters.runtime_parts)
     finally:
         for close in reversed(adapters.closers):
@@ -206,8 +208,8 @@ def _add_telegram(adapters: _Adapters, settings: Settings, inbox: ChannelInbox,
     adapters.channels["telegram"] = telegram
     adapters.runtime_parts.update(telegram=telegram, telegram_dispatcher=dispatcher)
 
-    async def feed_telegram(payload: Mapping[str, Any]) -> None:
-        await dispatcher.feed_raw_update(bot, dict(payload))
+    async def feed_telegram(payload: Mapping[str, Any], claim: UpdateClaim) -> None:
+        await dispatcher.feed_raw_update(bot, dict(payload), claim=claim)
 
     adapters.handlers["telegram"] = feed_telegram
 
@@ -239,9 +241,9 @@ def _add_twilio(adapters: _Adapters, settings: Settings, clock: Clock, inbox: Ch
 
 
 def _twilio_handler(channel: Any, inbox: ChannelInbox) -> UpdateHandler:
-    async def handle(payload: Mapping[str, Any]) -> None:
+    async def handle(payload: Mapping[str, Any], claim: UpdateClaim) -> None:
         message = channel.parse_inbound(payload)
         if message is not None:
-            await inbox.receive(message)
+            await inbox.receive(message, claim)
 
     return handle

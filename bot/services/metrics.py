@@ -42,6 +42,7 @@ from bot.clock import Clock
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService, RenderedReply
+from bot.services.update_claim import UpdateClaim
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
 from bot.storage.uow import UnitOfWorkFactory
@@ -193,19 +194,19 @@ class MeasuredDialogue:
 class MeasuredConversations(ConversationService):
     """The inbound pipeline, timed per turn into ``acordo_turn_seconds``."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], engine: DialogueEngine,
+    def __init__(self, uow: UnitOfWorkFactory, engine: DialogueEngine,
                  renderer: TemplateRenderer, default_locale: str, picture_channels: Collection[str], *,
                  metrics: OperationsMetrics) -> None:
-        super().__init__(sessions, engine, renderer, default_locale, picture_channels)
+        super().__init__(uow, engine, renderer, default_locale, picture_channels)
         self.metrics = metrics
 
     async def handle_inbound(self, channel: str, address: str, text: str,
-                             provider_id: str | None = None, *,
-                             reactivate: bool = False) -> list[RenderedReply]:
+                             provider_id: str | None = None, *, reactivate: bool = False,
+                             claim: UpdateClaim | None = None) -> list[RenderedReply]:
         started = time.perf_counter()
         try:
             return await super().handle_inbound(channel, address, text, provider_id,
-                                                 reactivate=reactivate)
+                                                 reactivate=reactivate, claim=claim)
         finally:
             self.metrics.turn_seconds.labels(channel).observe(time.perf_counter() - started)
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, case, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -175,6 +175,19 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
 
+    async def unfinished(self, channels: Sequence[str]) -> list[OutboxMessage]:
+        """The pending and sending rows of ``channels``, oldest first."""
+        return list(await self.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status.in_(UNFINISHED), OutboxMessage.channel.in_(list(channels)))
+            .order_by(OutboxMessage.id)))
+
+    async def record(self, row_id: int, **values: Any) -> None:
+        """Write a claimed row's outcome (sent, retried, failed, cancelled): ``values`` by column."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+            .execution_options(synchronize_session=False))
+
 
 class InboundUpdateRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -218,6 +231,23 @@ class InboundUpdateRepository:
         if not getattr(result, "rowcount", 0):
             return None
         return await self.session.get(InboundUpdate, candidate, populate_existing=True)
+
+    async def finish(self, update_id: int, status: InboundStatus, at: datetime, error: str | None,
+                     attempt: int | None) -> bool:
+        """Record the outcome of ``update_id``: held by us (processing on claim ``attempt``)
+        or free to claim (then claimed and finished at once); ``False`` if another holds it."""
+        waiting = or_(InboundUpdate.status == InboundStatus.RECEIVED.value,
+                      and_(InboundUpdate.status == InboundStatus.PROCESSING.value,
+                           InboundUpdate.lease_until < at))
+        held = and_(InboundUpdate.status == InboundStatus.PROCESSING.value,
+                    InboundUpdate.attempts == (attempt if attempt is not None else -1))
+        result = await self.session.execute(
+            update(InboundUpdate).where(InboundUpdate.id == update_id, or_(held, waiting))
+            .values(status=status.value, processed_at=at, error=error, lease_until=None,
+                    attempts=case((held, InboundUpdate.attempts), else_=InboundUpdate.attempts + 1))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 class LinkTokenRepository:

@@ -67,7 +67,7 @@ async def test_a_bot_reply_uses_the_whatsapp_version_on_whatsapp(env: Env) -> No
     await env.load(debtor("bt", [("BT-1", "1000.00", date(2026, 12, 6))], [("whatsapp", "+5511900000004")]))
     renderer = TemplateRenderer(ROOT / "templates")
     renderer.set_stored("opt_out_confirmed", "pt-BR", "WA-VERSION saiu", channel="whatsapp")
-    service = ConversationService(env.sessions, _NoEngine(), renderer)  # type: ignore[arg-type]
+    service = ConversationService(unit_of_work(env.sessions), _NoEngine(), renderer)  # type: ignore[arg-type]
     [reply] = await service.handle_inbound("whatsapp", "+5511900000004", "SAIR", "wamid-1")
     assert reply.text == "WA-VERSION saiu"
     async with env.sessions() as session:

@@ -36,6 +36,7 @@ from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage
 from bot.storage.repositories.audit import AuditLog
 from bot.storage.repositories.portfolio import PortfolioRepository
+from bot.storage.uow import unit_of_work
 from tests.storage.conftest import _empty_tables, create_postgres_database, drop_postgres_database
 
 
@@ -74,7 +75,7 @@ async def sessions(sqlite_file: str, time: SteppingClock) -> AsyncIterator[async
 def dispatcher(sessions: async_sessionmaker[AsyncSession], channel: FakeChannel, time: Any,
                **options: Any) -> OutboxDispatcher:
     limiter = InProcessRateLimiter(time.monotonic)
-    return OutboxDispatcher(sessions, {channel.name: channel}, limiter,
+    return OutboxDispatcher(unit_of_work(sessions), {channel.name: channel}, limiter,
                             {channel.name: ChannelRates(30, 1, margin=0.0, chat_margin_seconds=0.1)},
                             clock=time, sleep=time.sleep, monotonic=time.monotonic, backoff_base=1.0,
                             **options)
@@ -93,7 +94,7 @@ async def contact(sessions: async_sessionmaker[AsyncSession], channel: str, addr
 
 async def test_each_chat_in_order_and_at_most_one_per_second(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     for n in range(3):
         for chat in ("a", "b"):
@@ -111,7 +112,7 @@ async def test_each_chat_in_order_and_at_most_one_per_second(
 
 async def test_sends_go_at_their_booked_slots_and_a_late_wake_up_books_a_new_one(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     late = [0.05]  # the second send's sleep overshoots by 50 ms once (CPU starvation)
 
@@ -121,7 +122,7 @@ async def test_sends_go_at_their_booked_slots_and_a_late_wake_up_books_a_new_one
     for chat in ("a", "b", "c"):
         await outbox.enqueue(channel="telegram", address=chat, text=chat, idempotency_key=chat)
     limiter = InProcessRateLimiter(time.monotonic)
-    real = OutboxDispatcher(sessions, {"telegram": channel}, limiter,
+    real = OutboxDispatcher(unit_of_work(sessions), {"telegram": channel}, limiter,
                             {"telegram": ChannelRates(10, 1, margin=0.0)}, clock=time, sleep=sleep,
                             monotonic=time.monotonic,
                             late_tolerance=0.02)
@@ -133,7 +134,7 @@ async def test_sends_go_at_their_booked_slots_and_a_late_wake_up_books_a_new_one
 
 async def test_retry_after_is_honoured_with_the_same_key(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     channel.fail_next(RetryLater("429", retry_after=3))
     await outbox.enqueue(channel="telegram", address="a", text="hi", idempotency_key="k1")
@@ -158,7 +159,7 @@ async def test_retry_after_is_honoured_with_the_same_key(
 
 async def test_server_errors_back_off_then_give_up(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     channel.fail_next(*[RetryLater("502") for _ in range(4)])
     await outbox.enqueue(channel="telegram", address="a", text="hi", idempotency_key="k1")
@@ -173,7 +174,7 @@ async def test_server_errors_back_off_then_give_up(
 
 async def test_terminal_error_marks_the_contact_unreachable_and_audits(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     contact_id = await contact(sessions, "telegram", "77")
     channel.fail_next(Undeliverable("telegram 403: blocked", unreachable=True))
@@ -192,7 +193,7 @@ async def test_terminal_error_marks_the_contact_unreachable_and_audits(
 
 async def test_opt_out_cancels_bot_initiated_messages_on_every_channel(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     on_telegram = await contact(sessions, "telegram", "77")
     on_sms = await contact(sessions, "sms", "+5511999990002")
@@ -223,9 +224,10 @@ async def test_a_timeout_is_retried_without_a_duplicate(
     bot = build_bot(emulator.token, emulator.base_url, timeout=1)
     try:
         emulator.scripted.append("timeout")
-        await Outbox(sessions).enqueue(channel="telegram", address="1001", text="olá", idempotency_key="k1")
+        await Outbox(unit_of_work(sessions)).enqueue(channel="telegram", address="1001", text="olá",
+                                                     idempotency_key="k1")
         limiter = InProcessRateLimiter()
-        real = OutboxDispatcher(sessions, {"telegram": TelegramChannel(bot, 1)}, limiter,
+        real = OutboxDispatcher(unit_of_work(sessions), {"telegram": TelegramChannel(bot, 1)}, limiter,
                                 {"telegram": ChannelRates(30, 1)}, clock=RunningClock(time.now()),
                                 backoff_base=0.01)
         await real.run_until_idle()
@@ -244,13 +246,13 @@ async def test_two_dispatchers_on_postgresql_send_everything_once(tmp_path: Path
         clock = RunningClock(datetime(2026, 11, 26, 13, 0, tzinfo=UTC))
         engine = create_engine(url, clock=clock)
         sessions = session_factory(engine)
-        outbox = Outbox(sessions)
+        outbox = Outbox(unit_of_work(sessions))
         for n in range(60):
             await outbox.enqueue(channel="telegram", address=f"c{n % 20}", text=f"m{n}",
                                  idempotency_key=f"k{n}")
         channel = FakeChannel("telegram")
         limiter = InProcessRateLimiter()
-        pair = [OutboxDispatcher(sessions, {"telegram": channel}, limiter,
+        pair = [OutboxDispatcher(unit_of_work(sessions), {"telegram": channel}, limiter,
                                  {"telegram": ChannelRates(1000, 1000)}, clock=clock, batch=10)
                 for _ in range(2)]
         await asyncio.gather(*(d.run_until_idle() for d in pair))
@@ -286,7 +288,7 @@ async def test_a_text_too_long_for_a_caption_follows_its_picture_in_a_row_of_its
     long_text = "Como pagar cada parcela:\n" + "\n".join(f"{n}ª parcela: 000201..." * 3 for n in range(30))
     assert not fits_caption(long_text)
     try:
-        outbox = Outbox(sessions)
+        outbox = Outbox(unit_of_work(sessions))
         await outbox.enqueue(channel="telegram", address="1001", text=long_text, idempotency_key="long",
                              media=MediaRef("pix_qr", "AC1"))
         await outbox.enqueue(channel="telegram", address="1001", text="curta", idempotency_key="short",
@@ -295,7 +297,8 @@ async def test_a_text_too_long_for_a_caption_follows_its_picture_in_a_row_of_its
             rows = [(r.idempotency_key, r.text == "", r.media_ref) for r in
                     await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
         assert rows == [("long:picture", True, "AC1"), ("long", False, None), ("short", False, "AC1")]
-        real = OutboxDispatcher(sessions, {"telegram": TelegramChannel(bot, 2)}, InProcessRateLimiter(),
+        real = OutboxDispatcher(unit_of_work(sessions), {"telegram": TelegramChannel(bot, 2)},
+                                InProcessRateLimiter(),
                                 {"telegram": ChannelRates(30, 20)}, clock=RunningClock(time.now()),
                                 media=Pictures({"AC1": png}))
         await real.run_until_idle()
@@ -313,7 +316,7 @@ async def test_a_text_too_long_for_a_caption_follows_its_picture_in_a_row_of_its
 
 async def test_a_picture_that_is_gone_leaves_the_text_or_cancels_a_picture_alone(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     await outbox.enqueue(channel="telegram", address="a", text="x" * 2000, idempotency_key="long",
                          media=MediaRef("pix_qr", "GONE"))
@@ -329,12 +332,12 @@ async def test_a_picture_that_is_gone_leaves_the_text_or_cancels_a_picture_alone
 
 async def test_a_send_delayed_by_the_limits_calls_the_wait_hook(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = FakeChannel("telegram")
     for chat in ("a", "b", "c"):
         await outbox.enqueue(channel="telegram", address=chat, text=chat, idempotency_key=chat)
     waits: list[tuple[str, float]] = []
-    tiny = OutboxDispatcher(sessions, {"telegram": channel}, InProcessRateLimiter(),
+    tiny = OutboxDispatcher(unit_of_work(sessions), {"telegram": channel}, InProcessRateLimiter(),
                             {"telegram": ChannelRates(20, 1, margin=0.0)},  # one send every 50 ms
                             clock=RunningClock(time.now()), late_tolerance=None,
                             on_rate_limit_wait=lambda c, s: waits.append((c, s)))
@@ -355,7 +358,7 @@ async def test_a_text_longer_than_one_send_is_queued_one_row_per_part(
     """Telegram 4,096 UTF-16 units, WhatsApp 1,600 characters: each part its own row (its own
     rate-limited send), the last under the message's key with the buttons, template and
     conversation message; SMS and texts within the limit stay one row."""
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     telegram_text, whatsapp_text = paragraphs(30), paragraphs(12)
     for channel, text in (("telegram", telegram_text), ("whatsapp", whatsapp_text), ("sms", whatsapp_text)):
         await outbox.enqueue(channel=channel, address="+5511999990000", text=text, idempotency_key=channel,
@@ -386,7 +389,7 @@ async def test_a_text_longer_than_one_send_is_queued_one_row_per_part(
 
 async def test_a_failed_part_is_retried_alone_and_no_earlier_part_goes_twice(
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     channel.fail_next(RetryLater("telegram 429", retry_after=2))
     await outbox.enqueue(channel="telegram", address="a", text=paragraphs(20), idempotency_key="pix")
@@ -414,7 +417,7 @@ async def test_waiting_for_a_row_due_too_far_ahead_is_a_named_failure_not_a_hang
         sessions: async_sessionmaker[AsyncSession], time: SteppingClock) -> None:
     """A row stamped by another clock (days ahead of the dispatcher's) would make
     run_until_idle sleep for days: it raises instead, naming the row it was waiting for."""
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     await outbox.enqueue(channel="telegram", address="a", text="now", idempotency_key="now")
     later = await outbox.enqueue(channel="telegram", address="b", text="later", idempotency_key="later",
@@ -425,7 +428,8 @@ async def test_waiting_for_a_row_due_too_far_ahead_is_a_named_failure_not_a_hang
         sleeps.append(seconds)
         await time.sleep(seconds)
 
-    stuck = OutboxDispatcher(sessions, {"telegram": channel}, InProcessRateLimiter(time.monotonic),
+    stuck = OutboxDispatcher(unit_of_work(sessions), {"telegram": channel},
+                             InProcessRateLimiter(time.monotonic),
                              {"telegram": ChannelRates(30, 1)}, clock=time, sleep=sleep,
                              monotonic=time.monotonic)
     with pytest.raises(OutboxStalled, match=rf"outbox row {later} \(telegram 'b', key 'later'") as raised:
@@ -439,7 +443,7 @@ async def test_a_bot_contact_is_never_sent_at_or_after_its_window_end(
     """A reminder whose turn comes (behind its chat's earlier messages, one a second) after its
     contact window closed is withdrawn as ``outside_hours``, not sent late; one whose turn
     comes in time goes."""
-    outbox = Outbox(sessions)
+    outbox = Outbox(unit_of_work(sessions))
     channel = TimedFake("telegram", time)
     start = time.now()
     for n in range(3):

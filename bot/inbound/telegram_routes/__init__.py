@@ -12,7 +12,8 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "channel_post"
 
 
 def build_dispatcher(**dependencies: Any) -> Dispatcher:
-    """The dispatcher; ``dependencies`` (``inbox``, ``links``) reach handlers by parameter name."""
+    """The dispatcher; ``dependencies`` (``inbox``, ``links``) and the ``claim`` fed with each
+    update (:class:`~bot.services.update_claim.UpdateClaim`) reach handlers by parameter name."""
     dispatcher = Dispatcher(**dependencies)
     dispatcher.include_routers(groups.build_router(), linking.build_router(), messages.build_router())
     return dispatcher

@@ -9,6 +9,8 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
+from bot.services.update_claim import UpdateClaim
+
 logger = logging.getLogger(__name__)
 NOT_PRIVATE = F.chat.type != ChatType.PRIVATE
 
@@ -20,20 +22,24 @@ async def _leave(bot: Bot, chat_id: int) -> None:
         logger.info("could not leave chat %s: %s", chat_id, exc)
 
 
-async def leave_on_group_message(message: Message, bot: Bot) -> None:
+async def leave_on_group_message(message: Message, bot: Bot, claim: UpdateClaim) -> None:
+    await claim.secure()
     await _leave(bot, message.chat.id)
 
 
-async def leave_channel(post: Message, bot: Bot) -> None:
+async def leave_channel(post: Message, bot: Bot, claim: UpdateClaim) -> None:
+    await claim.secure()
     await _leave(bot, post.chat.id)
 
 
-async def leave_when_added(event: ChatMemberUpdated, bot: Bot) -> None:
+async def leave_when_added(event: ChatMemberUpdated, bot: Bot, claim: UpdateClaim) -> None:
     if event.new_chat_member.status in ("member", "administrator", "restricted"):
+        await claim.secure()
         await _leave(bot, event.chat.id)
 
 
-async def ignore_group_button(query: CallbackQuery) -> None:
+async def ignore_group_button(query: CallbackQuery, claim: UpdateClaim) -> None:
+    await claim.secure()
     await query.answer()
 
 

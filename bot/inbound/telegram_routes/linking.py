@@ -10,14 +10,16 @@ from aiogram.types import Message, Update
 from bot.channels.base import InboundMessage
 from bot.services.inbound import ChannelInbox
 from bot.services.telegram_links import TelegramLinks
+from bot.services.update_claim import UpdateClaim
 
 
 async def link_chat(message: Message, command: CommandObject, event_update: Update,
-                    links: TelegramLinks, inbox: ChannelInbox) -> None:
+                    links: TelegramLinks, inbox: ChannelInbox, claim: UpdateClaim) -> None:
+    await claim.secure()  # the token is redeemed in a transaction of its own
     inbound = InboundMessage("telegram", str(message.chat.id), message.text or "",
                              str(event_update.update_id))
     result = await links.redeem(command.args or "", inbound.address)
-    await inbox.reply_with(inbound, result.reply, result.locale)
+    await inbox.reply_with(inbound, result.reply, result.locale, claim)
 
 
 def build_router() -> Router:

@@ -12,27 +12,31 @@ from aiogram.types import CallbackQuery, Message, Update
 
 from bot.channels.base import InboundMessage
 from bot.services.inbound import ChannelInbox
+from bot.services.update_claim import UpdateClaim
 
 
 def _inbound(chat_id: int, text: str, update: Update) -> InboundMessage:
     return InboundMessage("telegram", str(chat_id), text, str(update.update_id))
 
 
-async def start(message: Message, event_update: Update, inbox: ChannelInbox) -> None:
+async def start(message: Message, event_update: Update, inbox: ChannelInbox, claim: UpdateClaim) -> None:
     # A plain /start (no link token) is a greeting; an unknown chat gets the neutral reply.
-    await inbox.receive(_inbound(message.chat.id, "/greet", event_update))
+    await inbox.receive(_inbound(message.chat.id, "/greet", event_update), claim)
 
 
-async def text_message(message: Message, event_update: Update, inbox: ChannelInbox) -> None:
+async def text_message(message: Message, event_update: Update, inbox: ChannelInbox,
+                       claim: UpdateClaim) -> None:
     text = message.text or message.caption or ""
-    await inbox.receive(_inbound(message.chat.id, text, event_update))
+    await inbox.receive(_inbound(message.chat.id, text, event_update), claim)
 
 
-async def button_pressed(query: CallbackQuery, event_update: Update, inbox: ChannelInbox) -> None:
+async def button_pressed(query: CallbackQuery, event_update: Update, inbox: ChannelInbox,
+                         claim: UpdateClaim) -> None:
+    await claim.secure()  # the press is answered before the conversation stores it
     with contextlib.suppress(TelegramAPIError):  # an old button: the press still counts
         await query.answer()
     assert query.message is not None and query.data is not None
-    await inbox.receive(_inbound(query.message.chat.id, query.data, event_update))
+    await inbox.receive(_inbound(query.message.chat.id, query.data, event_update), claim)
 
 
 def build_router() -> Router:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.conversation import commands as cmd
@@ -30,6 +30,7 @@ from bot.storage import models as db
 from bot.storage.payment_repositories import PromiseRepository
 from bot.storage.repositories.agreements import AgreementRepository
 from bot.storage.repositories.audit import AuditLog
+from bot.storage.uow import UnitOfWorkFactory
 from bot.understanding.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.understanding.consent import button_payload
 from bot.understanding.values import parse_installments, parse_proposal, parse_proposal_answer
@@ -41,10 +42,10 @@ MAX_PROPOSAL_ATTEMPTS = 2
 class NegotiationService(DebtorRequests):
     """Executes :mod:`bot.conversation.commands` for a conversation (by its public id)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], policies: PolicyBook,
+    def __init__(self, uow: UnitOfWorkFactory, policies: PolicyBook,
                  clock: Clock, payments: PaymentDesk | None = None) -> None:
         super().__init__(clock, payments)
-        self._sessions = sessions
+        self._uow = uow
         self._policies = policies
         self._handlers: dict[type[cmd.Command], Callable[[DebtorFile, Any], Awaitable[Outcome]]] = {
             cmd.Greet: self._greet,
@@ -73,8 +74,8 @@ class NegotiationService(DebtorRequests):
         }
 
     async def execute(self, conversation_id: str, command: cmd.Command) -> Outcome:
-        async with self._sessions() as session:
-            file = await self._open(session, conversation_id)
+        async with self._uow() as uow:
+            file = await self._open(uow.session, conversation_id)
             if file is None:
                 return Outcome(replies=(Reply("unknown_sender"),))
             if file.contact.status == "wrong_person":
@@ -82,7 +83,7 @@ class NegotiationService(DebtorRequests):
             if not isinstance(command, cmd.Clarify):
                 file.conversation.fallback_count = 0
             outcome = await self._handlers[type(command)](file, command)
-            await session.commit()
+            await uow.commit()
             return outcome
 
     # -- loading ---------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import (
     ButtonSpec,
@@ -35,7 +35,7 @@ from bot.conversation.plain_values import decode
 from bot.services.outbox.status import STATE_OUTBOX, mark_unreachable, message_state
 from bot.storage import models as db
 from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
-from bot.storage.channel_repositories import OutboxRepository
+from bot.storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class _Held:
 class OutboxDispatcher:
     """Sends due outbox rows through their channels under the configured rate limits."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
+    def __init__(self, uow: UnitOfWorkFactory, channels: Mapping[str, Channel],
                  limiter: RateLimiter, rates: Mapping[str, ChannelRates], *, clock: Clock,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
                  worker_id: str | None = None, batch: int = 100, concurrency: int = 64,
@@ -79,7 +79,7 @@ class OutboxDispatcher:
                  max_rebooks: int = 3, media: MediaResolver | None = None,
                  on_rate_limit_wait: RateLimitWaitHook | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._channels = dict(channels)
         self._limiter = limiter
         self._rates = dict(rates)
@@ -188,20 +188,16 @@ class OutboxDispatcher:
         if self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
         if self._held:
-            async with self._sessions() as session:
-                await OutboxRepository(session).release(list(self._held), self.worker_id)
-                await session.commit()
+            async with self._uow() as uow:
+                await uow.outbox.release(list(self._held), self.worker_id)
+                await uow.commit()
             self._held.clear()
 
     async def _next_due(self) -> tuple[float, OutboxMessage] | None:
         """Seconds until the next unfinished row of our channels is due, and that row;
         ``None`` if there is none."""
-        async with self._sessions() as session:
-            rows = list(await session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),
-                       OutboxMessage.channel.in_(list(self._channels)))
-                .order_by(OutboxMessage.id)))
+        async with self._uow() as uow:
+            rows = await uow.outbox.unfinished(list(self._channels))
         if not rows:
             return None
         now = self._clock.now()
@@ -223,12 +219,11 @@ class OutboxDispatcher:
         if room <= 0:
             return
         now = self._clock.now()
-        async with self._sessions() as session:
-            rows = await OutboxRepository(session).claim(
-                self.worker_id, now, now + self._lease, room, list(self._channels))
-            rows = await self._drop_suppressed(session, rows)
-            contexts = await self._last_inbound(session, rows)
-            await session.commit()
+        async with self._uow() as uow:
+            rows = await uow.outbox.claim(self.worker_id, now, now + self._lease, room, list(self._channels))
+            rows = await self._drop_suppressed(uow.session, rows)
+            contexts = await self._last_inbound(uow.session, rows)
+            await uow.commit()
         claimed_at = self._now()
         for row in rows:
             if row.id in self._in_flight:
@@ -248,13 +243,10 @@ class OutboxDispatcher:
             self._held[row.id] = _Held(row, _outbound(row, contexts.get(row.id), media), claimed_at)
 
     async def _cancel(self, row: OutboxMessage, reason: str) -> None:
-        async with self._sessions() as session:
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    status=OutboxStatus.CANCELLED.value, lease_until=None, last_error=reason,
-                    updated_at=self._clock.now(),
-                ).execution_options(synchronize_session=False))
-            await session.commit()
+        async with self._uow() as uow:
+            await uow.outbox.record(row.id, status=OutboxStatus.CANCELLED.value, lease_until=None,
+                                    last_error=reason, updated_at=self._clock.now())
+            await uow.commit()
         self.stats["cancelled"] += 1
 
     async def _drop_suppressed(self, session: AsyncSession, rows: list[OutboxMessage]
@@ -291,9 +283,9 @@ class OutboxDispatcher:
         ids = list(self._held) + list(self._in_flight)
         if ids:
             now = self._clock.now()
-            async with self._sessions() as session:
-                await OutboxRepository(session).renew(ids, self.worker_id, now + self._lease)
-                await session.commit()
+            async with self._uow() as uow:
+                await uow.outbox.renew(ids, self.worker_id, now + self._lease)
+                await uow.commit()
 
     async def _send_ready(self) -> float:
         """Book a send time for every held message the limits allow within the booking horizon
@@ -388,22 +380,20 @@ class OutboxDispatcher:
             logger.warning("outbox row %s: could not defer the chat in the limiter", row.id, exc_info=True)
 
     async def _sent(self, row: OutboxMessage, receipt: SendReceipt) -> None:
-        async with self._sessions() as session:
+        async with self._uow() as uow:
             now = self._clock.now()
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    status=STATE_OUTBOX.get(receipt.state, OutboxStatus.SENT).value,
-                    provider_id=receipt.provider_id or None, segments=receipt.segments,
-                    encoding=receipt.encoding, sent_at=now, lease_until=None,
-                    attempts=row.attempts + 1, updated_at=now,
-                ).execution_options(synchronize_session=False))
+            await uow.outbox.record(
+                row.id, status=STATE_OUTBOX.get(receipt.state, OutboxStatus.SENT).value,
+                provider_id=receipt.provider_id or None, segments=receipt.segments,
+                encoding=receipt.encoding, sent_at=now, lease_until=None,
+                attempts=row.attempts + 1, updated_at=now)
             if row.message_id is not None:
-                message = await session.get(db.Message, row.message_id)
+                message = await uow.conversations.message(row.message_id)
                 if message is not None:
                     if is_forward(message_state(message.status), receipt.state):
                         message.status = receipt.state.value
                     message.provider_id = receipt.provider_id or message.provider_id
-            await session.commit()
+            await uow.commit()
         self.stats["sent"] += 1
 
     async def _retry(self, row: OutboxMessage, exc: RetryLater) -> None:
@@ -413,14 +403,12 @@ class OutboxDispatcher:
             return
         delay = exc.retry_after if exc.retry_after is not None else self._backoff_delay(attempts)
         now = self._clock.now()
-        async with self._sessions() as session:
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    status=OutboxStatus.PENDING.value, attempts=attempts,
-                    next_attempt_at=now + timedelta(seconds=delay), lease_until=None,
-                    claimed_by=None, last_error=exc.reason[:500], updated_at=now,
-                ).execution_options(synchronize_session=False))
-            await session.commit()
+        async with self._uow() as uow:
+            await uow.outbox.record(
+                row.id, status=OutboxStatus.PENDING.value, attempts=attempts,
+                next_attempt_at=now + timedelta(seconds=delay), lease_until=None,
+                claimed_by=None, last_error=exc.reason[:500], updated_at=now)
+            await uow.commit()
         self.stats["retried"] += 1
 
     def _backoff_delay(self, attempts: int) -> float:
@@ -430,19 +418,16 @@ class OutboxDispatcher:
     async def _fail(self, row: OutboxMessage, exc: ChannelError) -> None:
         reason = str(exc)[:500]
         now = self._clock.now()
-        async with self._sessions() as session:
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    status=OutboxStatus.FAILED.value, attempts=row.attempts + 1, lease_until=None,
-                    last_error=reason, updated_at=now,
-                ).execution_options(synchronize_session=False))
+        async with self._uow() as uow:
+            await uow.outbox.record(row.id, status=OutboxStatus.FAILED.value, attempts=row.attempts + 1,
+                                    lease_until=None, last_error=reason, updated_at=now)
             if row.message_id is not None:
-                message = await session.get(db.Message, row.message_id)
+                message = await uow.conversations.message(row.message_id)
                 if message is not None and message.status in ("queued", "sent"):
                     message.status = "failed"
             if isinstance(exc, Undeliverable) and exc.unreachable:
-                await mark_unreachable(session, row, reason)
-            await session.commit()
+                await mark_unreachable(uow, row, reason)
+            await uow.commit()
         self.stats["failed"] += 1
 
 

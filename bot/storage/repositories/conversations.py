@@ -122,6 +122,9 @@ class ConversationRepository:
             await self.session.flush()
         return message
 
+    async def message(self, message_id: int) -> Message | None:
+        return await self.session.get(Message, message_id)
+
     async def by_idempotency_key(self, key: str) -> Message | None:
         return await self.session.scalar(select(Message).where(Message.idempotency_key == key))
 
