@@ -108,7 +108,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
                                           metrics=metrics)
     followup = FollowUpService(uow, policies, renderer, clock, payments, picture_channels(settings))
     channels = await channel_stack.enter_async_context(
-        build_channel_runtime(settings, sessions, conversations, renderer, clock,
+        build_channel_runtime(settings, uow, conversations, renderer, clock,
                               on_rate_limit_wait=metrics.rate_limit_wait))
     return Container(
         settings=settings, policies=policies, engine=engine, sessions=sessions, uow=uow,

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.channels.base import Channel, MediaResolver
 from bot.channels.ratelimit import ChannelRates, RateLimiter, build_rate_limiter
 from bot.channels.web import WebChannel
@@ -33,7 +31,7 @@ from bot.services.outbox.queue import Outbox
 from bot.services.payment_pictures import PixQrPictures
 from bot.services.telegram_links import TelegramLinks
 from bot.services.update_claim import UpdateClaim
-from bot.storage.uow import unit_of_work
+from bot.storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/channels/telegram/webhook"
@@ -54,7 +52,7 @@ class ChannelRuntime:
     links: TelegramLinks
     limiter: RateLimiter
     rates: dict[str, ChannelRates]
-    sessions: async_sessionmaker[AsyncSession]
+    uow: UnitOfWorkFactory
     clock: Clock
     telegram: Any = None             # TelegramChannel when on
     telegram_dispatcher: Any = None  # aiogram Dispatcher when on
@@ -71,7 +69,7 @@ class ChannelRuntime:
     def new_dispatcher(self, worker_id: str | None = None, **options: Any) -> OutboxDispatcher:
         options = {"media": self.media, "on_rate_limit_wait": self.on_rate_limit_wait, **options}
         dispatcher = OutboxDispatcher(
-            unit_of_work(self.sessions), self.senders, self.limiter, self.rates, clock=self.clock,
+            self.uow, self.senders, self.limiter, self.rates, clock=self.clock,
             worker_id=worker_id, max_attempts=self.settings.outbox_max_attempts, **options)
         self._dispatchers.append(dispatcher)
         return dispatcher
@@ -150,7 +148,7 @@ class _Adapters:
 
 
 @asynccontextmanager
-async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+async def build_channel_runtime(settings: Settings, uow: UnitOfWorkFactory,
                                 conversations: ConversationService, renderer: TemplateRenderer,
                                 clock: Clock, *, on_rate_limit_wait: RateLimitWaitHook | None = None,
                                 ) -> AsyncIterator[ChannelRuntime]:
@@ -164,18 +162,17 @@ async def build_channel_runtime(settings: Settings, sessions: async_sessionmaker
     if close_limiter is not None:
         adapters.closers.append(close_limiter)
     dispatchers: list[OutboxDispatcher] = []  # the runtime's; a queued reply wakes them
-    uow = unit_of_work(sessions)
     inbox = ChannelInbox(uow, conversations, renderer, settings.default_locale,
                          wake_outbox=lambda: _wake(dispatchers),
                          picture_channels=picture_channels(settings))
-    links = TelegramLinks(unit_of_work(sessions), clock, timedelta(hours=settings.telegram_link_ttl_hours))
+    links = TelegramLinks(uow, clock, timedelta(hours=settings.telegram_link_ttl_hours))
     try:
         _add_telegram(adapters, settings, inbox, links)
         _add_twilio(adapters, settings, clock, inbox)
         yield ChannelRuntime(
             settings=settings, channels=adapters.channels, outbox=Outbox(uow), inbox=inbox,
             inbound=InboundProcessor(uow, adapters.handlers, clock), links=links, limiter=limiter,
-            rates=channel_rates(settings), sessions=sessions, clock=clock,
+            rates=channel_rates(settings), uow=uow, clock=clock,
             media=PixQrPictures(uow, settings.public_url),
             on_rate_limit_wait=on_rate_limit_wait, _dispatchers=dispatchers, **adapters.runtime_parts)
     finally:

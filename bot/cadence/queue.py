@@ -266,7 +266,7 @@ class ContactQueue:
             await self._cancel(uow.session, row, SkipReason.HUMAN.value if human else "opted_out")
             return
         [queued] = await self._outgoing.queue(
-            uow.session, contact, [message], row.idempotency_key,
+            uow, contact, [message], row.idempotency_key,
             Initiator.BOT, row.at, not_after=row.window_end, debtor=debtor,
             conversation=conversation, message_key=True,
         )

@@ -87,7 +87,7 @@ class ConversationService:
             # The web channel answers in its HTTP response; other channels send through the
             # outbox, queued in this transaction (key ``reply:<channel>:<provider id>:<n>``).
             queued = await self._outgoing.queue(
-                uow.session, contact, replies, f"reply:{channel}:{provider_id}:" + "{index}",
+                uow, contact, replies, f"reply:{channel}:{provider_id}:" + "{index}",
                 debtor=contact.debtor, conversation=conversation,
                 status="sent" if channel == "web" else "queued",
             )

@@ -36,7 +36,6 @@ from prometheus_client import (
     make_wsgi_app,
 )
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable

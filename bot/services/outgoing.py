@@ -23,17 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.channels.base import MediaRef
 from bot.conversation.outcome import Reply
 from bot.conversation.plain_values import encode
 from bot.rendering.renderer import SUPPORTED_LOCALES, TemplateRenderer
 from bot.storage import models as db
 from bot.storage.channel_models import Initiator, OutboxMessage
-from bot.storage.channel_repositories import OutboxRepository
-from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.repositories.errors import DuplicateMessage
+from bot.storage.uow import UnitOfWork
 
 WEB = db.Channel.WEB.value
 
@@ -81,21 +78,21 @@ class OutgoingMessages:
                     "payload": b.payload} for b in reply.buttons]
         return Rendered(text, buttons, reply.media, reply.template, reply.variables)
 
-    async def queue(self, session: AsyncSession, contact: db.Contact,
+    async def queue(self, uow: UnitOfWork, contact: db.Contact,
                     replies: Sequence[Reply | Rendered], key: str, initiated_by: str = Initiator.REPLY,
                     not_before: datetime | None = None, *, not_after: datetime | None = None,
                     debtor: db.Debtor | None = None, conversation: db.Conversation | None = None,
                     author: str = "bot", status: str = "queued", message_key: bool = False,
                     outbox_locale: str | None = "") -> list[Queued]:
-        """Render, store and enqueue ``replies`` to ``contact`` (the caller commits).
+        """Render, store and enqueue ``replies`` to ``contact`` in ``uow`` (the caller commits).
 
         ``Rendered`` items are sent as they are (an agent's own text). ``message_key``: the
         stored message carries the outbox key too (a repeat finds the stored one). The outbox
         row carries the locale used unless ``outbox_locale`` is given (``None``: no locale)."""
         if debtor is None:
-            debtor = await session.get(db.Debtor, contact.debtor_id)
+            debtor = await uow.session.get(db.Debtor, contact.debtor_id)
         locale = self.locale_of(contact, debtor)
-        conversations = ConversationRepository(session)
+        conversations = uow.conversations
         if conversation is None:
             conversation = await conversations.get_or_create(contact)
         queued: list[Queued] = []
@@ -115,7 +112,7 @@ class OutgoingMessages:
                 message = duplicate.existing
             outbox = None
             if contact.channel != WEB:
-                outbox = await OutboxRepository(session).enqueue(
+                outbox = await uow.outbox.enqueue(
                     channel=contact.channel, address=contact.address, text=out.text,
                     buttons=out.buttons or None, message_id=message.id, contact_id=contact.id,
                     template=out.template,

@@ -215,7 +215,7 @@ class FollowUpService(FollowUpContacts):
         if charges:
             all_replies.append(Reply("payment_instructions", {**common, "charges": charges},
                                      media=instruction_picture(charges)))
-        await self._outgoing.queue(uow.session, contact, all_replies, f"followup:{key}:" + "{index}",
+        await self._outgoing.queue(uow, contact, all_replies, f"followup:{key}:" + "{index}",
                                    Initiator.BOT, reach.at, debtor=debtor, conversation=conversation)
         await uow.audit.record(AuditKind.FOLLOWUP_SENT, "bot", debtor_id=debtor_id,
                                        conversation_id=conversation.id,

@@ -279,7 +279,7 @@ class AgentDesk(DeskReader):
         """Store and queue one message to the conversation's contact (the caller commits); the
         outbox row carries the contact's own locale (an approved template's Content SID)."""
         [queued] = await self._outgoing.queue(
-            uow.session, file.contact, [item], "message:{message}", debtor=file.debtor,
+            uow, file.contact, [item], "message:{message}", debtor=file.debtor,
             conversation=file.conversation, author=author, outbox_locale=file.contact.locale)
         return queued.message
 
