@@ -70,7 +70,7 @@ test: lint typecheck compose-config rasa-validate rasa-stories nlu-heldout pytes
 # The fast edit loop: no Rasa, no PostgreSQL, no Chromium, no subprocess stack; the
 # hypothesis suites that read an example count from the environment run a few examples.
 CHECK_TESTS := tests/negotiation tests/contact_rules tests/policies tests/understanding tests/rendering \
-  tests/services tests/storage tests/test_test_imports.py
+  tests/services tests/storage tests/test_test_imports.py tests/test_code_shape.py
 check: lint typecheck
 	ACORDO_PROPERTY_EXAMPLES=20 ACORDO_DRY_RUN_EXAMPLES=10 $(PY) -m pytest -q -p no:randomly \
 	  -m "not e2e and not postgres" $(CHECK_TESTS)
