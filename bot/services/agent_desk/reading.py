@@ -153,7 +153,7 @@ class DeskReader:
     # -- helpers ------------------------------------------------------------------------------
 
     async def _file(self, uow: UnitOfWork, public_id: str) -> DebtorFile:
-        file = await self._negotiation.debtor_file(uow.session, public_id)
+        file = await self._negotiation.debtor_file(uow, public_id)
         if file is None:
             raise NotFound(f"no conversation {public_id!r}")
         return file

@@ -8,23 +8,21 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clock import Clock
 from bot.negotiation import machine
 from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.policies import PolicyBook
 from bot.policies.models import NegotiationProfile, Policy
 from bot.storage import models as db
-from bot.storage.repositories.conversations import ConversationRepository
-from bot.storage.repositories.portfolio import PortfolioRepository
+from bot.storage.uow import UnitOfWork
 
 
 @dataclass
 class DebtorFile:
-    """Everything one command needs about the debtor behind a conversation."""
+    """Everything one command needs about the debtor behind a conversation, with the unit of
+    work the command runs in (``uow``: its repositories write in the same transaction)."""
 
-    session: AsyncSession
+    uow: UnitOfWork
     conversation: db.Conversation
     contact: db.Contact
     debtor: db.Debtor
@@ -44,11 +42,10 @@ class DebtorFile:
         }
 
 
-async def load_debtor_file(session: AsyncSession, conversation_id: str, policies: PolicyBook,
+async def load_debtor_file(uow: UnitOfWork, conversation_id: str, policies: PolicyBook,
                            clock: Clock) -> DebtorFile | None:
     """The debtor file of a conversation (by its public id); ``None`` for an unknown one."""
-    conversations = ConversationRepository(session)
-    conversation = await conversations.by_public_id(conversation_id)
+    conversation = await uow.conversations.by_public_id(conversation_id)
     if conversation is None:
         return None
     contact = conversation.contact
@@ -56,7 +53,7 @@ async def load_debtor_file(session: AsyncSession, conversation_id: str, policies
     policy = policies[debtor.creditor_id]
     zone = ZoneInfo(contact.timezone or debtor.timezone or policy.creditor.timezone)
     today = clock.now().astimezone(zone).date()
-    debts = await PortfolioRepository(session).debts_for(debtor.id, statuses=("open",))
+    debts = await uow.portfolio.debts_for(debtor.id, statuses=("open",))
     positions = [
         DebtPosition(external_id=d.external_id, principal=d.amount, due_date=d.due_date,
                      paid=d.paid_amount)
@@ -69,5 +66,5 @@ async def load_debtor_file(session: AsyncSession, conversation_id: str, policies
         if conversation.negotiation
         else machine.NegotiationState()
     )
-    return DebtorFile(session, conversation, contact, debtor, policy, today, debts, balance,
+    return DebtorFile(uow, conversation, contact, debtor, policy, today, debts, balance,
                       policy.profile_for(worst, balance), state)

@@ -23,10 +23,6 @@ from bot.services.opt_out import suppress_contact
 from bot.services.outgoing import locale_of
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
-from bot.storage.payment_repositories import PromiseRepository
-from bot.storage.repositories.agreements import AgreementRepository
-from bot.storage.repositories.audit import AuditLog
-from bot.storage.repositories.conversations import ConversationRepository
 from bot.understanding.consent import is_clear_opt_out
 from bot.understanding.values import parse_amount, parse_date
 
@@ -42,9 +38,9 @@ class DebtorRequests:
     # -- handoff, contact status -----------------------------------------------------------
 
     async def _handoff(self, file: DebtorFile, reason: str) -> Outcome:
-        conversations = ConversationRepository(file.session)
+        conversations = file.uow.conversations
         await conversations.set_state(file.conversation, "human", reason)
-        await AuditLog(file.session).record(
+        await file.uow.audit.record(
             AuditKind.HANDOFF, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id, data={"reason": reason},
         )
@@ -64,13 +60,13 @@ class DebtorRequests:
         if not is_clear_opt_out(command.text, command.intent, command.confidence):
             return Outcome((Reply("confirm_opt_out", file.common, OPT_OUT_BUTTONS),))
         # Every channel of this contact at once, one audit event (bot/services/opt_out.py).
-        await suppress_contact(file.session, file.contact, actor="bot", text=command.text,
+        await suppress_contact(file.uow.session, file.contact, actor="bot", text=command.text,
                                conversation_id=file.conversation.id)
         return Outcome((Reply("opt_out_confirmed", file.common),), offer_pending=False)
 
     async def _wrong_person(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         file.contact.status = "wrong_person"
-        await AuditLog(file.session).record(
+        await file.uow.audit.record(
             AuditKind.WRONG_PERSON, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id,
             data={"channel": file.contact.channel, "text": command.text[:500]},
@@ -129,10 +125,10 @@ class DebtorRequests:
         amount = parse_amount(command.text, self._locale(file))
         if amount is not None and not 0 < amount <= file.balance:
             amount = None  # a number that is not a plausible payment (or more than owed)
-        promise = await PromiseRepository(file.session).add(
+        promise = await file.uow.promises.add(
             debtor_id=file.debtor.id, promised_date=when, balance=file.balance, amount=amount,
             conversation_id=file.conversation.id, at=self._clock.now())
-        await AuditLog(file.session).record(
+        await file.uow.audit.record(
             AuditKind.PROMISE_TO_PAY, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id,
             data={"date": when.isoformat(), "balance": str(file.balance), "promise_id": promise.id,
@@ -142,13 +138,13 @@ class DebtorRequests:
                      "pix_key": file.policy.creditor.pix_key}
         replies = [Reply("promise_recorded", variables)]
         if self._payments is not None:
-            charge = await self._payments.for_promise(file.session, file.policy, file.debtor, promise)
+            charge = await self._payments.for_promise(file.uow.session, file.policy, file.debtor, promise)
             if charge is not None:
                 replies.append(instructions_reply(file.common, [charge]))
         return Outcome(tuple(replies))
 
     async def _already_paid(self, file: DebtorFile, command: cmd.Command) -> Outcome:
-        await AuditLog(file.session).record(
+        await file.uow.audit.record(
             AuditKind.ALREADY_PAID_REPORTED, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id, data={"text": command.text[:500]},
         )
@@ -156,15 +152,15 @@ class DebtorRequests:
 
     async def _payment_method(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         """With an active agreement (or a pending promise): how to pay each open installment."""
-        agreements = await AgreementRepository(file.session).agreements_for(file.debtor.id)
+        agreements = await file.uow.agreements.agreements_for(file.debtor.id)
         active = [a for a in agreements if a.status == "active"]
         if active:
             replies = await self._instructions(file, active[-1].installments)
             if replies:
                 return Outcome(tuple(replies))
-        promises = await PromiseRepository(file.session).pending(file.debtor.id)
+        promises = await file.uow.promises.pending(file.debtor.id)
         if promises and self._payments is not None:
-            charge = await self._payments.for_promise(file.session, file.policy, file.debtor,
+            charge = await self._payments.for_promise(file.uow.session, file.policy, file.debtor,
                                                       promises[-1])
             if charge is not None:
                 return Outcome((instructions_reply(file.common, [charge]),))
@@ -177,10 +173,10 @@ class DebtorRequests:
     async def _instructions(self, file: DebtorFile, installments: list[db.Installment]) -> list[Reply]:
         if self._payments is None:
             return []
-        charges = await self._payments.instructions(file.session, file.policy, file.debtor, installments)
+        charges = await self._payments.instructions(file.uow.session, file.policy, file.debtor, installments)
         if not charges:
             return []
-        await AuditLog(file.session).record(
+        await file.uow.audit.record(
             AuditKind.PAYMENT_INSTRUCTIONS_SENT, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id,
             data={"txids": [c["txid"] for c in charges], "method": charges[0]["method"]})
@@ -188,7 +184,7 @@ class DebtorRequests:
 
     async def _callback(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         when = parse_date(command.text, file.today, self._locale(file))
-        await AuditLog(file.session).record(
+        await file.uow.audit.record(
             AuditKind.CALLBACK_REQUESTED, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id,
             data={"date": when.isoformat() if when else None},

@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.conversation import commands as cmd
@@ -27,10 +26,7 @@ from bot.services.negotiation.debtor_requests import DebtorRequests
 from bot.services.negotiation.replies import MENU_BUTTONS, offer_buttons, offer_variables
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
-from bot.storage.payment_repositories import PromiseRepository
-from bot.storage.repositories.agreements import AgreementRepository
-from bot.storage.repositories.audit import AuditLog
-from bot.storage.uow import UnitOfWorkFactory
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 from bot.understanding.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.understanding.consent import button_payload
 from bot.understanding.values import parse_installments, parse_proposal, parse_proposal_answer
@@ -75,7 +71,7 @@ class NegotiationService(DebtorRequests):
 
     async def execute(self, conversation_id: str, command: cmd.Command) -> Outcome:
         async with self._uow() as uow:
-            file = await self._open(uow.session, conversation_id)
+            file = await self._open(uow, conversation_id)
             if file is None:
                 return Outcome(replies=(Reply("unknown_sender"),))
             if file.contact.status == "wrong_person":
@@ -88,12 +84,12 @@ class NegotiationService(DebtorRequests):
 
     # -- loading ---------------------------------------------------------------------------
 
-    async def debtor_file(self, session: AsyncSession, conversation_id: str) -> DebtorFile | None:
+    async def debtor_file(self, uow: UnitOfWork, conversation_id: str) -> DebtorFile | None:
         """Everything about the debtor behind a conversation (for the agent desk)."""
-        return await self._open(session, conversation_id)
+        return await self._open(uow, conversation_id)
 
-    async def _open(self, session: AsyncSession, conversation_id: str) -> DebtorFile | None:
-        return await load_debtor_file(session, conversation_id, self._policies, self._clock)
+    async def _open(self, uow: UnitOfWork, conversation_id: str) -> DebtorFile | None:
+        return await load_debtor_file(uow, conversation_id, self._policies, self._clock)
 
     # -- negotiation -----------------------------------------------------------------------
 
@@ -175,7 +171,7 @@ class NegotiationService(DebtorRequests):
 
     async def _offer_on_screen(self, file: DebtorFile) -> str | None:
         """The reference of the offer the last message to the debtor showed (its accept button)."""
-        last = await file.session.scalar(
+        last = await file.uow.session.scalar(
             select(db.Message)
             .where(db.Message.conversation_id == file.conversation.id,
                    db.Message.direction == "out")
@@ -218,7 +214,7 @@ class NegotiationService(DebtorRequests):
         return parse_proposal(text, file.today, self._locale(file))
 
     async def _carry_out(self, file: DebtorFile, decision: machine.Decision) -> Outcome:
-        agreements = AgreementRepository(file.session)
+        agreements = file.uow.agreements
         conversation = file.conversation
         match decision:
             case machine.OfferMade(offer=offer, reason=reason):
@@ -239,13 +235,13 @@ class NegotiationService(DebtorRequests):
                 agreement = await agreements.create_agreement(
                     file.debtor.id, row, file.debts, created_by=offer.created_by
                 )
-                await AuditLog(file.session).record(
+                await file.uow.audit.record(
                     AuditKind.AGREEMENT_CREATED, "bot", debtor_id=file.debtor.id,
                     conversation_id=conversation.id,
                     data={"agreement_id": agreement.id, "kind": offer.kind,
                           "total": str(offer.total), "count": offer.count},
                 )
-                await PromiseRepository(file.session).cancel_pending(file.debtor.id)
+                await file.uow.promises.cancel_pending(file.debtor.id)
                 variables = {**file.common, "offer": offer_variables(offer),
                              "pix_key": file.policy.creditor.pix_key}
                 replies = [Reply("agreement_created", variables)]
@@ -260,12 +256,12 @@ class NegotiationService(DebtorRequests):
         raise TypeError(f"unknown decision {decision!r}")
 
     async def _store_offer(self, file: DebtorFile, offer: Offer) -> None:
-        agreements = AgreementRepository(file.session)
+        agreements = file.uow.agreements
         await agreements.mark_offers(file.conversation.id, "proposed", "superseded")
         await agreements.add_offer(
             conversation_id=file.conversation.id, debtor_id=file.debtor.id, offer=offer
         )
-        await AuditLog(file.session).record(
+        await file.uow.audit.record(
             AuditKind.OFFER_MADE, offer.created_by, debtor_id=file.debtor.id,
             conversation_id=file.conversation.id,
             data={"kind": offer.kind, "total": str(offer.total), "count": offer.count,
