@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import holidays as holiday_calendars
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.cadence.calendar import contact_calendar as regua_calendar
 from bot.negotiation import followup as core
 from bot.negotiation.balance import days_past_due
 from bot.policies import PolicyBook
@@ -27,12 +27,11 @@ NOTICE_DAYS = 31  # a broken agreement's notice held back is tried this many day
 
 
 def contact_calendar(policy: Policy, around: date) -> core.ContactCalendar:
-    """The policy's contact days: open weekdays, national holidays (``holidays: BR``), closed dates."""
-    closed = {date.fromisoformat(d) for d in policy.contact_rules.closed_dates}
-    if policy.contact_rules.holidays == "BR":
-        closed |= set(holiday_calendars.country_holidays(
-            "BR", years=range(around.year - 1, around.year + 2)).keys())
-    return core.ContactCalendar(frozenset(policy.contact_rules.windows()), frozenset(closed))
+    """The follow-up's view of the régua's calendar (:func:`bot.cadence.calendar.contact_calendar`):
+    the open weekdays, and as closed days the closed dates and national holidays."""
+    calendar = regua_calendar(policy, around)
+    return core.ContactCalendar(frozenset(calendar.windows),
+                                frozenset(calendar.closed_dates | calendar.holidays))
 
 
 @dataclass
