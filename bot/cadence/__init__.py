@@ -13,7 +13,7 @@
 - :mod:`bot.cadence.queue` — planned contacts through the one outgoing path into the
   outbox; a failed channel falls back to the step's next.
 - :mod:`bot.cadence.sweep` — following the outbox: sent, cancelled by a pause, expired.
-- :mod:`bot.cadence.tables` and :mod:`bot.storage.dialect` — the Core tables the statements
+- :mod:`bot.storage.tables` and :mod:`bot.storage.dialect` — the Core tables the statements
   use and where PostgreSQL and SQLite differ.
 
 Elsewhere: the pure rules (calendar, hours, caps, channel choice) in :mod:`bot.contact_rules`;

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence.tables import cc, followups
 from bot.contact_rules import rolling_week
 from bot.storage.cadence_models import MADE
 from bot.storage.dialect import is_postgresql
+from bot.storage.tables import cc, followups
 
 # Follow-up events that are a bot-initiated contact (payments follow-up): an installment or promise
 # reminder, an overdue installment's follow-up, a broken agreement's notice. They count

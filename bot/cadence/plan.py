@@ -55,7 +55,15 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.cadence.caps import recent_contacts
-from bot.cadence.tables import (
+from bot.contact_rules import CadenceStep, DueWindow, SkipReason, ZoneDay, due_windows
+from bot.policies.models import MaxContacts, Policy
+from bot.services.audit_kinds import AuditKind
+from bot.services.segment_sql import FactColumns, debtor_history, needs_history
+from bot.services.segment_sql import segment_case as first_segment_sql
+from bot.storage import models as db
+from bot.storage.cadence_models import CadenceContactStatus
+from bot.storage.payment_models import PromiseStatus
+from bot.storage.tables import (
     agreements,
     audit,
     cc,
@@ -66,14 +74,6 @@ from bot.cadence.tables import (
     payments,
     promises,
 )
-from bot.contact_rules import CadenceStep, DueWindow, SkipReason, ZoneDay, due_windows
-from bot.policies.models import MaxContacts, Policy
-from bot.services.audit_kinds import AuditKind
-from bot.services.segment_sql import FactColumns, debtor_history, needs_history
-from bot.services.segment_sql import segment_case as first_segment_sql
-from bot.storage import models as db
-from bot.storage.cadence_models import CadenceContactStatus
-from bot.storage.payment_models import PromiseStatus
 from bot.storage.types import UTCDateTime
 
 # Debt statuses the régua looks at (paid, disputed and in agreement to record why not);

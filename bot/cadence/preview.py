@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence.tables import cc, debtors, debts
 from bot.storage.cadence_models import MADE
+from bot.storage.tables import cc, debtors, debts
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence.calendar import contact_calendar
 from bot.cadence.plan import step_of
-from bot.cadence.tables import table_of
 from bot.clock import Clock
 from bot.contact_rules import ChannelChoice, ContactOption, SkipReason, choose_channel
 from bot.conversation.outcome import Reply
@@ -36,6 +35,7 @@ from bot.storage.cadence_models import CadenceContactStatus as Status
 from bot.storage.channel_models import Initiator, OutboxMessage, OutboxStatus
 from bot.storage.dialect import claimed, upsert_into
 from bot.storage.payment_models import Promise, PromiseStatus
+from bot.storage.tables import table_of
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 

@@ -31,10 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence.tables import table_of
 from bot.clock import Clock
 from bot.storage.cadence_models import CadenceContact, CadenceContactStatus, ContactDecision
 from bot.storage.dialect import upsert_into
+from bot.storage.tables import table_of
 
 # The columns of the planner's decision rows, in order.
 DECISION_COLUMNS = (

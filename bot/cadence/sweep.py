@@ -15,13 +15,13 @@ from datetime import datetime
 from sqlalchemy import select, true, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence.tables import table_of
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact
 from bot.storage.cadence_models import CadenceContactStatus as Status
 from bot.storage.cadence_repository import PENDING, CadenceContactRepository
 from bot.storage.channel_models import OUTSIDE_HOURS, OutboxMessage, OutboxStatus
 from bot.storage.payment_models import Promise, PromiseStatus
+from bot.storage.tables import table_of
 
 
 async def follow_outbox(session: AsyncSession, now: datetime, stats: dict[str, int]) -> None:

@@ -34,19 +34,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import schemas
 from bot.storage import models as db
 from bot.storage.dialect import dialect_of, upsert_into
+from bot.storage.tables import table_of
 
 # Rows per statement: below SQLite's 32,766 bound parameters and asyncpg's 32,767.
 KEYS_PER_QUERY = 2_000
 
 
-def _table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-debtors_t = _table(db.Debtor)
-contacts_t = _table(db.Contact)
-debts_t = _table(db.Debt)
+debtors_t = table_of(db.Debtor)
+contacts_t = table_of(db.Contact)
+debts_t = table_of(db.Debt)
 
 
 OWNERS_SQL = """

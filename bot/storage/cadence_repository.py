@@ -10,16 +10,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.cadence_models import CadenceContact
 from bot.storage.cadence_models import CadenceContactStatus as Status
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
+from bot.storage.tables import table_of
 
 PENDING = [Status.PLANNED.value, Status.QUEUED.value]  # not yet gone: may be withdrawn
-CONTACTS: Table = CadenceContact.__table__  # type: ignore[assignment]
-OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+CONTACTS = table_of(CadenceContact)
+OUTBOX = table_of(OutboxMessage)
 
 
 class CadenceContactRepository:

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cadence.calendar import contact_calendar as rules_calendar
 from bot.cadence.caps import recent_contacts
 from bot.cadence.followup.planning import FOLLOWUP_SEGMENT, FollowUpReport
-from bot.cadence.tables import table_of
 from bot.clock import Clock
 from bot.contact_rules import SkipReason, cap_reason
 from bot.policies import PolicyBook
 from bot.storage import models as db
 from bot.storage.cadence_models import ContactDecision
 from bot.storage.dialect import upsert_into
+from bot.storage.tables import table_of
 from bot.storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
-"""The Core tables the régua's statements are written against.
+"""The Core tables that set-wise statements are written against.
 
-The ORM classes live in :mod:`bot.storage` (one metadata for Alembic); the set-wise
-statements of the planner, the scheduler and the sweep read their ``Table`` objects.
+The ORM classes are the schema (one metadata for Alembic); the régua's planner, scheduler
+and sweep, the bulk portfolio writer and the segment SQL read their ``Table`` objects here.
 """
 
 from __future__ import annotations
