@@ -131,39 +131,23 @@ def made_on(creditor: str, day: date) -> Select[Any]:
     )
 
 
+def _planned(row: Any, zone: str) -> PlannedContact:
+    """A planned (or made) contact from a row of the planner or of the contacts made."""
+    return PlannedContact(row.debtor_ext, row.debt_ext, row.step, row.template, row.channel,
+                          row.at.astimezone(ZoneInfo(zone)), row.segment, row.cadence)
+
+
 async def list_made(session: AsyncSession, result: CadencePreview, creditor: str, day: date) -> None:
     """Add the contacts already made on ``day`` to the preview."""
     for row in (await session.execute(made_on(creditor, day))).all():
-        result.planned.append(
-            PlannedContact(
-                row.debtor_ext,
-                row.debt_ext,
-                row.step,
-                row.template,
-                row.channel,
-                row.at.astimezone(ZoneInfo(row.timezone)),
-                row.segment,
-                row.cadence,
-            )
-        )
+        result.planned.append(_planned(row, row.timezone))
 
 
 async def list_decisions(session: AsyncSession, result: CadencePreview, decisions: Select[Any]) -> None:
     """Add the planner's decisions (:mod:`bot.cadence.plan`) to the preview."""
     async for row in await session.stream(decisions):
         if row.reason is None:
-            result.planned.append(
-                PlannedContact(
-                    row.debtor_ext,
-                    row.debt_ext,
-                    row.step,
-                    row.template,
-                    row.channel,
-                    row.at.astimezone(ZoneInfo(row.zone)),
-                    row.segment,
-                    row.cadence,
-                )
-            )
+            result.planned.append(_planned(row, row.zone))
         else:
             result.skipped.append(
                 SkippedContact(
