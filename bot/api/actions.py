@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
 from bot.api.deps import ContainerDep
+from bot.api.request_guard import parsed_json
 
 router = APIRouter(tags=["rasa"], include_in_schema=False)
 
@@ -22,7 +22,15 @@ async def run_action(request: Request, container: ContainerDep,
         token.encode(), expected.get_secret_value().encode()
     ):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid action token")
-    action_call: dict[str, Any] = await request.json()
+    # The tracker Rasa sends grows with the conversation: parsed once, by the request guard.
+    action_call = parsed_json(request)
+    if action_call is None:
+        try:
+            action_call = await request.json()
+        except ValueError:
+            action_call = None
+    if not isinstance(action_call, dict):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "the action call is not a JSON object")
     try:
         result = await container.action_executor.run(action_call)
     except ActionNotFoundException as exc:

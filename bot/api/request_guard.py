@@ -54,26 +54,54 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def check_json(raw: bytes) -> None:
-    """Raise :class:`BodyRefused` unless ``raw`` is strict JSON any encoder could send back."""
+# Only these can make a parsed number overflow to infinity (beyond 1.8e308): an exponent of
+# three or more digits, or 200 digits in a row (below that, even an exponent of 99 stays
+# under 1e299). Without them every float json.loads makes is finite.
+_HUGE_NUMBER = re.compile(r"[eE][+-]?[0-9]{3}|[0-9]{200}")
+# Only a \\uD800-\\uDFFF escape can put a UTF-16 surrogate in a parsed string (strict UTF-8
+# decoding refuses encoded ones); a pair is fine, a lone one cannot be encoded back.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+JSON_STATE_KEY = "acordo.json_body"
+
+
+def check_json(raw: bytes) -> tuple[bool, Any]:
+    """``(True, document)``, or ``(False, None)`` for a plain syntax error (FastAPI answers
+    those itself); raise :class:`BodyRefused` unless ``raw`` is strict JSON any encoder could
+    send back.
+
+    The common body is parsed once at C speed: the per-number check and the re-encoding
+    run only when a huge number or a surrogate escape appears in the text at all.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BodyRefused(422, "json_invalid", "the body is not UTF-8") from exc
+    huge = _HUGE_NUMBER.search(text) is not None
     try:
-        parsed = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+        parsed = json.loads(text, parse_constant=_no_constant,
+                            parse_float=_finite_float if huge else None)
     except RecursionError as exc:
         raise BodyRefused(422, "json_invalid", "the JSON is nested too deeply") from exc
     except ValueError as exc:
         if isinstance(exc, BodyRefused):
             raise
-        return  # plain syntax errors: FastAPI's own json_invalid answer (it names the position)
+        return False, None  # plain syntax errors: FastAPI's own json_invalid answer (it names the position)
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return True, parsed
     try:
         json.dumps(parsed, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise BodyRefused(422, "string_unicode", "a string holds a lone UTF-16 surrogate") from exc
     except RecursionError as exc:
         raise BodyRefused(422, "json_invalid", "the JSON is nested too deeply") from exc
+    return True, parsed
+
+
+def parsed_json(request: Request) -> Any:
+    """The body :class:`RequestGuard` already parsed, or ``None`` when it did not parse one
+    (the route then reads the body itself)."""
+    state: dict[str, Any] = request.scope.get("state") or {}
+    return state.get(JSON_STATE_KEY)
 
 
 class RequestGuard:
@@ -117,10 +145,14 @@ class RequestGuard:
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
         if body and "json" in content_type:
             try:
-                check_json(body)
+                parsed_ok, parsed = check_json(body)
             except BodyRefused as refused:
                 await _refuse(send, refused)
                 return
+            if parsed_ok:
+                # Parsed once here; a route that needs the whole document (the action webhook's
+                # tracker) reads it with parsed_json() instead of parsing it again.
+                scope.setdefault("state", {})[JSON_STATE_KEY] = parsed
         await self.app(scope, _replay(body, receive), send)
 
 
