@@ -18,7 +18,8 @@ Steps of the statement (CTEs), one function each:
    that step was made (``cadence_contacts``); a paid debt only on the step's own day (so the
    reason is recorded once, not every day forever);
 3. pauses per debtor (active agreement, pending promise, a person owns a conversation,
-   a pending payment claim or an "already paid" report neither confirmed nor rejected) and contact flags (opted out, wrong person);
+   a pending payment claim or an "already paid" report neither confirmed nor rejected) and
+   contact flags (opted out, wrong person);
 4. the first channel of the step that is on and has an active contact;
 5. the zone's verdict (``holiday``, ``closed_day``, ``outside_hours`` or the moment);
 6. the caps: contacts already made today / in the rolling 7 days (the régua's and the

@@ -6,10 +6,11 @@ including Saturday-only days and different windows per day; holidays on or off; 
 a portfolio (debtors in São Paulo — with its daylight-saving years 2017–2019 —, Noronha,
 Manaus and Rio Branco; several debts and contacts each; every debt status and every pause:
 opt-out, wrong person, unreachable, dispute, a person owns the conversation, agreement,
-promise, "already paid" with payment claims pending, confirmed and rejected, written off; contacts made by earlier runs and the follow-up's
-reminders) and a day with a moment to decide it. ``CadenceService.preview`` on the database
-must equal :func:`tests.cadence.reference.plan`, row for row (debtor, debt, step, template,
-segment, cadence; channel and ``at`` for a contact, the reason for a skip).
+promise, "already paid" with payment claims pending, confirmed and rejected, written off;
+contacts made by earlier runs and the follow-up's reminders) and a day with a moment to
+decide it. ``CadenceService.preview`` on the database must equal
+:func:`tests.cadence.reference.plan`, row for row (debtor, debt, step, template, segment,
+cadence; channel and ``at`` for a contact, the reason for a skip).
 
 One database per backend serves every example (the rows are deleted between examples).
 ``ACORDO_DIFF_EXAMPLES`` sets the number of examples per backend (default 500; ``make
@@ -162,8 +163,8 @@ def cases(draw: st.DrawFn) -> Case:
 
 # -- the database side ---------------------------------------------------------------------------
 
-WRITTEN = (CadenceContact, FollowUpEvent, PaymentClaimRow, db.AuditEvent, db.Payment, PromiseRow, db.Agreement,
-           db.Conversation, db.Contact, db.Debt, db.Debtor, db.Creditor)
+WRITTEN = (CadenceContact, FollowUpEvent, PaymentClaimRow, db.AuditEvent, db.Payment, PromiseRow,
+           db.Agreement, db.Conversation, db.Contact, db.Debt, db.Debtor, db.Creditor)
 
 
 async def store(engine: AsyncEngine, case: Case) -> None:

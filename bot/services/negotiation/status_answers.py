@@ -32,7 +32,8 @@ def agreement_variables(agreement: db.Agreement) -> dict[str, Any]:
         "total": agreement.total,
         "count": len(agreement.installments),
         "remaining": remaining,
-        "left": sum((i["amount"] for i in remaining), ZERO),
+        "left": sum((max(i.amount - i.paid_amount, ZERO) for i in agreement.installments
+                     if i.status != db.InstallmentStatus.PAID.value), ZERO),
         "next": remaining[0] if remaining else None,
     }
 
