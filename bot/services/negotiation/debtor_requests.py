@@ -20,7 +20,7 @@ from bot.services.negotiation.replies import (
     offer_buttons,
     offer_variables,
 )
-from bot.services.negotiation.status_answers import status_replies
+from bot.services.negotiation.status_answers import status_answer
 from bot.services.opt_out import suppress_contact
 from bot.services.outgoing import locale_of
 from bot.services.payments import PaymentDesk
@@ -85,9 +85,9 @@ class DebtorRequests:
         return Outcome((Reply("goodbye", file.common),))
 
     async def _debt_details(self, file: DebtorFile, command: cmd.Command) -> Outcome:
-        status = await status_replies(file)  # a pending claim, an agreement in force
-        if status:
-            return Outcome(tuple(status))
+        status = await status_answer(file)  # a pending claim, an agreement in force
+        if status.complete:
+            return Outcome(status.replies)
         charges = file.policy.charges
         debts = [
             {
@@ -104,8 +104,8 @@ class DebtorRequests:
             }
             for d in file.debts
         ]
-        replies = [Reply("debt_details", {**file.common, "debts": debts, "total": file.balance,
-                                          "today": file.today})]
+        replies = [*status.replies, Reply("debt_details", {**file.common, "debts": debts,
+                                                           "total": file.balance, "today": file.today})]
         pending = file.state.current_offer
         if file.state.stage == machine.Stage.OFFERED and pending is not None:
             replies.append(Reply("offer_reminder", {**file.common, "offer": offer_variables(pending)},

@@ -8,6 +8,7 @@ usual ``debt_details`` answer stands (``DebtorRequests._debt_details``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -38,8 +39,17 @@ def agreement_variables(agreement: db.Agreement) -> dict[str, Any]:
     }
 
 
-async def status_replies(file: DebtorFile) -> list[Reply]:
-    """The claim's status and the agreement's remaining installments; empty when neither."""
+@dataclass(frozen=True)
+class StatusAnswer:
+    """``replies`` first; ``complete`` when nothing else is to be said (a claim is pending, or
+    no debt is open outside the agreement), else the open debts follow."""
+
+    replies: tuple[Reply, ...] = ()
+    complete: bool = False
+
+
+async def status_answer(file: DebtorFile) -> StatusAnswer:
+    """The claim's status and the agreement's remaining installments (none: nothing to add)."""
     replies: list[Reply] = []
     claim = await file.uow.claims.pending_for(file.debtor.id)
     if claim is not None:
@@ -50,4 +60,5 @@ async def status_replies(file: DebtorFile) -> list[Reply]:
     if active:
         replies.append(Reply("agreement_status",
                              {**file.common, "agreement": agreement_variables(active[-1])}))
-    return replies
+    complete = bool(replies) and (claim is not None or not file.debts)
+    return StatusAnswer(tuple(replies), complete)
