@@ -56,13 +56,17 @@ class ClaimRepository:
     async def attach(self, claim: PaymentClaim, *, content_type: str, size: int, at: datetime,
                      message_id: int | None = None, content: bytes | None = None,
                      storage_path: str | None = None) -> ClaimAttachment:
-        attachment = ClaimAttachment(claim_id=claim.id, message_id=message_id,
-                                     content_type=content_type, size=size, content=content,
-                                     storage_path=storage_path, created_at=at)
-        self.session.add(attachment)
+        attachment = ClaimAttachment(message_id=message_id, content_type=content_type, size=size,
+                                     content=content, storage_path=storage_path, created_at=at)
+        claim.attachments.append(attachment)
         claim.updated_at = at
         await self.session.flush()
         return attachment
+
+    async def has_attachments_from(self, message_id: int) -> bool:
+        found = await self.session.scalar(
+            select(ClaimAttachment.id).where(ClaimAttachment.message_id == message_id).limit(1))
+        return found is not None
 
     async def get(self, claim_id: int) -> PaymentClaim | None:
         return await self.session.get(PaymentClaim, claim_id)
