@@ -204,7 +204,8 @@ def _add_telegram(adapters: _Adapters, settings: Settings, inbox: ChannelInbox,
                     settings.channel_send_timeout_seconds)
     adapters.closers.append(bot.session.close)
     telegram = TelegramChannel(bot, settings.channel_send_timeout_seconds)
-    dispatcher = build_dispatcher(inbox=inbox, links=links)
+    dispatcher = build_dispatcher(inbox=inbox, links=links,
+                                  receipt_max_bytes=settings.receipt_max_bytes)
     adapters.channels["telegram"] = telegram
     adapters.runtime_parts.update(telegram=telegram, telegram_dispatcher=dispatcher)
 

@@ -1,6 +1,7 @@
-"""Receipts sent as WhatsApp media: parsed from Twilio's webhook, fetched with the account's
-basic auth (the Twilio emulator serves them), kept when JPEG/PNG/PDF within the size limit,
-stored on the debtor's payment claim once, and thanked without the dialogue."""
+"""Receipts sent as WhatsApp media or Telegram files: read from the webhook, fetched (Twilio
+with the account's basic auth; Telegram through getFile, the emulators serving them), kept
+when JPEG/PNG/PDF within the size limit, stored on the debtor's payment claim once, and
+thanked without the dialogue when they come alone."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.channels.base import InboundMedia
 from bot.channels.receipts import ReceiptFetcher
 from bot.channels.twilio import media_of
 from bot.storage.claim_models import ClaimAttachment, PaymentClaim
-from tests.channels.conftest import RITA, Stack, twilio_inbound
+from tests.channels.conftest import RITA, Stack, private_message, twilio_inbound
 
 WHATSAPP = f"whatsapp:{RITA['whatsapp']}"
 PDF = b"%PDF-1.4 comprovante TED 88213"
@@ -100,3 +101,46 @@ async def test_a_receipt_over_the_limit_is_not_kept(stack: Stack) -> None:
     assert await claims_and_files(stack) == ([], [])
     [delivery] = stack.twilio.deliveries  # the empty-message reply, as for any empty message
     assert delivery.text
+
+
+def telegram_file_message(update_id: int, field: str, value: Any, caption: str = "") -> dict[str, Any]:
+    update = private_message(update_id, int(RITA["telegram"]), "")
+    message = update["message"]
+    del message["text"]
+    message[field] = value
+    if caption:
+        message["caption"] = caption
+    return update
+
+
+async def test_a_telegram_document_is_fetched_through_get_file(stack: Stack) -> None:
+    file_id = stack.telegram.add_file(PDF)
+    document = {"file_id": file_id, "file_unique_id": file_id, "file_name": "comprovante.pdf",
+                "mime_type": "application/pdf", "file_size": len(PDF)}
+    response = await stack.telegram_update(telegram_file_message(501, "document", document))
+    assert response.status_code == 200
+    await stack.settle()
+    [claim], [receipt] = await claims_and_files(stack)
+    assert (receipt.content_type, receipt.content, claim.status) == ("application/pdf", PDF, "pending")
+    assert stack.dialogue.calls == [] and ("getFile", {"file_id": file_id}) in [
+        (m, {"file_id": p.get("file_id")}) for m, p in stack.telegram.calls]
+
+
+async def test_a_telegram_photo_with_a_caption_reaches_the_dialogue(stack: Stack) -> None:
+    small, large = stack.telegram.add_file(b"small", "s.jpg"), stack.telegram.add_file(b"LARGE", "l.jpg")
+    photo = [{"file_id": small, "file_unique_id": small, "width": 90, "height": 90, "file_size": 5},
+             {"file_id": large, "file_unique_id": large, "width": 900, "height": 900, "file_size": 5}]
+    await stack.telegram_update(telegram_file_message(502, "photo", photo, caption="paguei ontem"))
+    await stack.settle()
+    [_], [receipt] = await claims_and_files(stack)
+    assert (receipt.content_type, receipt.content) == ("image/jpeg", b"LARGE")
+    assert [text for _, text in stack.dialogue.calls] == ["paguei ontem"]
+
+
+async def test_a_telegram_document_of_another_type_is_not_kept(stack: Stack) -> None:
+    file_id = stack.telegram.add_file(b"PK zip", "notes.zip")
+    document = {"file_id": file_id, "file_unique_id": file_id, "mime_type": "application/zip",
+                "file_size": 6}
+    await stack.telegram_update(telegram_file_message(503, "document", document))
+    await stack.settle()
+    assert await claims_and_files(stack) == ([], [])
