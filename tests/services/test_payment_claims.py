@@ -176,3 +176,32 @@ async def test_the_debtor_json_lists_the_claims(chat: Chat) -> None:
     [claim] = view["claims"]
     assert (claim["status"], claim["reference"], claim["amount"], claim["paid_on"]) == (
         "pending", "TED 88213", "3100.00", "2026-11-02")
+
+
+@pytest.fixture
+async def pg_chat(tmp_path: Path) -> AsyncIterator[Chat]:
+    from tests.storage.conftest import create_postgres_database, drop_postgres_database
+
+    url = await create_postgres_database()
+    try:
+        async for value in open_chat(tmp_path, url):
+            yield value
+    finally:
+        await drop_postgres_database(url)
+
+
+@pytest.mark.postgres
+async def test_claims_open_confirm_and_reject_on_postgresql(pg_chat: Chat) -> None:
+    chat = pg_chat
+    await chat.say("já pagamos essa nota semana passada", "already_paid")
+    await chat.say(DETAILS, "propose_terms")
+    [pending] = await chat.container.claims.pending()
+    assert (pending.reference, pending.amount, pending.paid_on) == (
+        "TED 88213", Decimal("3100.00"), date(2026, 11, 2))
+    recorded = await chat.container.claims.confirm(AGENT, pending.id, amount=Decimal("300.00"))
+    assert recorded.amount == Decimal("300.00") and await offers(chat) == 0
+    await chat.say("paguei o resto ontem pelo nubank", "already_paid")
+    [second] = await chat.container.claims.pending()
+    assert second.id != pending.id and second.bank == "Nubank"
+    await chat.container.claims.reject(AGENT, second.id, "não encontramos")
+    assert [c.status for c in await claims(chat)] == ["confirmed", "rejected"]
