@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     whatsapp_templates: dict[str, dict[str, WhatsAppTemplate]] = Field(default_factory=dict)
     sms_max_segments: int = Field(default=3, ge=1, le=10)
     channel_send_timeout_seconds: float = Field(default=10, gt=0)
+    # Receipts (JPEG, PNG, PDF) a debtor sends on WhatsApp: larger files are not kept.
+    receipt_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0, le=50 * 1024 * 1024)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_in_app: bool = True  # the app dispatches the outbox too (besides `acordo worker`)
     # Régua (docs/cadence.md): `acordo worker` always runs it; the app too when this is on

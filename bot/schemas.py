@@ -231,6 +231,23 @@ class DebtOut(BaseModel):
     description: str
 
 
+class ClaimOut(BaseModel):
+    """A payment claim: what the debtor said was paid, and what an agent decided."""
+
+    id: int
+    status: Literal["pending", "confirmed", "rejected"]
+    amount: MoneyOut | None = None
+    paid_on: date | None = None
+    reference: str | None = None
+    bank: str | None = None
+    text: str
+    attachments: int = 0
+    created_at: datetime
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolution_note: str | None = None
+
+
 class DebtorOut(BaseModel):
     external_id: str
     name: str
@@ -239,6 +256,7 @@ class DebtorOut(BaseModel):
     debts: list[DebtOut]
     agreements: list[AgreementOut]
     conversations: list[ConversationOut]
+    claims: list[ClaimOut] = Field(default_factory=list)
 
 
 class ButtonOut(BaseModel):

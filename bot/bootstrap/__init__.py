@@ -22,6 +22,7 @@ from bot.dialogue.actions import build_actions
 from bot.dialogue.engine import DialogueEngine, RasaDialogueEngine
 from bot.policies import PolicyBook, load_policies
 from bot.rendering.renderer import TemplateRenderer
+from bot.services.agent_desk.claims import ClaimDesk
 from bot.services.agent_desk.desk import AgentDesk, ConversationResumer
 from bot.services.conversation import ConversationService
 from bot.services.metrics import MeasuredConversations, MeasuredDialogue, OperationsMetrics
@@ -52,6 +53,7 @@ class Container:
     clock: Clock
     staff: StaffAccounts
     agent_desk: AgentDesk
+    claims: ClaimDesk  # payment claims to confirm or reject
     template_admin: TemplateAdmin
     channels: ChannelRuntime
     payments: PaymentDesk
@@ -110,11 +112,12 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
     channels = await channel_stack.enter_async_context(
         build_channel_runtime(settings, uow, conversations, renderer, clock,
                               on_rate_limit_wait=metrics.rate_limit_wait))
+    portfolio = PortfolioService(uow, policies, clock, payments)
     return Container(
         settings=settings, policies=policies, engine=engine, sessions=sessions, uow=uow,
         renderer=renderer, dialogue=dialogue, negotiation=negotiation,
         conversations=conversations,
-        portfolio=PortfolioService(uow, policies, clock, payments),
+        portfolio=portfolio,
         action_executor=executor, clock=clock,
         staff=StaffAccounts(uow, clock, LoginLimits(
             free_failures=settings.login_free_failures,
@@ -122,6 +125,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
             window=timedelta(seconds=settings.login_window_seconds))),
         agent_desk=AgentDesk(uow, policies, clock, negotiation, renderer, OutgoingMessages(renderer),
                              dialogue if isinstance(dialogue, ConversationResumer) else None),
+        claims=ClaimDesk(uow, policies, clock, portfolio, OutgoingMessages(renderer)),
         template_admin=TemplateAdmin(uow, renderer, policies, clock, settings.policies_dir,
                                      sms_max_segments=settings.sms_max_segments),
         channels=channels,

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
+
 from bot.channels.base import Channel, MediaResolver
 from bot.channels.ratelimit import ChannelRates, RateLimiter, build_rate_limiter
+from bot.channels.receipts import ReceiptFetcher
 from bot.channels.web import WebChannel
 from bot.clock import Clock
 from bot.config import Settings
@@ -201,7 +204,8 @@ def _add_telegram(adapters: _Adapters, settings: Settings, inbox: ChannelInbox,
                     settings.channel_send_timeout_seconds)
     adapters.closers.append(bot.session.close)
     telegram = TelegramChannel(bot, settings.channel_send_timeout_seconds)
-    dispatcher = build_dispatcher(inbox=inbox, links=links)
+    dispatcher = build_dispatcher(inbox=inbox, links=links,
+                                  receipt_max_bytes=settings.receipt_max_bytes)
     adapters.channels["telegram"] = telegram
     adapters.runtime_parts.update(telegram=telegram, telegram_dispatcher=dispatcher)
 
@@ -226,6 +230,11 @@ def _add_twilio(adapters: _Adapters, settings: Settings, clock: Clock, inbox: Ch
                                  settings.channel_send_timeout_seconds)
     adapters.closers.append(client.http_client.close)
     adapters.runtime_parts["twilio_validator"] = RequestValidator(token)
+    # Receipts sent as media: fetched from Twilio with the account's basic auth.
+    media_client = httpx.AsyncClient(timeout=settings.channel_send_timeout_seconds)
+    adapters.closers.append(media_client.aclose)
+    receipts = ReceiptFetcher(media_client, settings.twilio_api_url,
+                              (settings.twilio_account_sid, token), settings.receipt_max_bytes)
     callback = settings.public_url.rstrip("/") + TWILIO_STATUS_PATH if settings.public_url else None
     for kind, sender in senders.items():
         if not sender:
@@ -234,13 +243,14 @@ def _add_twilio(adapters: _Adapters, settings: Settings, clock: Clock, inbox: Ch
                                 templates=settings.whatsapp_templates, now=clock.now,
                                 sms_max_segments=settings.sms_max_segments)
         adapters.channels[kind] = channel
-        adapters.handlers[kind] = _twilio_handler(channel, inbox)
+        adapters.handlers[kind] = _twilio_handler(channel, inbox, receipts)
 
 
-def _twilio_handler(channel: Any, inbox: ChannelInbox) -> UpdateHandler:
+def _twilio_handler(channel: Any, inbox: ChannelInbox, receipts: ReceiptFetcher) -> UpdateHandler:
     async def handle(payload: Mapping[str, Any], claim: UpdateClaim) -> None:
         message = channel.parse_inbound(payload)
         if message is not None:
-            await inbox.receive(message, claim)
+            files = await receipts.fetch(message.media) if message.media else []
+            await inbox.receive(message, claim, receipts=files)
 
     return handle

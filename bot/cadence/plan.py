@@ -18,7 +18,8 @@ Steps of the statement (CTEs), one function each:
    that step was made (``cadence_contacts``); a paid debt only on the step's own day (so the
    reason is recorded once, not every day forever);
 3. pauses per debtor (active agreement, pending promise, a person owns a conversation,
-   "already paid" not yet confirmed) and contact flags (opted out, wrong person);
+   a pending payment claim or an "already paid" report neither confirmed nor rejected) and
+   contact flags (opted out, wrong person);
 4. the first channel of the step that is on and has an active contact;
 5. the zone's verdict (``holiday``, ``closed_day``, ``outside_hours`` or the moment);
 6. the caps: contacts already made today / in the rolling 7 days (the régua's and the
@@ -62,11 +63,13 @@ from bot.services.segment_sql import FactColumns, debtor_history, needs_history
 from bot.services.segment_sql import segment_case as first_segment_sql
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContactStatus
+from bot.storage.claim_models import ClaimStatus
 from bot.storage.payment_models import PromiseStatus
 from bot.storage.tables import (
     agreements,
     audit,
     cc,
+    claims,
     contacts,
     conversations,
     debtors,
@@ -237,13 +240,19 @@ def candidates(base: CTE, steps: Subquery) -> CTE:
 
 
 def flag_rows(already_paid_since: datetime) -> Subquery:
-    """One row per debtor and pause or contact flag that holds for it."""
+    """One row per debtor and pause or contact flag that holds for it.
+
+    "Already paid" holds while one of the debtor's payment claims is pending, and for the
+    policy's days after a report that no payment and no rejected claim followed."""
     paid_debt = debts.alias("reported_debts")
     confirmed = (
         select(payments.c.id)
         .select_from(payments.join(paid_debt, paid_debt.c.id == payments.c.debt_id))
         .where(paid_debt.c.debtor_id == audit.c.debtor_id, payments.c.created_at > audit.c.at)
     )
+    rejected = select(claims.c.id).where(
+        claims.c.debtor_id == audit.c.debtor_id, claims.c.status == ClaimStatus.REJECTED.value,
+        claims.c.resolved_at > audit.c.at)
     return union_all(
         select(agreements.c.debtor_id.label("debtor_id"), literal("agreement").label("flag")).where(
             agreements.c.status == db.AgreementStatus.ACTIVE.value
@@ -259,6 +268,10 @@ def flag_rows(already_paid_since: datetime) -> Subquery:
             audit.c.at >= already_paid_since,
             audit.c.debtor_id.is_not(None),
             ~exists(confirmed),
+            ~exists(rejected),
+        ),
+        select(claims.c.debtor_id, literal("already_paid")).where(
+            claims.c.status == ClaimStatus.PENDING.value
         ),
         select(contacts.c.debtor_id, literal("opted_out")).where(
             contacts.c.status == db.ContactStatus.OPTED_OUT.value

@@ -77,13 +77,31 @@ class MediaResolver(Protocol):
 
 
 @dataclass(frozen=True)
+class InboundMedia:
+    """A file the debtor sent (a receipt's picture or PDF), where the provider keeps it."""
+
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A file fetched from the provider (accepted type, within the size limit)."""
+
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class InboundMessage:
-    """A debtor's message as the pipeline needs it. ``provider_id`` dedupes provider retries."""
+    """A debtor's message as the pipeline needs it. ``provider_id`` dedupes provider retries;
+    ``media``: the files sent with it (fetched by the channel's handler)."""
 
     channel: str
     address: str
     text: str
     provider_id: str
+    media: tuple[InboundMedia, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from bot.channels.base import (
     TEXT_LIMITS,
     DeliveryReport,
     DeliveryState,
+    InboundMedia,
     InboundMessage,
     OutboundMessage,
     Refused,
@@ -135,7 +136,7 @@ class TwilioChannel:
         if not sender or not sid or channel_of(sender) != self.name:
             return None
         text = str(payload.get("ButtonPayload") or payload.get("Body") or "")
-        return InboundMessage(self.name, address_of(sender), text, sid)
+        return InboundMessage(self.name, address_of(sender), text, sid, media_of(payload))
 
     def parse_status(self, payload: Mapping[str, Any]) -> DeliveryReport | None:
         sid = payload.get("MessageSid") or payload.get("SmsSid")
@@ -252,3 +253,20 @@ def channel_of(twilio_address: str) -> str:
 def address_of(twilio_address: str) -> str:
     """Our contact address: the E.164 number without Twilio's ``whatsapp:`` prefix."""
     return twilio_address.removeprefix("whatsapp:")
+
+
+MAX_INBOUND_MEDIA = 10  # Twilio sends at most ten files with one message
+
+
+def media_of(payload: Mapping[str, Any]) -> tuple[InboundMedia, ...]:
+    """The files of an inbound message: ``NumMedia``, ``MediaUrl<n>``, ``MediaContentType<n>``."""
+    try:
+        count = min(int(str(payload.get("NumMedia") or "0")), MAX_INBOUND_MEDIA)
+    except ValueError:
+        return ()
+    found = []
+    for n in range(max(count, 0)):
+        url = str(payload.get(f"MediaUrl{n}") or "")
+        if url:
+            found.append(InboundMedia(url, str(payload.get(f"MediaContentType{n}") or "")))
+    return tuple(found)

@@ -21,7 +21,8 @@ All moments are judged in the debtor contact's own time zone:
   and per rolling 7 local days (today and the 6 days before): the régua's reminders and
   the follow-up's (installment and promise reminders, broken-agreement notices) alike;
 - **pauses**: a debt paid, disputed or under an agreement or a pending promise, a
-  conversation a person owns, a recent "already paid" not yet confirmed;
+  conversation a person owns, a payment claim waiting for an agent, a recent "already
+  paid" that no payment confirmed and no rejected claim answered;
 - **contacts**: never a contact that opted out, is the wrong person or is unreachable.
 """
 
@@ -208,7 +209,8 @@ class DebtFacts:
     active_agreement: bool = False  # the debtor has an agreement in force
     pending_promise: bool = False  # the debtor promised to pay and it is not due/broken
     human_owned: bool = False  # a person owns one of the debtor's conversations
-    already_paid_reported_on: date | None = None  # last "already paid" not followed by a payment
+    already_paid_reported_on: date | None = None  # last "already paid" no payment or rejection followed
+    claim_pending: bool = False  # a payment claim of the debtor waits for an agent
 
 
 def pause_reason(facts: DebtFacts, today: date, already_paid_pause_days: int) -> SkipReason | None:
@@ -221,6 +223,8 @@ def pause_reason(facts: DebtFacts, today: date, already_paid_pause_days: int) ->
         return SkipReason.AGREEMENT
     if facts.human_owned:
         return SkipReason.HUMAN
+    if facts.claim_pending:
+        return SkipReason.PAID
     reported = facts.already_paid_reported_on
     if reported is not None and (today - reported).days < already_paid_pause_days:
         return SkipReason.PAID

@@ -57,7 +57,7 @@ CATALOG: dict[str, frozenset[str]] = {
     **{name: COMMON for name in (
         "goodbye", "nothing_to_accept", "complaint_acknowledged", "dispute_recorded",
         "opt_out_confirmed", "hardship_acknowledged", "no_open_debt", "proposal_not_understood",
-        "promise_needs_date", "already_paid", "out_of_scope", "clarify", "confirm_opt_out")},
+        "promise_needs_date", "out_of_scope", "clarify", "confirm_opt_out")},
     **{name: frozenset() for name in (
         "wrong_person", "wrong_person_closed", "unknown_sender", "empty_message",
         "dialogue_unavailable", "button_accept", "button_refuse", "button_debt_details",
@@ -82,6 +82,12 @@ CATALOG: dict[str, frozenset[str]] = {
     "promise_date_too_far": COMMON | {"date", "latest"},
     "raw_text": frozenset({"text"}),
     "handback": COMMON | {"agreed", "offer_pending"},
+    "payment_claim_received": COMMON | {"claim", "asks_details"},
+    "payment_claim_details_recorded": COMMON | {"claim", "asks_details"},
+    "payment_claim_status": COMMON | {"claim"},
+    "payment_claim_confirmed": COMMON | {"claim", "amount", "balance"},
+    "payment_claim_rejected": COMMON | {"claim", "reason"},
+    "agreement_status": COMMON | {"agreement"},
 }
 DEFAULT_VARIABLES = COMMON | {"balance", "total", "debts", "today", "pix_key", "creditor_tax_id"}
 
@@ -178,6 +184,13 @@ def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
         "intent": "affirm", "date": today + timedelta(days=2),
         "latest": today + timedelta(days=30), "pix_key": "11222333000181",
         "agreed": False, "offer_pending": True, "text": "Texto livre",
+        "claim": {"status": "pending", "amount": Decimal("3100.00"), "paid_on": today - timedelta(days=5),
+                  "reference": "TED 88213", "bank": "Itaú", "attachments": 1,
+                  "opened_on": today - timedelta(days=1)},
+        "asks_details": False, "amount": Decimal("3100.00"),
+        "agreement": {"kind": "installments", "total": Decimal("6120.00"), "count": 3,
+                      "remaining": [dict(i, late=False) for i in installments[1:]],
+                      "left": Decimal("4080.00"), "next": dict(installments[1], late=False)},
     }
 
 

@@ -17,7 +17,11 @@ class AuditKind(StrEnum):
     OPTED_OUT = "opted_out"
     WRONG_PERSON = "wrong_person"
     PROMISE_TO_PAY = "promise_to_pay"
-    ALREADY_PAID_REPORTED = "already_paid_reported"
+    ALREADY_PAID_REPORTED = "already_paid_reported"  # data.claim_id: the claim it opened
+    # Payment claims: details added by the debtor, an agent's confirmation or rejection.
+    PAYMENT_CLAIM_DETAILS = "payment_claim_details"
+    PAYMENT_CLAIM_CONFIRMED = "payment_claim_confirmed"
+    PAYMENT_CLAIM_REJECTED = "payment_claim_rejected"
     CALLBACK_REQUESTED = "callback_requested"
     DIALOGUE_UNAVAILABLE = "dialogue_unavailable"
     PORTFOLIO_IMPORTED = "portfolio_imported"

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from bot.channels.base import MediaRef
+from bot.channels.base import MediaRef, Receipt
 from bot.conversation.outcome import Reply
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.audit_kinds import AuditKind
+from bot.services.negotiation.receipts import attach_receipts, receipt_replies
 from bot.services.opt_out import is_opt_out_keyword, suppress_contact
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import stored_picture
@@ -58,12 +59,15 @@ class ConversationService:
 
     async def handle_inbound(self, channel: str, address: str, text: str,
                              provider_id: str | None = None, *, reactivate: bool = False,
-                             claim: UpdateClaim | None = None) -> list[RenderedReply]:
+                             claim: UpdateClaim | None = None,
+                             receipts: Sequence[Receipt] = ()) -> list[RenderedReply]:
         """Store the message, ask the dialogue engine, store and queue the replies: two
         units of work of ours around the engine's turn (whose action commits its own).
         ``reactivate``: a contact marked unreachable that writes to us is reachable again.
         ``claim``: the stored inbound update this message came in; it is taken with the
-        message stored and marked processed with the replies queued (bot/services/update_claim.py)."""
+        message stored and marked processed with the replies queued (bot/services/update_claim.py).
+        ``receipts``: files sent with the message, stored on the debtor's payment claim; a
+        message of receipts alone is answered without the dialogue engine."""
         cleaned = clean_text(text)
         async with self._uow() as uow:
             if claim is not None:
@@ -75,8 +79,11 @@ class ConversationService:
             if isinstance(stored, list):
                 return stored
             conversation, inbound = stored
+            attached = await attach_receipts(uow, contact, conversation, inbound, receipts)
             await uow.commit()
         turn = _route(contact, conversation, cleaned)
+        if turn == "empty" and attached:
+            turn = "receipt"
         answer = await self._ask(conversation, contact, cleaned) if turn == "dialogue" else None
         async with self._uow() as uow:
             # Read again: the custom action committed its changes in another transaction.
@@ -146,6 +153,8 @@ class ConversationService:
                 return []  # an agent owns the conversation: the message waits in the agent queue
             case "empty":
                 return [Reply("empty_message")]
+            case "receipt":
+                return await receipt_replies(uow, contact.debtor_id)
         if isinstance(answer, DialogueUnavailable):
             await uow.conversations.set_state(conversation, "human", "dialogue_unavailable")
             await uow.audit.record(

@@ -36,12 +36,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.channels.base import InboundMessage
+from bot.channels.base import InboundMessage, Receipt
 from bot.clock import Clock
 from bot.conversation.outcome import Reply
 from bot.rendering.renderer import TemplateRenderer
@@ -71,14 +71,15 @@ class ChannelInbox:
         self._default_locale = default_locale
         self._wake_outbox = wake_outbox
 
-    async def receive(self, message: InboundMessage, claim: UpdateClaim | None = None
-                      ) -> list[RenderedReply]:
+    async def receive(self, message: InboundMessage, claim: UpdateClaim | None = None, *,
+                      receipts: Sequence[Receipt] = ()) -> list[RenderedReply]:
         """A contact's replies are stored and queued in the conversation's own transaction;
         an unknown sender's neutral reply (not stored) is queued here. ``claim``: the
-        stored update ``message`` came in, handed to those transactions."""
+        stored update ``message`` came in, handed to those transactions; ``receipts``: the
+        files fetched from the message's media (they go on the debtor's payment claim)."""
         replies = await self._conversations.handle_inbound(
             message.channel, message.address, message.text, message.provider_id, reactivate=True,
-            claim=claim)
+            claim=claim, receipts=receipts)
         await self._queue_unstored(message, [r for r in replies if r.message_id is None], claim)
         if replies:
             self._wake_outbox()

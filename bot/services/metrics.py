@@ -37,6 +37,7 @@ from prometheus_client import (
 )
 from sqlalchemy import func, select
 
+from bot.channels.base import Receipt
 from bot.clock import Clock
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
 from bot.rendering.renderer import TemplateRenderer
@@ -201,11 +202,13 @@ class MeasuredConversations(ConversationService):
 
     async def handle_inbound(self, channel: str, address: str, text: str,
                              provider_id: str | None = None, *, reactivate: bool = False,
-                             claim: UpdateClaim | None = None) -> list[RenderedReply]:
+                             claim: UpdateClaim | None = None,
+                             receipts: Sequence[Receipt] = ()) -> list[RenderedReply]:
         started = time.perf_counter()
         try:
             return await super().handle_inbound(channel, address, text, provider_id,
-                                                 reactivate=reactivate, claim=claim)
+                                                 reactivate=reactivate, claim=claim,
+                                                 receipts=receipts)
         finally:
             self.metrics.turn_seconds.labels(channel).observe(time.perf_counter() - started)
 

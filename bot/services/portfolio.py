@@ -15,6 +15,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.payments import PaymentDesk, debt_for_txid, installment_numbers
 from bot.services.portfolio_bulk import BulkPortfolioWriter
 from bot.storage import models as db
+from bot.storage.claim_models import PaymentClaim
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 BATCH_DEBTORS = 2_000  # debtors per set-wise upsert (one transaction each)
@@ -220,6 +221,7 @@ class PortfolioService:
                        for d in debts],
                 agreements=[_agreement_view(a) for a in agreements],
                 conversations=conversation_views,
+                claims=[_claim_view(c) for c in await uow.claims.for_debtor(debtor.id)],
             )
 
     def _balance(self, debt: db.Debt, today: date) -> Decimal:
@@ -259,6 +261,15 @@ async def _withdraw_offers(uow: UnitOfWork, debtor: db.Debtor) -> None:
         if await uow.agreements.mark_offers(conversation.id, db.OfferStatus.PROPOSED,
                                             db.OfferStatus.SUPERSEDED):
             conversation.negotiation = None  # the offer counted the debt: start afresh
+
+
+def _claim_view(claim: PaymentClaim) -> schemas.ClaimOut:
+    return schemas.ClaimOut(
+        id=claim.id, status=claim.status, amount=claim.amount, paid_on=claim.paid_on,  # type: ignore[arg-type]
+        reference=claim.reference, bank=claim.bank, text=claim.text,
+        attachments=len(claim.attachments), created_at=claim.created_at,
+        resolved_by=claim.resolved_by, resolved_at=claim.resolved_at,
+        resolution_note=claim.resolution_note)
 
 
 def _agreement_view(agreement: db.Agreement) -> schemas.AgreementOut:

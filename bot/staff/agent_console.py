@@ -45,7 +45,7 @@ async def _act(public_id: str, done: str, action: Callable[[], Awaitable[object]
 async def queue_page(container: ContainerDep, staff: StaffDep, sort: str = "waiting") -> Response:
     items = await container.agent_desk.queue(sort)
     return page("queue.html", staff=staff, items=items, sort=sort,
-                now=container.clock.now())
+                now=container.clock.now(), claims=await container.claims.pending())
 
 
 @router.get("/c/{public_id}")

@@ -8,6 +8,7 @@ See ``docs/storage.md``.
 from bot.storage import (
     cadence_models,  # noqa: F401  (registers the cadence tables on Base.metadata)
     channel_models,  # noqa: F401  (registers the channel tables on Base.metadata)
+    claim_models,  # noqa: F401  (registers the payment-claim tables on Base.metadata)
     payment_models,  # noqa: F401  (registers the payments tables on Base.metadata)
     staff_models,  # noqa: F401  (registers the staff tables on Base.metadata)
 )

@@ -12,6 +12,7 @@ from sqlalchemy import Table
 
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact
+from bot.storage.claim_models import PaymentClaim
 from bot.storage.payment_models import FollowUpEvent, Promise
 
 
@@ -30,3 +31,4 @@ payments = table_of(db.Payment)
 promises = table_of(Promise)
 cc = table_of(CadenceContact)
 followups = table_of(FollowUpEvent)
+claims = table_of(PaymentClaim)

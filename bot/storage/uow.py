@@ -38,6 +38,7 @@ from bot.storage.payment_repositories import (
 )
 from bot.storage.repositories.agreements import AgreementRepository
 from bot.storage.repositories.audit import AuditLog
+from bot.storage.repositories.claims import ClaimRepository
 from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.repositories.desk import DeskRepository
 from bot.storage.repositories.portfolio import PortfolioRepository
@@ -99,6 +100,10 @@ class UnitOfWork:
     @cached_property
     def promises(self) -> PromiseRepository:
         return PromiseRepository(self.session)
+
+    @cached_property
+    def claims(self) -> ClaimRepository:
+        return ClaimRepository(self.session)
 
     @cached_property
     def charges(self) -> ChargeRepository:

@@ -17,7 +17,8 @@ The rules, in the order they apply to each debt of the creditor (written-off deb
    not said again. A paid debt is only reported on its step's own day;
 3. the **pauses** (:func:`bot.contact_rules.pause_reason`): paid, dispute, agreement (the
    debt's or an active agreement or pending promise of the debtor), a person owns one of the
-   debtor's conversations, an "already paid" not followed by a payment;
+   debtor's conversations, a pending payment claim, an "already paid" followed by neither a
+   payment nor a rejected claim;
 4. the **channel** (:func:`bot.contact_rules.choose_channel`): the step's first channel that
    is on and has an active contact, or why not (opted out, wrong person, no channel);
 5. the **day and hours** in the chosen contact's zone (else the debtor's):
@@ -116,6 +117,14 @@ class AlreadyPaidReport:
 
 
 @dataclass(frozen=True)
+class PaymentClaim:
+    debtor_id: int
+    status: str  # pending | confirmed | rejected
+    created_at: datetime
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class PastContact:
     """A régua contact recorded by an earlier run (``cadence_contacts``)."""
 
@@ -151,6 +160,7 @@ class Portfolio:
     promises: list[Promise] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     reports: list[AlreadyPaidReport] = field(default_factory=list)
+    claims: list[PaymentClaim] = field(default_factory=list)
     past: list[PastContact] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
 
@@ -207,13 +217,16 @@ def past_days_late(portfolio: Portfolio, debtor_id: int) -> int:
 
 
 def unconfirmed_report_day(portfolio: Portfolio, debtor_id: int, zone: str) -> date | None:
-    """The local day (creditor's zone) of the last "already paid" no payment followed."""
+    """The local day (creditor's zone) of the last "already paid" that no payment and no
+    rejected claim followed."""
     debt_ids = {d.id for d in portfolio.debts if d.debtor_id == debtor_id}
     days = [
         r.at.astimezone(ZoneInfo(zone)).date()
         for r in portfolio.reports
         if r.debtor_id == debtor_id
         and not any(p.debt_id in debt_ids and p.created_at > r.at for p in portfolio.payments)
+        and not any(c.debtor_id == debtor_id and c.status == "rejected" and c.resolved_at is not None
+                    and c.resolved_at > r.at for c in portfolio.claims)
     ]
     return max(days) if days else None
 
@@ -286,6 +299,7 @@ def plan(
                 v.state == "human" and v.contact_id in {c.id for c in mine} for v in portfolio.conversations
             ),
             already_paid_reported_on=unconfirmed_report_day(portfolio, debtor.id, policy.creditor.timezone),
+            claim_pending=any(c.debtor_id == debtor.id and c.status == "pending" for c in portfolio.claims),
         )
         paused = pause_reason(facts_of_debt, day, policy.contact_rules.already_paid_pause_days)
         if paused is not None:

@@ -6,10 +6,11 @@ including Saturday-only days and different windows per day; holidays on or off; 
 a portfolio (debtors in São Paulo — with its daylight-saving years 2017–2019 —, Noronha,
 Manaus and Rio Branco; several debts and contacts each; every debt status and every pause:
 opt-out, wrong person, unreachable, dispute, a person owns the conversation, agreement,
-promise, "already paid", written off; contacts made by earlier runs and the follow-up's
-reminders) and a day with a moment to decide it. ``CadenceService.preview`` on the database
-must equal :func:`tests.cadence.reference.plan`, row for row (debtor, debt, step, template,
-segment, cadence; channel and ``at`` for a contact, the reason for a skip).
+promise, "already paid" with payment claims pending, confirmed and rejected, written off;
+contacts made by earlier runs and the follow-up's reminders) and a day with a moment to
+decide it. ``CadenceService.preview`` on the database must equal
+:func:`tests.cadence.reference.plan`, row for row (debtor, debt, step, template, segment,
+cadence; channel and ``at`` for a contact, the reason for a skip).
 
 One database per backend serves every example (the rows are deleted between examples).
 ``ACORDO_DIFF_EXAMPLES`` sets the number of examples per backend (default 500; ``make
@@ -46,6 +47,7 @@ from bot.services.audit_kinds import AuditKind
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact
+from bot.storage.claim_models import PaymentClaim as PaymentClaimRow
 from bot.storage.payment_models import FollowUpEvent
 from bot.storage.payment_models import Promise as PromiseRow
 from bot.storage.uow import unit_of_work
@@ -131,6 +133,11 @@ def cases(draw: st.DrawFn) -> Case:
         for _ in range(draw(st.sampled_from([0, 0, 0, 1]))):
             p.reports.append(ref.AlreadyPaidReport(
                 debtor.id, moment(day, draw(st.integers(-8, 1)), draw(st.integers(0, 23)), 0, zone)))
+        for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
+            status = draw(st.sampled_from(["pending", "confirmed", "rejected", "rejected"]))
+            opened = moment(day, draw(st.integers(-8, 0)), draw(st.integers(0, 23)), 0, zone)
+            p.claims.append(ref.PaymentClaim(debtor.id, status, opened, None if status == "pending" else
+                                             opened + timedelta(hours=draw(st.integers(0, 72)))))
         mine = [c for c in p.contacts if c.debtor_id == debtor.id]
         debts = [d for d in p.debts if d.debtor_id == debtor.id]
         for _ in range(draw(st.integers(0, 3)) if mine else 0):
@@ -156,8 +163,8 @@ def cases(draw: st.DrawFn) -> Case:
 
 # -- the database side ---------------------------------------------------------------------------
 
-WRITTEN = (CadenceContact, FollowUpEvent, db.AuditEvent, db.Payment, PromiseRow, db.Agreement,
-           db.Conversation, db.Contact, db.Debt, db.Debtor, db.Creditor)
+WRITTEN = (CadenceContact, FollowUpEvent, PaymentClaimRow, db.AuditEvent, db.Payment, PromiseRow,
+           db.Agreement, db.Conversation, db.Contact, db.Debt, db.Debtor, db.Creditor)
 
 
 async def store(engine: AsyncEngine, case: Case) -> None:
@@ -201,6 +208,9 @@ async def store(engine: AsyncEngine, case: Case) -> None:
         await rows(db.AuditEvent, [
             {"at": r.at, "actor": "bot", "kind": AuditKind.ALREADY_PAID_REPORTED.value,
              "debtor_id": r.debtor_id} for r in p.reports])
+        await rows(PaymentClaimRow, [
+            {"debtor_id": c.debtor_id, "status": c.status, "text": "", "created_at": c.created_at,
+             "updated_at": c.created_at, "resolved_at": c.resolved_at} for c in p.claims])
         await rows(CadenceContact, [
             {"idempotency_key": f"k{i}", "creditor_id": CREDITOR, "debtor_id": m.debtor_id,
              "debt_id": m.debt_id, "contact_id": m.contact_id, "segment": m.segment, "cadence": m.cadence,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.services.audit_kinds import AuditKind
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact, ContactDecision
+from bot.storage.claim_models import PaymentClaim
 from bot.storage.payment_models import Promise
 from bot.storage.repositories.audit import AuditLog
 from bot.storage.repositories.conversations import ConversationRepository
@@ -256,3 +257,29 @@ async def test_segments_pick_the_cadence_from_amount_days_and_payment_history(en
         2,
         "overdue_offer",
     )
+
+
+async def test_a_pending_claim_pauses_until_decided_and_a_rejection_resumes(env: Env) -> None:
+    names = ["pending", "rejected", "confirmed"]
+    await env.load(*[debtor(name, [(f"{name}-1", "1000.00", DUE_SUNDAY)], [("whatsapp", f"+55119100{i:05d}")])
+                     for i, name in enumerate(names)])
+    reported = datetime(2026, 12, 6, 15, 0, tzinfo=UTC)  # within the 3 pause days
+    async with env.sessions() as session:
+        ids = dict((await session.execute(select(db.Debtor.external_id, db.Debtor.id))).all())
+        for name in names:
+            await AuditLog(session).record(AuditKind.ALREADY_PAID_REPORTED, "bot", debtor_id=ids[name],
+                                           at=reported)
+            decided = None if name == "pending" else reported + timedelta(hours=1)
+            session.add(PaymentClaim(debtor_id=ids[name], status=name, text="já paguei",
+                                     created_at=reported, updated_at=reported, resolved_at=decided))
+        await session.commit()
+    preview = await env.cadence.preview(MONDAY)
+    # Rejected: the report no longer pauses; confirmed without a payment yet: the report's days.
+    assert {s.debtor: (s.reason, s.detail) for s in preview.skipped} == {
+        "pending": ("paid", "already_paid"), "confirmed": ("paid", "already_paid")}
+    assert [p.debtor for p in preview.planned] == ["rejected"]
+    # Weeks later the report's days are over, the pending claim still pauses.
+    env.clock.moment = datetime(2026, 12, 28, 12, 0, tzinfo=UTC)
+    later = await env.cadence.preview(date(2026, 12, 28))
+    assert [s.debtor for s in later.skipped if s.reason == "paid"] == ["pending"]
+    assert {"rejected", "confirmed"} <= {p.debtor for p in later.planned}

@@ -65,6 +65,21 @@ def variants() -> list[tuple[str, dict[str, Any]]]:
         ("three pix charges", {"charges": _charges(3, "pix")}),
         ("boleto", {"charges": _charges(2, "boleto")}),
         ("link", {"charges": _charges(1, "link")}),
+        ("claim without details", {"asks_details": True, "claim": {
+            **base["claim"], "amount": None, "paid_on": None, "reference": "", "bank": "",
+            "attachments": 0}}),
+        ("claim with an amount only", {"claim": {**base["claim"], "reference": "", "bank": "",
+                                                 "paid_on": None}}),
+        ("claim with a bank only", {"claim": {**base["claim"], "reference": "", "amount": None,
+                                              "paid_on": None}}),
+        ("claim rejected without a reason", {"reason": ""}),
+        ("claim rejected with a reason", {"reason": "o valor não aparece no extrato."}),
+        ("claim confirmed, nothing left", {"balance": Decimal("0.00")}),
+        ("one installment left", {"agreement": {
+            **base["agreement"], "remaining": base["agreement"]["remaining"][:1],
+            "next": base["agreement"]["remaining"][0]}}),
+        ("agreement up to date", {"agreement": {**base["agreement"], "remaining": [], "next": None,
+                                                "left": Decimal("0.00")}}),
     ]
     base |= {"charges": _charges(1, "pix"), "number": 2, "count": 3, "amount": Decimal("2040.00"),
              "due_date": TODAY + timedelta(days=3), "grace_days": 3}

@@ -49,9 +49,12 @@ class Chat:
         return int(agreements or 0), int(promises or 0), str(status)
 
 
-async def open_chat(tmp_path: Path) -> AsyncIterator[Chat]:
+async def open_chat(tmp_path: Path, database_url: str | None = None) -> AsyncIterator[Chat]:
+    """``database_url``: another database than the SQLite file under ``tmp_path``."""
     dialogue = RuleDialogue()
-    app = create_app(make_settings(tmp_path), clock=FixedClock(NOW), dialogue=dialogue)
+    settings = (make_settings(tmp_path, database_url=database_url) if database_url
+                else make_settings(tmp_path))
+    app = create_app(settings, clock=FixedClock(NOW), dialogue=dialogue)
     async with lifespan(app) as manager:
         container: Container = app.state.container
         dialogue.executor = container.action_executor

@@ -44,12 +44,29 @@ class TelegramEmulator(Observed):
         self._message_id = 0
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes)
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/_emulator/report", self._report)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         return app
+
+    def add_file(self, content: bytes, name: str = "receipt.pdf") -> str:
+        """Keep a file a user sent; its ``file_id`` (for ``photo`` / ``document`` in updates),
+        resolved by ``getFile`` and downloaded from ``/file/bot<token>/<file_path>``."""
+        file_id = f"F{len(self.files) + 1}"
+        self.files[file_id] = (f"documents/{file_id}-{name}", content)
+        return file_id
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        for path, content in self.files.values():
+            if path == request.match_info["path"]:
+                return web.Response(body=content, content_type="application/octet-stream")
+        return _error(404, "Not Found")
 
     async def _report(self, request: web.Request) -> web.Response:
         rate = float(request.query.get("global", "30"))
@@ -123,6 +140,14 @@ class TelegramEmulator(Observed):
         if fault == "timeout":
             await asyncio.sleep(self.faults.timeout_delay)
         return _ok(result)
+
+    def _m_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id") or "")
+        if file_id not in self.files:
+            return {"file_id": file_id, "file_unique_id": file_id}  # no file_path: gone
+        path, content = self.files[file_id]
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content),
+                "file_path": path}
 
     def _m_getMe(self, params: dict[str, Any]) -> Any:
         return BOT_USER

@@ -7,6 +7,11 @@ neither body nor media. ``MediaUrl`` (repeated for several pictures) is recorded
 delivery's ``media``. Requests carrying an ``I-Twilio-Idempotency-Token`` already answered
 are not delivered twice. Status callbacks and inbound messages are signed with the auth
 token exactly like Twilio's ``X-Twilio-Signature`` (:meth:`TwilioEmulator.signed`).
+
+Media a debtor sends: :meth:`TwilioEmulator.add_media` keeps a file and gives its URL, to
+put in an inbound message as ``MediaUrl<n>`` (with ``NumMedia`` and ``MediaContentType<n>``,
+:meth:`TwilioEmulator.inbound_media`); ``GET`` on it answers the bytes with basic auth
+only, like Twilio's media resource.
 """
 
 from __future__ import annotations
@@ -33,11 +38,36 @@ class TwilioEmulator(Observed):
         self.opted_out: set[str] = set()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.media: dict[str, tuple[str, bytes]] = {}  # media sid -> (content type, bytes)
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}", self._media)
         return app
+
+    def add_media(self, message_sid: str, content_type: str, content: bytes) -> str:
+        """Keep a file the debtor sent with ``message_sid``; its URL (``MediaUrl<n>``)."""
+        media_sid = "ME" + uuid.uuid4().hex
+        self.media[media_sid] = (content_type, content)
+        account = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}"
+        return f"{account}/Messages/{message_sid}/Media/{media_sid}"
+
+    def inbound_media(self, message_sid: str, files: list[tuple[str, bytes]]) -> dict[str, str]:
+        """The inbound form fields for ``files`` sent with ``message_sid`` (kept here)."""
+        fields = {"NumMedia": str(len(files))}
+        for n, (content_type, content) in enumerate(files):
+            fields[f"MediaUrl{n}"] = self.add_media(message_sid, content_type, content)
+            fields[f"MediaContentType{n}"] = content_type
+        return fields
+
+    async def _media(self, request: web.Request) -> web.Response:
+        if not self._authorized(request) or request.match_info["sid"] != self.account_sid:
+            return _error(401, 20003, "Authenticate")
+        found = self.media.get(request.match_info["media"])
+        if found is None:
+            return _error(404, 20404, "The requested resource was not found")
+        return web.Response(body=found[1], content_type=found[0])
 
     def signed(self, url: str, params: dict[str, str]) -> dict[str, str]:
         """The ``X-Twilio-Signature`` header Twilio would send for ``params`` posted to ``url``."""

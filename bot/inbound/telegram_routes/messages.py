@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import CommandStart
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.channels.base import InboundMessage
+from bot.channels.telegram_receipts import telegram_receipts
 from bot.services.inbound import ChannelInbox
 from bot.services.update_claim import UpdateClaim
 
@@ -30,6 +31,15 @@ async def text_message(message: Message, event_update: Update, inbox: ChannelInb
     await inbox.receive(_inbound(message.chat.id, text, event_update), claim)
 
 
+async def receipt_message(message: Message, event_update: Update, bot: Bot, inbox: ChannelInbox,
+                          claim: UpdateClaim, receipt_max_bytes: int) -> None:
+    """A photo or a document: the receipt goes on the debtor's payment claim, its caption
+    to the dialogue (no caption: thanked without it)."""
+    files = await telegram_receipts(bot, message, receipt_max_bytes)
+    await inbox.receive(_inbound(message.chat.id, message.caption or "", event_update), claim,
+                        receipts=files)
+
+
 async def button_pressed(query: CallbackQuery, event_update: Update, inbox: ChannelInbox,
                          claim: UpdateClaim) -> None:
     await claim.secure()  # the press is answered before the conversation stores it
@@ -44,6 +54,7 @@ def build_router() -> Router:
     router.message.filter(F.chat.type == ChatType.PRIVATE)
     router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     router.message.register(start, CommandStart())
+    router.message.register(receipt_message, F.photo | F.document)
     router.message.register(text_message)
     router.callback_query.register(button_pressed, F.data)
     return router

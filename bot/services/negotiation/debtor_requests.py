@@ -11,6 +11,7 @@ from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.promises import PromiseDate, check_promise_date, latest_promise_date
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile
+from bot.services.negotiation.payment_claims import record_claim
 from bot.services.negotiation.replies import (
     MENU_BUTTONS,
     OPT_OUT_BUTTONS,
@@ -19,6 +20,7 @@ from bot.services.negotiation.replies import (
     offer_buttons,
     offer_variables,
 )
+from bot.services.negotiation.status_answers import status_answer
 from bot.services.opt_out import suppress_contact
 from bot.services.outgoing import locale_of
 from bot.services.payments import PaymentDesk
@@ -83,6 +85,9 @@ class DebtorRequests:
         return Outcome((Reply("goodbye", file.common),))
 
     async def _debt_details(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        status = await status_answer(file)  # a pending claim, an agreement in force
+        if status.complete:
+            return Outcome(status.replies)
         charges = file.policy.charges
         debts = [
             {
@@ -99,8 +104,8 @@ class DebtorRequests:
             }
             for d in file.debts
         ]
-        replies = [Reply("debt_details", {**file.common, "debts": debts, "total": file.balance,
-                                          "today": file.today})]
+        replies = [*status.replies, Reply("debt_details", {**file.common, "debts": debts,
+                                                           "total": file.balance, "today": file.today})]
         pending = file.state.current_offer
         if file.state.stage == machine.Stage.OFFERED and pending is not None:
             replies.append(Reply("offer_reminder", {**file.common, "offer": offer_variables(pending)},
@@ -144,11 +149,7 @@ class DebtorRequests:
         return Outcome(tuple(replies))
 
     async def _already_paid(self, file: DebtorFile, command: cmd.Command) -> Outcome:
-        await file.uow.audit.record(
-            AuditKind.ALREADY_PAID_REPORTED, "bot", debtor_id=file.debtor.id,
-            conversation_id=file.conversation.id, data={"text": command.text[:500]},
-        )
-        return Outcome((Reply("already_paid", file.common),))
+        return await record_claim(file, command.text, self._clock)
 
     async def _payment_method(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         """With an active agreement (or a pending promise): how to pay each open installment."""

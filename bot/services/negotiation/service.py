@@ -23,6 +23,7 @@ from bot.policies import PolicyBook
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile, load_debtor_file
 from bot.services.negotiation.debtor_requests import DebtorRequests
+from bot.services.negotiation.payment_claims import claim_follow_up
 from bot.services.negotiation.replies import MENU_BUTTONS, offer_buttons, offer_variables
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
@@ -78,7 +79,9 @@ class NegotiationService(DebtorRequests):
                 return Outcome(replies=(Reply("wrong_person_closed"),), offer_pending=False)
             if not isinstance(command, cmd.Clarify):
                 file.conversation.fallback_count = 0
-            outcome = await self._handlers[type(command)](file, command)
+            outcome = await claim_follow_up(file, command, self._clock)  # never a proposal
+            if outcome is None:
+                outcome = await self._handlers[type(command)](file, command)
             await uow.commit()
             return outcome
 
