@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -17,7 +16,7 @@ from bot.api.deps import ContainerDep
 from bot.dialogue.engine import DialogueUnavailable
 from bot.services.agent_desk.desk import AgentDesk
 from bot.services.agent_desk.errors import DeskError, NotFound
-from bot.staff.deps import SECURITY_HEADERS, CsrfStaffDep, StaffDep, page
+from bot.staff.deps import SECURITY_HEADERS, CsrfStaffDep, StaffDep, back_to, desk_action, page
 
 router = APIRouter(prefix="/agent", tags=["staff"], include_in_schema=False)
 POLL_SECONDS = 0.4
@@ -25,20 +24,14 @@ PING_SECONDS = 15.0
 
 
 def _back(public_id: str, *, msg: str = "", error: str = "") -> RedirectResponse:
-    query = f"?msg={quote(msg)}" if msg else (f"?error={quote(error)}" if error else "")
-    return RedirectResponse(f"/agent/c/{public_id}{query}", status.HTTP_303_SEE_OTHER)
+    return back_to(f"/agent/c/{public_id}", msg=msg, error=error)
 
 
 async def _act(public_id: str, done: str, action: Callable[[], Awaitable[object]]) -> Response:
     try:
-        await action()
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except DeskError as exc:
-        return _back(public_id, error=str(exc))
+        return await desk_action(f"/agent/c/{public_id}", done, action)
     except DialogueUnavailable:
         return _back(public_id, error="The dialogue engine (Rasa) is unavailable: try again.")
-    return _back(public_id, msg=done)
 
 
 @router.get("")

@@ -5,31 +5,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, status
 from fastapi.responses import RedirectResponse, Response
 
 from bot.api.deps import ContainerDep
 from bot.services.agent_desk.errors import DeskError, NotFound
-from bot.staff.deps import SECURITY_HEADERS, CsrfStaffDep, StaffDep, page
+from bot.staff.deps import SECURITY_HEADERS, CsrfStaffDep, StaffDep, back_to, desk_action, page
 
 router = APIRouter(prefix="/agent/claims", tags=["staff"], include_in_schema=False)
 
 
 def _back(claim_id: int, *, msg: str = "", error: str = "") -> RedirectResponse:
-    query = f"?msg={quote(msg)}" if msg else (f"?error={quote(error)}" if error else "")
-    return RedirectResponse(f"/agent/claims/{claim_id}{query}", status.HTTP_303_SEE_OTHER)
+    return back_to(f"/agent/claims/{claim_id}", msg=msg, error=error)
 
 
 async def _act(claim_id: int, done: str, action: Callable[[], Awaitable[object]]) -> Response:
-    try:
-        await action()
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except DeskError as exc:
-        return _back(claim_id, error=str(exc))
-    return _back(claim_id, msg=done)
+    return await desk_action(f"/agent/claims/{claim_id}", done, action)
 
 
 def _amount(value: str) -> Decimal | None:

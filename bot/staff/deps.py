@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 
 from bot.api.deps import ContainerDep
+from bot.services.agent_desk.errors import DeskError, NotFound
 from bot.services.staff_accounts import StaffIdentity
 
 SESSION_COOKIE = "acordo_session"
@@ -149,3 +150,21 @@ async def staff_error_pages(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith(STAFF_PREFIXES) and exc.status_code in (403, 404):
         return page("error.html", exc.status_code, code=exc.status_code, detail=exc.detail, staff=None)
     return await http_exception_handler(request, exc)
+
+
+def back_to(path: str, *, msg: str = "", error: str = "") -> RedirectResponse:
+    """Back to the staff page ``path`` after a form (303), with a message or an error to show."""
+    query = f"?msg={quote(msg)}" if msg else (f"?error={quote(error)}" if error else "")
+    return RedirectResponse(f"{path}{query}", status.HTTP_303_SEE_OTHER)
+
+
+async def desk_action(path: str, done: str, action: Callable[[], Awaitable[object]]) -> Response:
+    """Run a desk action and go back to ``path``: ``done`` on success, the desk's refusal as
+    the error, 404 for what does not exist."""
+    try:
+        await action()
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except DeskError as exc:
+        return back_to(path, error=str(exc))
+    return back_to(path, msg=done)
