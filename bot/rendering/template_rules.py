@@ -56,7 +56,7 @@ COMMON = frozenset({"creditor_name", "debtor_name", "contact_name"})
 CATALOG: dict[str, frozenset[str]] = {
     **{name: COMMON for name in (
         "goodbye", "nothing_to_accept", "complaint_acknowledged", "dispute_recorded",
-        "opt_out_confirmed", "hardship_acknowledged", "no_open_debt", "proposal_not_understood",
+        "opt_out_confirmed", "no_open_debt", "proposal_not_understood",
         "promise_needs_date", "already_paid", "out_of_scope", "clarify", "confirm_opt_out")},
     **{name: frozenset() for name in (
         "wrong_person", "wrong_person_closed", "unknown_sender", "empty_message",
@@ -81,6 +81,9 @@ CATALOG: dict[str, frozenset[str]] = {
     "offer_replaced": COMMON | {"offer"},
     "promise_date_too_far": COMMON | {"date", "latest"},
     "raw_text": frozenset({"text"}),
+    "hardship_acknowledged": COMMON | {"category"},
+    "installment_not_found": COMMON | {"number", "count"},
+    "installment_already_paid": COMMON | {"number", "count"},
     "handback": COMMON | {"agreed", "offer_pending"},
 }
 DEFAULT_VARIABLES = COMMON | {"balance", "total", "debts", "today", "pix_key", "creditor_tax_id"}
@@ -178,6 +181,7 @@ def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
         "intent": "affirm", "date": today + timedelta(days=2),
         "latest": today + timedelta(days=30), "pix_key": "11222333000181",
         "agreed": False, "offer_pending": True, "text": "Texto livre",
+        "category": "cash_flow", "number": 2, "count": 3,
     }
 
 

@@ -19,6 +19,8 @@ class AuditKind(StrEnum):
     PROMISE_TO_PAY = "promise_to_pay"
     ALREADY_PAID_REPORTED = "already_paid_reported"
     CALLBACK_REQUESTED = "callback_requested"
+    # The debtor said they cannot pay as offered: the text and a coarse category.
+    HARDSHIP_REPORTED = "hardship_reported"
     DIALOGUE_UNAVAILABLE = "dialogue_unavailable"
     PORTFOLIO_IMPORTED = "portfolio_imported"
     PAYMENT_RECORDED = "payment_recorded"

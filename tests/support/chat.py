@@ -49,14 +49,17 @@ class Chat:
         return int(agreements or 0), int(promises or 0), str(status)
 
 
-async def open_chat(tmp_path: Path) -> AsyncIterator[Chat]:
+async def open_chat(tmp_path: Path, portfolio: dict[str, Any] | None = None,
+                    **settings: Any) -> AsyncIterator[Chat]:
+    """The chat on ``portfolio`` (default: the one-debtor portfolio); ``settings`` override
+    the test settings (e.g. ``policies_dir``)."""
     dialogue = RuleDialogue()
-    app = create_app(make_settings(tmp_path), clock=FixedClock(NOW), dialogue=dialogue)
+    app = create_app(make_settings(tmp_path, **settings), clock=FixedClock(NOW), dialogue=dialogue)
     async with lifespan(app) as manager:
         container: Container = app.state.container
         dialogue.executor = container.action_executor
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            response = await http.post("/api/v1/portfolio", json=PORTFOLIO, headers=ADMIN)
+            response = await http.post("/api/v1/portfolio", json=portfolio or PORTFOLIO, headers=ADMIN)
             assert response.status_code == 200, response.text
             yield Chat(http, container, dialogue)

@@ -23,6 +23,13 @@ from bot.policies import PolicyBook
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile, load_debtor_file
 from bot.services.negotiation.debtor_requests import DebtorRequests
+from bot.services.negotiation.hardship import (
+    acknowledgement,
+    hardship_handoff,
+    hardship_limits,
+    record_hardship,
+)
+from bot.services.negotiation.installment_choice import next_open
 from bot.services.negotiation.replies import MENU_BUTTONS, offer_buttons, offer_variables
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
@@ -78,7 +85,11 @@ class NegotiationService(DebtorRequests):
                 return Outcome(replies=(Reply("wrong_person_closed"),), offer_pending=False)
             if not isinstance(command, cmd.Clarify):
                 file.conversation.fallback_count = 0
-            outcome = await self._handlers[type(command)](file, command)
+            reason = hardship_handoff(file, command)
+            if reason is not None:
+                outcome = await self._hardship_handoff(file, command, reason)
+            else:
+                outcome = await self._handlers[type(command)](file, command)
             await uow.commit()
             return outcome
 
@@ -112,7 +123,16 @@ class NegotiationService(DebtorRequests):
                 return machine.Hardship()
         raise TypeError(f"not a negotiation command: {command!r}")
 
+    async def _hardship_handoff(self, file: DebtorFile, command: cmd.Command, reason: str) -> Outcome:
+        """A handoff word or intent of the policy's ``hardship:``: empathy, then a person."""
+        category = await record_hardship(file, command.text, handed_off=reason)
+        outcome = await self._handoff(file, reason)
+        return replace(outcome, replies=(acknowledgement(file, category),) + outcome.replies)
+
     async def _negotiate(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        category = None
+        if isinstance(command, cmd.ReportHardship):
+            category = await record_hardship(file, command.text)
         if file.state.stage == machine.Stage.AGREED:
             return await self._already_agreed(file)
         if file.balance <= 0:
@@ -126,21 +146,22 @@ class NegotiationService(DebtorRequests):
         event = self._event(file, command)
         if event is None:  # no concrete terms: the dialogue asks for them (proposal form)
             return Outcome(slots={Slot.TERMS_MISSING.value: True})
-        limits = Limits.for_bot(file.profile)
+        limits, extended = Limits.for_bot(file.profile), hardship_limits(file)
         current = file.state.current_offer
         if isinstance(command, cmd.AcceptOffer) and current is not None and current.created_by == "agent":
             # An offer a human agent made (up to the agent limits) stays acceptable after hand back.
             limits = Limits.for_agent(file.profile, file.policy.handoff.agent_limits)
+            extended = None
         context = machine.NegotiationContext(
             balance=file.balance, today=file.today, limits=limits,
-            max_rounds=file.profile.max_rounds,
+            max_rounds=file.profile.max_rounds, hardship_limits=extended,
         )
         state, decisions = machine.decide(file.state, event, context)
         file.conversation.negotiation = state.model_dump(mode="json")
         file.state = state
         replies: list[Reply] = []
-        if isinstance(command, cmd.ReportHardship):
-            replies.append(Reply("hardship_acknowledged", file.common))
+        if category is not None:
+            replies.append(acknowledgement(file, category))
         offer_pending: bool | None = None
         for decision in decisions:
             outcome = await self._carry_out(file, decision)
@@ -245,7 +266,9 @@ class NegotiationService(DebtorRequests):
                 variables = {**file.common, "offer": offer_variables(offer),
                              "pix_key": file.policy.creditor.pix_key}
                 replies = [Reply("agreement_created", variables)]
-                replies += await self._instructions(file, agreement.installments)
+                first = next_open(agreement.installments)  # one payment at a time
+                replies += await self._instructions(file, [first] if first else [],
+                                                    len(agreement.installments))
                 return Outcome(tuple(replies), offer_pending=False)
             case machine.HandedOff(reason=reason):
                 return await self._handoff(file, reason)
