@@ -11,7 +11,7 @@ import re
 
 from bot.understanding.normalize import normalize
 
-__all__ = ["MAX_INSTALLMENT_NUMBER", "installment_number"]
+__all__ = ["MAX_INSTALLMENT_NUMBER", "asks_for_payment_details", "installment_number"]
 
 MAX_INSTALLMENT_NUMBER = 120
 
@@ -36,3 +36,15 @@ def installment_number(text: str, locale: str = "pt-BR") -> int | None:
             if 1 <= number <= MAX_INSTALLMENT_NUMBER:
                 return number
     return None
+
+
+# The means of payment a debtor asks for: "o pix", "o boleto", "the code", "o qr", "link".
+_PAYMENT_MEANS = re.compile(
+    r"\b(?:pix|boleto|codigo|code|qr|qrcode|link|copia e cola|chave|linha digitavel)\b")
+
+
+def asks_for_payment_details(text: str, locale: str = "pt-BR") -> bool:
+    """Whether ``text`` asks for the means to pay (a PIX code, a boleto, a link), whatever
+    installment it names: "manda o pix da 2ª parcela" is such a request even when it reads
+    like one about installments."""
+    return _PAYMENT_MEANS.search(normalize(text, locale).plain) is not None

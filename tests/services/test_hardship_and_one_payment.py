@@ -186,3 +186,12 @@ async def test_an_installment_outside_the_plan_or_paid_is_said_so(chat: Chat) ->
     assert "1ª parcela já consta como paga" in notice["text"]
     assert "2ª parcela (de 3)" in reply["text"]
     assert (await charge_of(chat, reply["image"]))[0] == 2
+
+
+async def test_an_installment_request_read_as_installments_still_gets_the_code(chat: Chat) -> None:
+    """With an agreement, "o pix da 2ª parcela" is about paying, whatever the intent says."""
+    await agree_on_three(chat)
+    [reply] = await chat.say("manda o pix da 2ª parcela", "request_installments")
+    assert "2ª parcela (de 3)" in reply["text"]
+    [reply] = await chat.say("da pra parcelar em 4x?", "request_installments")
+    assert reply["text"].startswith("Já existe um acordo")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.understanding.hardship import HARDSHIP_CATEGORIES, hardship_category, mentions_any
-from bot.understanding.ordinals import MAX_INSTALLMENT_NUMBER, installment_number
+from bot.understanding.ordinals import MAX_INSTALLMENT_NUMBER, asks_for_payment_details, installment_number
 
 
 @pytest.mark.parametrize(("text", "locale", "expected"), [
@@ -70,3 +70,13 @@ def test_handoff_words_ignore_accents_and_case_and_match_whole_words() -> None:
     assert mentions_any("talk to our lawyers", words) is None  # whole words only
     assert mentions_any("a gente tá apertado", words) is None
     assert mentions_any("falencia", ()) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("manda o pix da 2ª parcela", True), ("me manda o boleto", True),
+    ("send the code for the next one", True),
+    ("qual a chave PIX?", True), ("da pra parcelar em 3x?", False), ("segunda parcela", False),
+    ("sim", False), ("pixel", False),
+])
+def test_asks_for_payment_details(text: str, expected: bool) -> None:
+    assert asks_for_payment_details(text) is expected

@@ -36,6 +36,7 @@ from bot.storage import models as db
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 from bot.understanding.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.understanding.consent import button_payload
+from bot.understanding.ordinals import asks_for_payment_details
 from bot.understanding.values import parse_installments, parse_proposal, parse_proposal_answer
 
 # Answers to "which terms?" without concrete terms before a person takes over.
@@ -134,6 +135,8 @@ class NegotiationService(DebtorRequests):
         if isinstance(command, cmd.ReportHardship):
             category = await record_hardship(file, command.text)
         if file.state.stage == machine.Stage.AGREED:
+            if asks_for_payment_details(command.text, self._locale(file)):
+                return await self._payment_method(file, command)  # "o pix da 2ª parcela"
             return await self._already_agreed(file)
         if file.balance <= 0:
             return Outcome(replies=(Reply("no_open_debt", file.common),), offer_pending=False)
