@@ -149,7 +149,8 @@ class NegotiationService(DebtorRequests):
         event = self._event(file, command)
         if event is None:  # no concrete terms: the dialogue asks for them (proposal form)
             return Outcome(slots={Slot.TERMS_MISSING.value: True})
-        limits, extended = Limits.for_bot(file.profile), hardship_limits(file)
+        limits = Limits.for_bot(file.profile)
+        extended: Limits | None = hardship_limits(file)
         current = file.state.current_offer
         if isinstance(command, cmd.AcceptOffer) and current is not None and current.created_by == "agent":
             # An offer a human agent made (up to the agent limits) stays acceptable after hand back.
