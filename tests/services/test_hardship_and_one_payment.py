@@ -195,3 +195,19 @@ async def test_an_installment_request_read_as_installments_still_gets_the_code(c
     assert "2ª parcela (de 3)" in reply["text"]
     [reply] = await chat.say("da pra parcelar em 4x?", "request_installments")
     assert reply["text"].startswith("Já existe um acordo")
+
+
+async def test_hardship_after_an_agreement_is_acknowledged_and_recorded(chat: Chat) -> None:
+    await agree_on_three(chat)
+    empathy, reply = await chat.say(HARDSHIP_TEXT, "financial_hardship")
+    assert empathy["text"].startswith("Entendo") and reply["text"].startswith("Já existe um acordo")
+    assert len(await audit(chat, "hardship_reported")) == 1
+
+
+async def test_a_dispute_or_an_already_paid_claim_keeps_its_own_path(generous: Chat) -> None:
+    await generous.say("ja paguei, meu advogado tem o comprovante", "already_paid")
+    assert await audit(generous, "handoff") == []
+    await generous.say("nao reconheco, vou passar pro advogado", "dispute_debt")
+    assert [e["reason"] for e in await audit(generous, "handoff")] == ["dispute_debt"]
+    async with generous.container.sessions() as session:
+        assert await session.scalar(select(db.Debt.status)) == "disputed"

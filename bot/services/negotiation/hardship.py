@@ -15,8 +15,9 @@ from bot.services.negotiation.debtor_file import DebtorFile
 from bot.understanding.hardship import hardship_category, mentions_any
 
 HARDSHIP_INTENT = "financial_hardship"
-# The debtor's own choices that no handoff word overrides.
-_NEVER_HANDED_OFF = (cmd.OptOut, cmd.MarkWrongPerson)
+# The debtor's own choices and claims that no handoff word overrides: opting out, the wrong
+# person, "already paid" and a dispute keep their own paths.
+_NEVER_HANDED_OFF = (cmd.OptOut, cmd.MarkWrongPerson, cmd.RecordAlreadyPaid)
 
 
 def command_intent(command: cmd.Command) -> str:
@@ -31,6 +32,8 @@ def hardship_handoff(file: DebtorFile, command: cmd.Command) -> str | None:
     ``None``: a handoff word anywhere (``hardship_keyword``), or a handoff intent in a
     hardship statement or once on the hardship path (``hardship_intent``)."""
     if isinstance(command, _NEVER_HANDED_OFF) or file.balance <= 0:
+        return None
+    if isinstance(command, cmd.HandOffToAgent) and command.intent == "dispute_debt":
         return None
     policy = file.policy.hardship
     if command.text and mentions_any(command.text, policy.handoff_keywords) is not None:

@@ -131,11 +131,17 @@ class NegotiationService(DebtorRequests):
         return replace(outcome, replies=(acknowledgement(file, category),) + outcome.replies)
 
     async def _negotiate(self, file: DebtorFile, command: cmd.Command) -> Outcome:
-        category = None
-        if isinstance(command, cmd.ReportHardship):
-            category = await record_hardship(file, command.text)
+        """A hardship statement is recorded and acknowledged first, whatever follows."""
+        if not isinstance(command, cmd.ReportHardship):
+            return await self._negotiate_offers(file, command)
+        category = await record_hardship(file, command.text)
+        outcome = await self._negotiate_offers(file, command)
+        return replace(outcome, replies=(acknowledgement(file, category),) + outcome.replies)
+
+    async def _negotiate_offers(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         if file.state.stage == machine.Stage.AGREED:
-            if asks_for_payment_details(command.text, self._locale(file)):
+            if not isinstance(command, cmd.ReportHardship) and asks_for_payment_details(
+                    command.text, self._locale(file)):
                 return await self._payment_method(file, command)  # "o pix da 2ª parcela"
             return await self._already_agreed(file)
         if file.balance <= 0:
@@ -164,8 +170,6 @@ class NegotiationService(DebtorRequests):
         file.conversation.negotiation = state.model_dump(mode="json")
         file.state = state
         replies: list[Reply] = []
-        if category is not None:
-            replies.append(acknowledgement(file, category))
         offer_pending: bool | None = None
         for decision in decisions:
             outcome = await self._carry_out(file, decision)
