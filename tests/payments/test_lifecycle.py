@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation import commands as cmd
+from bot.message_parts import MediaRef
 from bot.payments import brcode
+from bot.services.payment_pictures import stored_picture
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge, Promise
 from tests.conftest import NOW
@@ -240,3 +242,23 @@ async def test_provider_webhook_with_absurd_values_is_a_4xx(fake_desk: Desk, amo
     response = await fake_desk.http.post("/payments/webhook/fake", content=body,
                                          headers={"X-Signature": provider.sign(body)})  # type: ignore[attr-defined]
     assert 400 <= response.status_code < 500, response.text
+
+
+async def test_each_installments_reminder_carries_its_own_code_and_picture(desk: Desk) -> None:
+    conversation = await desk.debtor()
+    await desk.agree(conversation)
+    first, second, _ = await installments(desk)
+    paid = await desk.pay(debt_external_id="NF-acme", amount=f"{first.amount:.2f}",
+                          paid_at="2026-11-27T10:00:00-03:00", reference="bank-1")
+    assert paid.status_code == 200, paid.text
+    followup = desk.container.followup
+    for day in (second.due_date - timedelta(days=n) for n in (3, 2, 1)):
+        desk.at(noon(day))
+        await followup.run(day)
+    reminders = [m for m in await queued(desk, conversation) if m.template == "payment_instructions"]
+    [message] = reminders  # the second installment's reminder, once
+    [charge] = (message.template_vars or {})["charges"]
+    assert charge["number"] == 2
+    assert "2ª parcela (de 3)" in message.text
+    assert brcode.parse(charge["payload"]).amount == second.amount
+    assert stored_picture(message.template, message.template_vars) == MediaRef("pix_qr", charge["txid"])
