@@ -211,3 +211,13 @@ async def test_a_dispute_or_an_already_paid_claim_keeps_its_own_path(generous: C
     assert [e["reason"] for e in await audit(generous, "handoff")] == ["dispute_debt"]
     async with generous.container.sessions() as session:
         assert await session.scalar(select(db.Debt.status)) == "disputed"
+
+
+async def test_a_handoff_intent_sends_every_hardship_statement_to_a_person(tmp_path: Path) -> None:
+    folder = policies(tmp_path, "\nhardship:\n  handoff_intents: [financial_hardship]\n")
+    async for chat in open_chat(tmp_path, big_portfolio(), policies_dir=folder):
+        [offer] = await chat.say("da pra parcelar?", "request_installments")  # not on the path yet
+        assert plan_size(offer) == 2
+        empathy, handoff = await chat.say(HARDSHIP_TEXT, "financial_hardship")
+        assert empathy["text"].startswith("Entendo") and "pessoa da equipe" in handoff["text"]
+        assert [e["reason"] for e in await audit(chat, "handoff")] == ["hardship_intent"]
