@@ -14,7 +14,7 @@ acceptances count nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -48,6 +48,8 @@ class NegotiationState(BaseModel):
     current_offer: Offer | None = None
     last_discount_offer: Offer | None = None
     last_installment_offer: Offer | None = None
+    # The debtor said they cannot pay as offered: the hardship limits apply from then on.
+    hardship: bool = False
 
 
 # Events: what the debtor asks for (imperative commands).
@@ -158,7 +160,7 @@ OFFER_REASONS: dict[str, str] = {
     "concession": "one step down the ladder after a refusal or a request",
     "pay_in_full": "the best full-payment offer made so far (or the first one)",
     "proposal_within_limits": "the debtor's own proposal, within limits, to be confirmed",
-    "hardship": "the longest feasible plan (else the maximum discount)",
+    "hardship": "one step toward a lighter plan (one more payment; else a larger discount)",
     "discount_limit_reached": "already at the maximum discount; the same offer again",
     "installments_limit_reached": "already at the longest plan; the same offer again",
     "installments_unavailable": "no plan fits the limits for this balance; full payment",
@@ -174,6 +176,8 @@ class NegotiationContext:
     today: date
     limits: Limits
     max_rounds: int
+    # The limits on the hardship path (``Limits.for_hardship``); None: ``limits`` throughout.
+    hardship_limits: Limits | None = None
 
     def ladder(self) -> ConcessionLadder:
         return ConcessionLadder(self.balance, self.today, self.limits)
@@ -308,9 +312,16 @@ def _propose(state: NegotiationState, event: Event, ctx: NegotiationContext) -> 
 
 
 def _hardship(state: NegotiationState, event: Event, ctx: NegotiationContext) -> Outcome:
+    """One step at a time: a plan with one more payment than the last one offered (the
+    shortest plan first); when no plan fits, the next discount. Hands off at the end."""
     ladder = ctx.ladder()
-    offer = ladder.longest_plan or ladder.max_discount_offer
-    return _another_round(state, ctx, offer, "hardship")
+    state = state.model_copy(update={"hardship": True})
+    if not ladder.offers_installments:
+        return _another_round(state, ctx, ladder.next_discount(state.last_discount_offer), "hardship")
+    current = state.current_offer
+    after = current if current is not None and current.kind == "installments" else (
+        state.last_installment_offer)
+    return _another_round(state, ctx, ladder.next_installments(after), "hardship")
 
 
 def _refuse(state: NegotiationState, event: Event, ctx: NegotiationContext) -> Outcome:
@@ -381,6 +392,8 @@ def decide(
     transition = TRANSITIONS.get((state.stage, type(event)))
     if transition is None:
         return state, ()
+    if ctx.hardship_limits is not None and (state.hardship or isinstance(event, Hardship)):
+        ctx = replace(ctx, limits=ctx.hardship_limits)
     next_state, decisions = transition.handler(state, event, ctx)
     if next_state.stage not in transition.targets:
         raise RuntimeError(

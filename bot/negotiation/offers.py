@@ -40,7 +40,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.negotiation.money import CENT, percent_of, round_money, round_money_up, split_amount
-from bot.policies.models import AgentLimits, NegotiationProfile
+from bot.policies.models import AgentLimits, Hardship, NegotiationProfile
 
 PROMPT_PAYMENT_DAYS = 3
 """A cash offer (or the first payment of a plan, by default) is due within this many days."""
@@ -123,6 +123,9 @@ class Limits(BaseModel):
     first_due_within_days: Annotated[int, Field(ge=0)]
     installment_interval_days: Annotated[int, Field(ge=1)] = 30
     discount_step_percent: Annotated[Decimal, Field(gt=0)] = Decimal("2.5")
+    # Days from today to the default due date of a full payment or a plan's first payment
+    # (None: PROMPT_PAYMENT_DAYS); never later than ``first_due_within_days``.
+    default_first_due_days: Annotated[int, Field(ge=0)] | None = None
 
     @classmethod
     def for_bot(cls, profile: NegotiationProfile) -> Limits:
@@ -150,6 +153,20 @@ class Limits(BaseModel):
             }
         )
 
+    @classmethod
+    def for_hardship(cls, profile: NegotiationProfile, hardship: Hardship) -> Limits:
+        """The hardship path: a longer plan and a deferred first payment when the policy's
+        ``hardship:`` allows them; never less than the bot's own limits."""
+        bot = cls.for_bot(profile)
+        deferral = hardship.first_installment_deferral_days
+        update: dict[str, object] = {
+            "installments_max": max(bot.installments_max, hardship.max_installments or 0),
+            "first_due_within_days": max(bot.first_due_within_days, deferral),
+        }
+        if deferral > min(PROMPT_PAYMENT_DAYS, bot.first_due_within_days):
+            update["default_first_due_days"] = deferral
+        return bot.model_copy(update=update)
+
     @property
     def smallest_payment(self) -> Decimal:
         """No installment of a plan may be below this."""
@@ -160,7 +177,8 @@ class Limits(BaseModel):
 
     def prompt_due_date(self, today: date) -> date:
         """Default due date of a full payment and of a plan's first payment."""
-        return today + timedelta(days=min(PROMPT_PAYMENT_DAYS, self.first_due_within_days))
+        days = PROMPT_PAYMENT_DAYS if self.default_first_due_days is None else self.default_first_due_days
+        return today + timedelta(days=min(days, self.first_due_within_days))
 
     def down_payment_min(self, balance: Decimal) -> Decimal:
         """Smallest allowed down payment: a share of the balance, rounded up to cents."""

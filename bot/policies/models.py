@@ -289,6 +289,23 @@ class Handoff(_Frozen):
     _floats = field_validator("balance_above", mode="before")(_reject_float)
 
 
+class Hardship(_Frozen):
+    """The hardship path: what changes once the debtor says they cannot pay as offered.
+
+    Every key is optional; without them the bot concedes one ladder step per hardship
+    statement under the profile's own limits. The extensions apply on the hardship path only.
+    """
+
+    # The first payment of a hardship offer may be due up to today + this many days.
+    first_installment_deferral_days: Annotated[int, Field(ge=0, le=90)] = 0
+    # The longest plan on the hardship path (never fewer than the profile's installments_max).
+    max_installments: Annotated[int, Field(ge=1, le=120)] | None = None
+    # A message containing one of these (accents and case ignored) goes straight to a person.
+    handoff_keywords: tuple[Annotated[str, StringConstraints(min_length=2)], ...] = ()
+    # A hardship statement recognised as one of these intents goes straight to a person.
+    handoff_intents: tuple[str, ...] = ()
+
+
 HOSTILE_WORDS_PT = (
     "prisão", "preso", "cadeia", "processo criminal", "polícia", "nome sujo",
     "sujar o seu nome", "sujar seu nome", "vamos expor", "expor a sua empresa",
@@ -333,6 +350,7 @@ class Policy(_Frozen):
     cadence: dict[Name, tuple[DunningStep, ...]] = Field(default_factory=dict)
     contact_rules: ContactRules = ContactRules()
     handoff: Handoff = Handoff()
+    hardship: Hardship = Hardship()
     charges: LateCharges = LateCharges()
     templates: TemplateRules = TemplateRules()
     # Set by the loader from the file name; not written in the file.

@@ -56,7 +56,7 @@ COMMON = frozenset({"creditor_name", "debtor_name", "contact_name"})
 CATALOG: dict[str, frozenset[str]] = {
     **{name: COMMON for name in (
         "goodbye", "nothing_to_accept", "complaint_acknowledged", "dispute_recorded",
-        "opt_out_confirmed", "hardship_acknowledged", "no_open_debt", "proposal_not_understood",
+        "opt_out_confirmed", "no_open_debt", "proposal_not_understood",
         "promise_needs_date", "out_of_scope", "clarify", "confirm_opt_out")},
     **{name: frozenset() for name in (
         "wrong_person", "wrong_person_closed", "unknown_sender", "empty_message",
@@ -81,6 +81,9 @@ CATALOG: dict[str, frozenset[str]] = {
     "offer_replaced": COMMON | {"offer"},
     "promise_date_too_far": COMMON | {"date", "latest"},
     "raw_text": frozenset({"text"}),
+    "hardship_acknowledged": COMMON | {"category"},
+    "installment_not_found": COMMON | {"number", "count"},
+    "installment_already_paid": COMMON | {"number", "count"},
     "handback": COMMON | {"agreed", "offer_pending"},
     "payment_claim_received": COMMON | {"claim", "asks_details"},
     "payment_claim_details_recorded": COMMON | {"claim", "asks_details"},
@@ -191,6 +194,7 @@ def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
         "agreement": {"kind": "installments", "total": Decimal("6120.00"), "count": 3,
                       "remaining": [dict(i, late=False) for i in installments[1:]],
                       "left": Decimal("4080.00"), "next": dict(installments[1], late=False)},
+        "category": "cash_flow", "number": 2, "count": 3,
     }
 
 

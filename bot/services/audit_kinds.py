@@ -23,6 +23,8 @@ class AuditKind(StrEnum):
     PAYMENT_CLAIM_CONFIRMED = "payment_claim_confirmed"
     PAYMENT_CLAIM_REJECTED = "payment_claim_rejected"
     CALLBACK_REQUESTED = "callback_requested"
+    # The debtor said they cannot pay as offered: the text and a coarse category.
+    HARDSHIP_REPORTED = "hardship_reported"
     DIALOGUE_UNAVAILABLE = "dialogue_unavailable"
     PORTFOLIO_IMPORTED = "portfolio_imported"
     PAYMENT_RECORDED = "payment_recorded"

@@ -132,9 +132,9 @@ def shape(offer: Offer) -> str:
         (
             [Hardship(), Refuse(), Refuse()],
             [
-                "offer:hardship 6x 10413.22",  # empathetic: the longest feasible plan
-                "offer:concession cash 10000.00",  # plans exhausted: switch to discounts
-                "offer:concession cash 9750.00",
+                "offer:hardship 2x 10049.75",  # one step: the shortest plan first
+                "offer:concession 3x 10132.45",
+                "offer:concession 4x 10223.33",
             ],
             Stage.OFFERED,
         ),
@@ -191,7 +191,7 @@ def test_small_balance_never_gets_a_plan(ctx: NegotiationContext) -> None:
     _, decisions = run([AskInstallments(), Hardship()], small)
     assert [describe(decision) for decision in decisions] == [
         "offer:installments_unavailable cash 300.00",
-        "offer:hardship cash 285.00",
+        "offer:hardship cash 292.50",  # no plan fits: one discount step
     ]
 
 

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation import commands as cmd
+from bot.message_parts import MediaRef
 from bot.payments import brcode
+from bot.services.payment_pictures import stored_picture
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge, Promise
 from tests.conftest import NOW
@@ -45,13 +47,23 @@ async def agreement_status(desk: Desk) -> tuple[str, list[str]]:
         return agreement.status, debts
 
 
-async def test_agreement_sends_pix_copia_e_cola_for_each_installment(desk: Desk) -> None:
+async def test_agreement_sends_the_first_pix_and_each_other_installment_on_request(desk: Desk) -> None:
     conversation = await desk.debtor()
     outcome = await desk.agree(conversation)
     assert [r.template for r in outcome.replies] == ["agreement_created", "payment_instructions"]
-    charges = outcome.replies[1].variables["charges"]
+    [first] = outcome.replies[1].variables["charges"]  # one payment at a time
+    assert outcome.replies[1].variables["count"] == 3
     plan = await installments(desk)
-    assert [c["number"] for c in charges] == [1, 2, 3] and len(plan) == 3
+    assert first["number"] == 1 and len(plan) == 3
+    charges = [first]
+    for number in (2, 3):
+        asking = cmd.ExplainPaymentMethod(text=f"manda o pix da {number}ª parcela")
+        asked = await desk.say(conversation, asking)
+        [reply] = asked.replies
+        [charge] = reply.variables["charges"]
+        assert charge["number"] == number
+        assert reply.media is not None and reply.media.ref == charge["txid"]  # its own QR code
+        charges.append(charge)
     for charge, item in zip(charges, plan, strict=True):
         pix = brcode.parse(charge["payload"])
         assert pix.amount == item.amount == charge["amount"] and pix.txid == charge["txid"]
@@ -61,11 +73,12 @@ async def test_agreement_sends_pix_copia_e_cola_for_each_installment(desk: Desk)
     # The rendered web reply carries the copia e cola text; the QR image decodes to it.
     text = desk.container.renderer.render("payment_instructions", "pt-BR", dict(outcome.replies[1].variables))
     assert charges[0]["payload"] in text and "PIX copia e cola" in text
+    assert charges[1]["payload"] not in text
     png = await desk.http.get(f"/pay/{charges[0]['txid']}.png")
     assert png.status_code == 200 and decode_png(png.content) == [charges[0]["payload"]]
     assert (await desk.http.get("/pay/NOPE.png")).status_code == 404
     again = await desk.say(conversation, cmd.ExplainPaymentMethod(text="manda o pix"))
-    assert [c["txid"] for c in again.replies[0].variables["charges"]] == [c["txid"] for c in charges]
+    assert [c["txid"] for c in again.replies[0].variables["charges"]] == [charges[0]["txid"]]
 
 
 async def test_partial_payments_go_to_the_oldest_installment_first(desk: Desk) -> None:
@@ -84,16 +97,18 @@ async def test_partial_payments_go_to_the_oldest_installment_first(desk: Desk) -
     after = await installments(desk)
     assert [i.status for i in after] == ["paid", "open", "open"]
     assert after[1].paid_amount == half
-    # The rest, matched by the txid of installment 2's (new) charge and then of installment 3.
-    charges = (await desk.say(conversation, cmd.ExplainPaymentMethod())).replies[0].variables["charges"]
-    assert [c["number"] for c in charges] == [2, 3] and charges[0]["amount"] == second.amount - half
-    for charge in charges:
+    # The rest, matched by the txid of installment 2's (new) charge and then of installment 3:
+    # asking how to pay sends the next open installment's each time.
+    for number, owed in ((2, second.amount - half), (3, third.amount)):
+        replies = (await desk.say(conversation, cmd.ExplainPaymentMethod())).replies
+        [charge] = replies[0].variables["charges"]
+        assert (charge["number"], charge["amount"]) == (number, owed)
         response = await desk.pay(txid=charge["txid"], amount=f"{charge['amount']:.2f}",
                                   paid_at="2026-11-28T10:00:00-03:00")
         assert response.status_code == 200, response.text
     assert response.json()["agreement_status"] == "kept"
     assert await agreement_status(desk) == ("kept", ["paid"])
-    duplicate = await desk.pay(txid=charges[-1]["txid"], amount=f"{charges[-1]['amount']:.2f}",
+    duplicate = await desk.pay(txid=charge["txid"], amount=f"{charge['amount']:.2f}",
                                paid_at="2026-11-28T10:00:00-03:00")
     assert duplicate.json()["duplicate"] is True
     unknown = await desk.pay(txid="ACUNKNOWN", amount="10.00", paid_at="2026-11-28T10:00:00-03:00")
@@ -198,7 +213,7 @@ async def test_provider_webhook_settles_by_txid(fake_desk: Desk) -> None:
     conversation = await desk.debtor()
     outcome = await desk.agree(conversation, installments=2)
     charges: list[dict[str, Any]] = outcome.replies[1].variables["charges"]
-    assert [c["method"] for c in charges] == ["link", "link"]
+    assert [c["method"] for c in charges] == ["link"]  # the first installment only
     body = json.dumps({"payments": [{"txid": charges[0]["txid"], "amount": str(charges[0]["amount"]),
                                      "paid_at": "2026-11-27T10:00:00-03:00", "id": "psp-1"}]}).encode()
     provider = desk.container.payments.providers()[0]
@@ -227,3 +242,23 @@ async def test_provider_webhook_with_absurd_values_is_a_4xx(fake_desk: Desk, amo
     response = await fake_desk.http.post("/payments/webhook/fake", content=body,
                                          headers={"X-Signature": provider.sign(body)})  # type: ignore[attr-defined]
     assert 400 <= response.status_code < 500, response.text
+
+
+async def test_each_installments_reminder_carries_its_own_code_and_picture(desk: Desk) -> None:
+    conversation = await desk.debtor()
+    await desk.agree(conversation)
+    first, second, _ = await installments(desk)
+    paid = await desk.pay(debt_external_id="NF-acme", amount=f"{first.amount:.2f}",
+                          paid_at="2026-11-27T10:00:00-03:00", reference="bank-1")
+    assert paid.status_code == 200, paid.text
+    followup = desk.container.followup
+    for day in (second.due_date - timedelta(days=n) for n in (3, 2, 1)):
+        desk.at(noon(day))
+        await followup.run(day)
+    reminders = [m for m in await queued(desk, conversation) if m.template == "payment_instructions"]
+    [message] = reminders  # the second installment's reminder, once
+    [charge] = (message.template_vars or {})["charges"]
+    assert charge["number"] == 2
+    assert "2ª parcela (de 3)" in message.text
+    assert brcode.parse(charge["payload"]).amount == second.amount
+    assert stored_picture(message.template, message.template_vars) == MediaRef("pix_qr", charge["txid"])

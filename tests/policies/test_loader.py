@@ -64,6 +64,10 @@ def mutate(path: str, value: object) -> dict:
     ("contact_rules.hours", {"mon-fri": "20:00-08:00"}, "contact_rules.hours", "end before"),
     ("version", 2, "version", "1"),
     ("negotiation.standard.max_rounds", KeyError, "negotiation.standard.max_rounds", "required"),
+    ("hardship.first_installment_deferral_days", -1, "hardship.first_installment_deferral_days",
+     "greater than or equal to 0"),
+    ("hardship.max_installments", 0, "hardship.max_installments", "greater than or equal to 1"),
+    ("hardship.grace", 3, "hardship.grace", "unknown key"),
 ])
 def test_bad_file_names_file_key_and_problem(tmp_path: Path, path: str, value: object, key: str,
                                              problem: str) -> None:
@@ -74,6 +78,14 @@ def test_bad_file_names_file_key_and_problem(tmp_path: Path, path: str, value: o
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"{file}: {key}: ")
     assert problem in lines[0]
+
+
+def test_hardship_keys_are_optional(tmp_path: Path) -> None:
+    demo = load_policies(ROOT / "policies")["demo"]
+    assert demo.hardship.max_installments == 12 and "falência" in demo.hardship.handoff_keywords
+    without = load_policy(write(tmp_path, mutate("hardship", KeyError)))
+    assert without.hardship.first_installment_deferral_days == 0
+    assert without.hardship.max_installments is None and without.hardship.handoff_keywords == ()
 
 
 def test_invalid_yaml_and_empty_dir(tmp_path: Path) -> None:

@@ -59,6 +59,10 @@ def variants() -> list[tuple[str, dict[str, Any]]]:
         ("no debt", {"has_debt": False, "debts": [], "balance": Decimal("0")}),
         ("last installment, overdue", {"number": 3, "grace_days": 5}),
         ("a single installment", {"number": 1, "count": 1}),
+        ("hardship: judicial recovery", {"category": "judicial_recovery"}),
+        ("hardship: bankruptcy", {"category": "bankruptcy"}),
+        ("one pix charge of three", {"charges": _charges(1, "pix"), "count": 3}),
+        ("last pix charge of three", {"charges": _charges(3, "pix")[2:], "count": 3}),
         ("no hours or key", {"hours": [], "pix_key": ""}),
         (NO_DATE, {"date": None}),  # only the templates that test "if date" take this one
         ("one pix charge", {"charges": _charges(1, "pix")}),

@@ -184,7 +184,7 @@ async def pg_chat(tmp_path: Path) -> AsyncIterator[Chat]:
 
     url = await create_postgres_database()
     try:
-        async for value in open_chat(tmp_path, url):
+        async for value in open_chat(tmp_path, database_url=url):
             yield value
     finally:
         await drop_postgres_database(url)

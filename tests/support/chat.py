@@ -49,17 +49,17 @@ class Chat:
         return int(agreements or 0), int(promises or 0), str(status)
 
 
-async def open_chat(tmp_path: Path, database_url: str | None = None) -> AsyncIterator[Chat]:
-    """``database_url``: another database than the SQLite file under ``tmp_path``."""
+async def open_chat(tmp_path: Path, portfolio: dict[str, Any] | None = None,
+                    **settings: Any) -> AsyncIterator[Chat]:
+    """The chat on ``portfolio`` (default: the one-debtor portfolio); ``settings`` override
+    the test settings (e.g. ``policies_dir``)."""
     dialogue = RuleDialogue()
-    settings = (make_settings(tmp_path, database_url=database_url) if database_url
-                else make_settings(tmp_path))
-    app = create_app(settings, clock=FixedClock(NOW), dialogue=dialogue)
+    app = create_app(make_settings(tmp_path, **settings), clock=FixedClock(NOW), dialogue=dialogue)
     async with lifespan(app) as manager:
         container: Container = app.state.container
         dialogue.executor = container.action_executor
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            response = await http.post("/api/v1/portfolio", json=PORTFOLIO, headers=ADMIN)
+            response = await http.post("/api/v1/portfolio", json=portfolio or PORTFOLIO, headers=ADMIN)
             assert response.status_code == 200, response.text
             yield Chat(http, container, dialogue)

@@ -83,6 +83,12 @@ def policies(draw: st.DrawFn) -> Policy:
             segment["when"] = when
         segments.append(segment)
     per_day = draw(st.integers(1, 5))
+    hardship = draw(st.fixed_dictionaries({}, optional={
+        "first_installment_deferral_days": st.integers(0, 90),
+        "max_installments": st.integers(1, 48),
+        "handoff_keywords": st.lists(st.sampled_from(["falência", "advogado", "lawyer"]), unique=True),
+        "handoff_intents": st.lists(st.sampled_from(["financial_hardship", "complain"]), unique=True),
+    }))
     return Policy.model_validate({
         "version": 1,
         "creditor": {"name": "Acme Credora Ltda", "tax_id": "11.222.333/0001-81",
@@ -99,4 +105,5 @@ def policies(draw: st.DrawFn) -> Policy:
             "max_contacts": {"per_day": per_day, "per_7_days": draw(st.integers(1, 5))},
             "already_paid_pause_days": draw(st.integers(0, 5)),
         },
+        **({"hardship": hardship} if hardship else {}),
     }).model_copy(update={"id": CREDITOR})

@@ -126,7 +126,7 @@ class FollowUpService(FollowUpContacts):
             variables["grace_days"] = decision.grace_days
         installment = next(i for i in agreement.installments if i.id == decision.installment_id)
         return await self._send(uow, reach, decision.debtor_id, [(template, variables, ())], key,
-                                instructions=[installment])
+                                instructions=[installment], count=len(agreement.installments))
 
     async def _promise_reminder(self, uow: UnitOfWork, decision: core.RemindPromise, day: date,
                                 report: FollowUpReport) -> int:
@@ -196,7 +196,8 @@ class FollowUpService(FollowUpContacts):
 
     async def _send(self, uow: UnitOfWork, reach: Reach, debtor_id: int,
                     replies: Sequence[tuple[str, dict[str, Any], Sequence[Any]]], key: str, *,
-                    instructions: Sequence[db.Installment] = (), promise: Promise | None = None) -> int:
+                    instructions: Sequence[db.Installment] = (), promise: Promise | None = None,
+                    count: int = 1) -> int:
         """Render and queue the messages to the contact, not before ``reach.at``; how many."""
         debtor = await uow.session.get(db.Debtor, debtor_id)
         assert debtor is not None
@@ -213,7 +214,7 @@ class FollowUpService(FollowUpContacts):
             charge = await self._payments.for_promise(uow.session, policy, debtor, promise)
             charges = [charge] if charge else []
         if charges:
-            all_replies.append(Reply("payment_instructions", {**common, "charges": charges},
+            all_replies.append(Reply("payment_instructions", {**common, "charges": charges, "count": count},
                                      media=instruction_picture(charges)))
         await self._outgoing.queue(uow, contact, all_replies, f"followup:{key}:" + "{index}",
                                    Initiator.BOT, reach.at, debtor=debtor, conversation=conversation)

@@ -11,6 +11,7 @@ from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
 from bot.negotiation.promises import PromiseDate, check_promise_date, latest_promise_date
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile
+from bot.services.negotiation.installment_choice import choose_installment
 from bot.services.negotiation.payment_claims import record_claim
 from bot.services.negotiation.replies import (
     MENU_BUTTONS,
@@ -26,6 +27,7 @@ from bot.services.outgoing import locale_of
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.understanding.consent import is_clear_opt_out
+from bot.understanding.ordinals import installment_number
 from bot.understanding.values import parse_amount, parse_date
 
 
@@ -152,13 +154,18 @@ class DebtorRequests:
         return await record_claim(file, command.text, self._clock)
 
     async def _payment_method(self, file: DebtorFile, command: cmd.Command) -> Outcome:
-        """With an active agreement (or a pending promise): how to pay each open installment."""
+        """With an active agreement (or a pending promise): how to pay one installment, the one
+        the debtor names ("pix da 2ª parcela") or the next open one (installment_choice.py)."""
         agreements = await file.uow.agreements.agreements_for(file.debtor.id)
         active = [a for a in agreements if a.status == "active"]
         if active:
-            replies = await self._instructions(file, active[-1].installments)
+            installments = active[-1].installments
+            number = installment_number(command.text, self._locale(file))
+            choice = choose_installment(installments, number, file.common)
+            chosen = [choice.chosen] if choice.chosen is not None else []
+            replies = await self._instructions(file, chosen, len(installments))
             if replies:
-                return Outcome(tuple(replies))
+                return Outcome(choice.notices + tuple(replies))
         promises = await file.uow.promises.pending(file.debtor.id)
         if promises and self._payments is not None:
             charge = await self._payments.for_promise(file.uow.session, file.policy, file.debtor,
@@ -171,8 +178,9 @@ class DebtorRequests:
                      if file.state.current_offer else None}
         return Outcome((Reply("payment_method", variables),))
 
-    async def _instructions(self, file: DebtorFile, installments: list[db.Installment]) -> list[Reply]:
-        if self._payments is None:
+    async def _instructions(self, file: DebtorFile, installments: list[db.Installment],
+                            count: int = 1) -> list[Reply]:
+        if self._payments is None or not installments:
             return []
         charges = await self._payments.instructions(file.uow.session, file.policy, file.debtor, installments)
         if not charges:
@@ -181,7 +189,7 @@ class DebtorRequests:
             AuditKind.PAYMENT_INSTRUCTIONS_SENT, "bot", debtor_id=file.debtor.id,
             conversation_id=file.conversation.id,
             data={"txids": [c["txid"] for c in charges], "method": charges[0]["method"]})
-        return [instructions_reply(file.common, charges)]
+        return [instructions_reply(file.common, charges, count)]
 
     async def _callback(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         when = parse_date(command.text, file.today, self._locale(file))

@@ -47,7 +47,8 @@ def hours_variables(policy: Policy) -> list[dict[str, str]]:
     return [{"days": days, "window": window} for days, window in policy.contact_rules.hours.items()]
 
 
-def instructions_reply(common: dict[str, Any], charges: list[dict[str, Any]]) -> Reply:
-    """How to pay ``charges``, with the QR code of the next PIX charge due as a picture."""
-    return Reply("payment_instructions", {**common, "charges": charges},
+def instructions_reply(common: dict[str, Any], charges: list[dict[str, Any]], count: int = 1) -> Reply:
+    """How to pay ``charges`` (one installment of a plan of ``count``, or a promise), with
+    the QR code of the first PIX charge as a picture."""
+    return Reply("payment_instructions", {**common, "charges": charges, "count": count},
                  media=instruction_picture(charges))

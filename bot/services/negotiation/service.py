@@ -23,6 +23,13 @@ from bot.policies import PolicyBook
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile, load_debtor_file
 from bot.services.negotiation.debtor_requests import DebtorRequests
+from bot.services.negotiation.hardship import (
+    acknowledgement,
+    hardship_handoff,
+    hardship_limits,
+    record_hardship,
+)
+from bot.services.negotiation.installment_choice import next_open
 from bot.services.negotiation.payment_claims import claim_follow_up
 from bot.services.negotiation.replies import MENU_BUTTONS, offer_buttons, offer_variables
 from bot.services.payments import PaymentDesk
@@ -30,6 +37,7 @@ from bot.storage import models as db
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 from bot.understanding.acceptance import Acceptance, is_stale_refusal, judge_acceptance
 from bot.understanding.consent import button_payload
+from bot.understanding.ordinals import asks_for_payment_details
 from bot.understanding.values import parse_installments, parse_proposal, parse_proposal_answer
 
 # Answers to "which terms?" without concrete terms before a person takes over.
@@ -79,9 +87,12 @@ class NegotiationService(DebtorRequests):
                 return Outcome(replies=(Reply("wrong_person_closed"),), offer_pending=False)
             if not isinstance(command, cmd.Clarify):
                 file.conversation.fallback_count = 0
-            outcome = await claim_follow_up(file, command, self._clock)  # never a proposal
-            if outcome is None:
-                outcome = await self._handlers[type(command)](file, command)
+            reason = hardship_handoff(file, command)
+            if reason is not None:
+                outcome = await self._hardship_handoff(file, command, reason)
+            else:
+                claimed = await claim_follow_up(file, command, self._clock)  # never a proposal
+                outcome = claimed or await self._handlers[type(command)](file, command)
             await uow.commit()
             return outcome
 
@@ -115,8 +126,25 @@ class NegotiationService(DebtorRequests):
                 return machine.Hardship()
         raise TypeError(f"not a negotiation command: {command!r}")
 
+    async def _hardship_handoff(self, file: DebtorFile, command: cmd.Command, reason: str) -> Outcome:
+        """A handoff word or intent of the policy's ``hardship:``: empathy, then a person."""
+        category = await record_hardship(file, command.text, handed_off=reason)
+        outcome = await self._handoff(file, reason)
+        return replace(outcome, replies=(acknowledgement(file, category),) + outcome.replies)
+
     async def _negotiate(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        """A hardship statement is recorded and acknowledged first, whatever follows."""
+        if not isinstance(command, cmd.ReportHardship):
+            return await self._negotiate_offers(file, command)
+        category = await record_hardship(file, command.text)
+        outcome = await self._negotiate_offers(file, command)
+        return replace(outcome, replies=(acknowledgement(file, category),) + outcome.replies)
+
+    async def _negotiate_offers(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         if file.state.stage == machine.Stage.AGREED:
+            if not isinstance(command, cmd.ReportHardship) and asks_for_payment_details(
+                    command.text, self._locale(file)):
+                return await self._payment_method(file, command)  # "o pix da 2ª parcela"
             return await self._already_agreed(file)
         if file.balance <= 0:
             return Outcome(replies=(Reply("no_open_debt", file.common),), offer_pending=False)
@@ -130,20 +158,20 @@ class NegotiationService(DebtorRequests):
         if event is None:  # no concrete terms: the dialogue asks for them (proposal form)
             return Outcome(slots={Slot.TERMS_MISSING.value: True})
         limits = Limits.for_bot(file.profile)
+        extended: Limits | None = hardship_limits(file)
         current = file.state.current_offer
         if isinstance(command, cmd.AcceptOffer) and current is not None and current.created_by == "agent":
             # An offer a human agent made (up to the agent limits) stays acceptable after hand back.
             limits = Limits.for_agent(file.profile, file.policy.handoff.agent_limits)
+            extended = None
         context = machine.NegotiationContext(
             balance=file.balance, today=file.today, limits=limits,
-            max_rounds=file.profile.max_rounds,
+            max_rounds=file.profile.max_rounds, hardship_limits=extended,
         )
         state, decisions = machine.decide(file.state, event, context)
         file.conversation.negotiation = state.model_dump(mode="json")
         file.state = state
         replies: list[Reply] = []
-        if isinstance(command, cmd.ReportHardship):
-            replies.append(Reply("hardship_acknowledged", file.common))
         offer_pending: bool | None = None
         for decision in decisions:
             outcome = await self._carry_out(file, decision)
@@ -248,7 +276,9 @@ class NegotiationService(DebtorRequests):
                 variables = {**file.common, "offer": offer_variables(offer),
                              "pix_key": file.policy.creditor.pix_key}
                 replies = [Reply("agreement_created", variables)]
-                replies += await self._instructions(file, agreement.installments)
+                first = next_open(agreement.installments)  # one payment at a time
+                replies += await self._instructions(file, [first] if first else [],
+                                                    len(agreement.installments))
                 return Outcome(tuple(replies), offer_pending=False)
             case machine.HandedOff(reason=reason):
                 return await self._handoff(file, reason)
