@@ -24,6 +24,12 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile, load_debtor_file
 from bot.services.negotiation.debtor_requests import DebtorRequests
 from bot.services.negotiation.replies import MENU_BUTTONS, offer_buttons, offer_variables
+from bot.services.negotiation.second_request import (
+    NEGOTIATION,
+    combine,
+    in_answer_order,
+    second_command,
+)
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -78,9 +84,25 @@ class NegotiationService(DebtorRequests):
                 return Outcome(replies=(Reply("wrong_person_closed"),), offer_pending=False)
             if not isinstance(command, cmd.Clarify):
                 file.conversation.fallback_count = 0
-            outcome = await self._handlers[type(command)](file, command)
+            outcome = await self._answer(file, command)
             await uow.commit()
             return outcome
+
+    async def _answer(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        """The command's answer; with a second request in the same message ("quanto devo e
+        dá pra parcelar?"), both answers in order (``second_request.py``). A second request
+        for an offer is left out once there is an agreement or nothing is owed."""
+        second = second_command(command)
+        if second is not None and isinstance(second, NEGOTIATION) and (
+                file.state.stage == machine.Stage.AGREED or file.balance <= 0):
+            second = None
+        if second is None:
+            return await self._handlers[type(command)](file, command)
+        first, then = in_answer_order(command, second)
+        outcome = await self._handlers[type(first)](file, first)
+        if outcome.paused:
+            return outcome
+        return combine(outcome, await self._handlers[type(then)](file, then))
 
     # -- loading ---------------------------------------------------------------------------
 
