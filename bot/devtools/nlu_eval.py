@@ -2,8 +2,11 @@
 
 ``python -m bot.devtools.nlu_eval`` (``make nlu-eval``) prints intent accuracy, macro F1
 per language, per-intent F1, the confusion pairs that matter and entity F1.
-``--check`` exits 1 when a target is missed (pt macro F1 >= 0.92, en >= 0.90, every
-intent >= 0.85 on the combined held-out set); ``make test`` runs ``--check --no-cv``.
+``--check`` exits 1 when a target is missed: on the first held-out sets (pt, en, blind_*)
+pt macro F1 >= 0.92, en >= 0.90, every intent >= 0.85; on the hard-case set (hard_*,
+reported separately) macro F1 >= 0.97 and every intent >= 0.90; over every held-out set
+together macro F1 >= 0.97; and no held-out text may be in the training data
+(:mod:`bot.devtools.heldout_sets`). ``make test`` runs ``--check --no-cv``.
 """
 
 from __future__ import annotations
@@ -11,46 +14,32 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from bot.devtools.heldout_sets import (
+    DIALOGS,
+    HELDOUT,
+    ROOT,
+    Example,
+    load_examples,
+    training_overlap,
+    training_texts,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-DIALOGS = ROOT / "dialogs"
-HELDOUT = DIALOGS / "tests" / "heldout"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 TARGETS = {"pt": 0.92, "en": 0.90}
 INTENT_FLOOR = 0.85
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}")
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    intent: str
-    language: str
-    blind: bool
-
-
-def plain(text: str) -> str:
-    return _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), text).strip()
-
-
-def load_examples() -> list[Example]:
-    examples = []
-    for path in sorted(HELDOUT.glob("*.yml")):
-        language = "en" if path.stem.endswith("en") else "pt"
-        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-            for line in block["examples"].splitlines():
-                if line.strip().startswith("- "):
-                    examples.append(Example(plain(line.strip()[2:]), block["intent"], language,
-                                            path.stem.startswith("blind")))
-    return examples
+HARD_TARGET = 0.97
+OVERALL_TARGET = 0.97  # macro F1 over every held-out set, the first and the hard ones
+HARD_INTENT_FLOOR = 0.90
+# Held-out texts of the first sets that were already in the training data when the check
+# came: canonical one-liners kept on both sides. Any other overlap fails the check.
+KNOWN_OVERLAP = frozenset({"'deal!' (in training)", "'no thank you' (in training)",
+                           "'this is harassment!' (in training)", "'bom dia 🌞' (in training)",
+                           "'fechado!' (in training)", "'quem e voce?' (in training)"})
 
 
 def rasa(*args: str) -> None:
@@ -91,17 +80,62 @@ def heldout(out: Path) -> bool:
     if missing:
         print(f"warning: {len(missing)} examples without a prediction, e.g. {missing[:3]}")
     rows = [(e, predicted.get(e.text, "None")) for e in examples]
-    print("Held-out intent classification (never trained on):")
-    all_macro, all_scores = summary("all", [(e.intent, p) for e, p in rows])
-    ok = _languages_meet_targets(rows)
-    ok = _print_intent_scores(all_scores) and ok
-    confusions = Counter((e.intent, p) for e, p in rows if e.intent != p)
+    first = [(e, p) for e, p in rows if not e.hard]
+    print("Held-out intent classification (never trained on), first sets (pt, en, blind_*):")
+    all_macro, all_scores = summary("all", _pairs(first))
+    ok = _languages_meet_targets(first)
+    ok = _print_intent_scores(all_scores, INTENT_FLOOR, "all first sets") and ok
+    _print_confusions(first)
+    _print_entity_report(out / "DIETClassifier_report.json")
+    print(f"overall macro F1 {all_macro:.3f}")
+    ok = _hard_set(rows) and ok
+    every, _ = summary("every held-out set", _pairs(rows))
+    if every < OVERALL_TARGET:
+        print(f"  MISSED: macro F1 over every held-out set {every:.3f} < {OVERALL_TARGET}")
+        ok = False
+    return _independent(examples) and ok
+
+
+def _pairs(rows: list[tuple[Example, str]]) -> list[tuple[str, str]]:
+    """(gold, predicted); a two-request message is right with either of its requests."""
+    return [(p if e.accepts(p) else e.intent, p) for e, p in rows]
+
+
+def _print_confusions(rows: list[tuple[Example, str]]) -> None:
+    confusions = Counter((e.intent, p) for e, p in rows if not e.accepts(p))
     print("Confusion pairs (gold -> predicted, count):")
     for (gold, guess), count in confusions.most_common(10):
         print(f"  {gold} -> {guess}: {count}")
-    _print_entity_report(out / "DIETClassifier_report.json")
-    print(f"overall macro F1 {all_macro:.3f}")
+
+
+def _hard_set(rows: list[tuple[Example, str]]) -> bool:
+    """The hard-case set (hard_*): macro F1 >= HARD_TARGET, every intent >= HARD_INTENT_FLOOR."""
+    hard = [(e, p) for e, p in rows if e.hard]
+    if not hard:
+        return True
+    print("Hard-case held-out set (hard_*: weak intents, two-request messages):")
+    macro, scores = summary("hard", _pairs(hard))
+    for language in ("pt", "en"):
+        summary(f"hard {language}", _pairs([(e, p) for e, p in hard if e.language == language]))
+    two = [(e, p) for e, p in hard if e.second]
+    if two:
+        right = sum(1 for e, p in two if e.accepts(p))
+        print(f"two-request messages   n={len(two):>4}  one of the two requests {right}/{len(two)}")
+    ok = _print_intent_scores(scores, HARD_INTENT_FLOOR, "hard set")
+    _print_confusions(hard)
+    print(f"hard set macro F1 {macro:.3f} (target {HARD_TARGET})")
+    if macro < HARD_TARGET:
+        print(f"  MISSED: hard set macro F1 {macro:.3f} < {HARD_TARGET}")
+        ok = False
     return ok
+
+
+def _independent(examples: list[Example]) -> bool:
+    overlap = [text for text in training_overlap(examples, training_texts())
+               if text not in KNOWN_OVERLAP]
+    for text in overlap:
+        print(f"  MISSED: held-out text in the training data: {text}")
+    return not overlap
 
 
 def _predictions(out: Path) -> dict[str, str]:
@@ -118,22 +152,22 @@ def _predictions(out: Path) -> dict[str, str]:
 def _languages_meet_targets(rows: list[tuple[Example, str]]) -> bool:
     ok = True
     for language in ("pt", "en"):
-        macro, _ = summary(f"{language}", [(e.intent, p) for e, p in rows if e.language == language])
+        macro, _ = summary(f"{language}", _pairs([(e, p) for e, p in rows if e.language == language]))
         if macro < TARGETS[language]:
             print(f"  MISSED: {language} macro F1 {macro:.3f} < {TARGETS[language]}")
             ok = False
-        summary(f"{language} blind subset", [(e.intent, p) for e, p in rows
-                                             if e.language == language and e.blind])
+        summary(f"{language} blind subset", _pairs([(e, p) for e, p in rows
+                                                    if e.language == language and e.blind]))
     return ok
 
 
-def _print_intent_scores(scores: dict[str, float]) -> bool:
-    print("Per-intent F1 (all held-out):")
+def _print_intent_scores(scores: dict[str, float], floor: float, name: str) -> bool:
+    print(f"Per-intent F1 ({name}):")
     ok = True
     for intent, score in sorted(scores.items(), key=lambda kv: kv[1]):
-        flag = "  <- below floor" if score < INTENT_FLOOR else ""
+        flag = "  <- below floor" if score < floor else ""
         print(f"  {intent:<24} {score:.3f}{flag}")
-        ok = ok and score >= INTENT_FLOOR
+        ok = ok and score >= floor
     return ok
 
 

@@ -32,6 +32,12 @@ from bot.services.negotiation.hardship import (
 from bot.services.negotiation.installment_choice import next_open
 from bot.services.negotiation.payment_claims import claim_follow_up
 from bot.services.negotiation.replies import MENU_BUTTONS, offer_buttons, offer_variables
+from bot.services.negotiation.second_request import (
+    NEGOTIATION,
+    combine,
+    in_answer_order,
+    second_command,
+)
 from bot.services.payments import PaymentDesk
 from bot.storage import models as db
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -92,9 +98,25 @@ class NegotiationService(DebtorRequests):
                 outcome = await self._hardship_handoff(file, command, reason)
             else:
                 claimed = await claim_follow_up(file, command, self._clock)  # never a proposal
-                outcome = claimed or await self._handlers[type(command)](file, command)
+                outcome = claimed or await self._answer(file, command)
             await uow.commit()
             return outcome
+
+    async def _answer(self, file: DebtorFile, command: cmd.Command) -> Outcome:
+        """The command's answer; with a second request in the same message ("quanto devo e
+        dá pra parcelar?"), both answers in order (``second_request.py``). A second request
+        for an offer is left out once there is an agreement or nothing is owed."""
+        second = second_command(command)
+        if second is not None and isinstance(second, NEGOTIATION) and (
+                file.state.stage == machine.Stage.AGREED or file.balance <= 0):
+            second = None
+        if second is None:
+            return await self._handlers[type(command)](file, command)
+        first, then = in_answer_order(command, second)
+        outcome = await self._handlers[type(first)](file, first)
+        if outcome.paused:
+            return outcome
+        return combine(outcome, await self._handlers[type(then)](file, then))
 
     # -- loading ---------------------------------------------------------------------------
 
