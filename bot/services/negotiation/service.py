@@ -104,11 +104,14 @@ class NegotiationService(DebtorRequests):
 
     async def _answer(self, file: DebtorFile, command: cmd.Command) -> Outcome:
         """The command's answer; with a second request in the same message ("quanto devo e
-        dá pra parcelar?"), both answers in order (``second_request.py``). A second request
-        for an offer is left out once there is an agreement or nothing is owed."""
+        dá pra parcelar?"), both answers in order (``second_request.py``). Once there is an
+        agreement or nothing is owed, a message with a request for an offer is answered alone:
+        the offer's handler already says so, or sends the installment's code ("o pix da 2ª
+        parcela" read as installments), which a second answer would only repeat."""
         second = second_command(command)
-        if second is not None and isinstance(second, NEGOTIATION) and (
-                file.state.stage == machine.Stage.AGREED or file.balance <= 0):
+        closed = file.state.stage == machine.Stage.AGREED or file.balance <= 0
+        if second is not None and closed and (isinstance(second, NEGOTIATION)
+                                              or isinstance(command, NEGOTIATION)):
             second = None
         if second is None:
             return await self._handlers[type(command)](file, command)
