@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.conversation import commands as cmd
 from bot.services.agent_desk.errors import DeskError
 from bot.services.staff_accounts import StaffIdentity
 from bot.storage import models as db
@@ -73,6 +74,24 @@ async def test_details_go_to_the_pending_claim_never_to_a_proposal(chat: Chat, i
     assert await offers(chat) == 0 and (await chat.counts())[0] == 0
     assert chat.dialogue.trackers[next(iter(chat.dialogue.trackers))].slots.get("terms_missing") \
         in (None, False)
+
+
+async def test_details_given_to_the_proposal_form_reach_the_claim(chat: Chat) -> None:
+    """The form that asks for terms keeps payment details that state no terms ("segue o
+    comprovante do pix pelo itaú") as its answer, and the form's end adds them to the claim
+    instead of asking for terms again."""
+    await chat.say("já pagamos essa nota semana passada", "already_paid")
+    [conversation_id] = chat.dialogue.trackers
+    negotiation = chat.container.negotiation
+    kept = await negotiation.execute(conversation_id, cmd.ValidateProposalText("recebeu?", attempt=1))
+    assert kept.slots == {"proposal_text": None}  # no details, no terms: the form asks again
+    receipt = "segue o comprovante do pix pelo itaú"
+    kept = await negotiation.execute(conversation_id, cmd.ValidateProposalText(receipt, attempt=1))
+    assert kept.slots == {"proposal_text": receipt}
+    outcome = await negotiation.execute(conversation_id, cmd.EvaluateProposal(receipt, answer=receipt))
+    assert [reply.template for reply in outcome.replies] == ["payment_claim_details_recorded"]
+    [claim] = await claims(chat)
+    assert claim.bank == "Itaú" and await offers(chat) == 0
 
 
 async def test_the_english_receipt_loop_ends(chat: Chat) -> None:

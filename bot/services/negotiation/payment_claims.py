@@ -89,6 +89,15 @@ async def claim_follow_up(file: DebtorFile, command: cmd.Command, clock: Clock) 
     return outcome
 
 
+async def goes_to_claim(file: DebtorFile, text: str) -> bool:
+    """Whether ``text`` carries payment details while the debtor has a claim pending: the
+    proposal form then keeps it as the answer, so that the form's end reaches
+    :func:`claim_follow_up` (as the claim's details) instead of asking for terms again."""
+    if not carries_payment_details(text, file.today, locale_of(file.contact, file.debtor)):
+        return False
+    return await file.uow.claims.pending_for(file.debtor.id) is not None
+
+
 async def _follow_up(file: DebtorFile, claim: PaymentClaim, text: str, clock: Clock) -> Outcome:
     await _add(file, claim, text, clock)
     await file.uow.audit.record(

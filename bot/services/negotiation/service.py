@@ -30,7 +30,7 @@ from bot.services.negotiation.hardship import (
     record_hardship,
 )
 from bot.services.negotiation.installment_choice import next_open
-from bot.services.negotiation.payment_claims import claim_follow_up
+from bot.services.negotiation.payment_claims import claim_follow_up, goes_to_claim
 from bot.services.negotiation.replies import MENU_BUTTONS, offer_buttons, offer_variables
 from bot.services.negotiation.second_request import (
     NEGOTIATION,
@@ -252,7 +252,7 @@ class NegotiationService(DebtorRequests):
                                       command: cmd.ValidateProposalText) -> Outcome:
         """Keep an answer that states terms; else ask again, up to MAX_PROPOSAL_ATTEMPTS
         answers, then hand off to a person (the form ends with the paused conversation)."""
-        if self.terms_understood(file, command.text):
+        if self.terms_understood(file, command.text) or await goes_to_claim(file, command.text):
             return Outcome(slots={Slot.PROPOSAL_TEXT.value: command.text})
         if command.attempt < MAX_PROPOSAL_ATTEMPTS:
             return Outcome(slots={Slot.PROPOSAL_TEXT.value: None})
