@@ -40,3 +40,14 @@ def test_no_test_module_imports_another() -> None:
         and (names := imported_test_modules(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}, "move the shared helpers into tests/support/"
+
+
+def test_test_module_names_are_unique() -> None:
+    """The test folders are not packages: pytest imports each module by its bare name, so
+    two files called ``test_x.py`` in different folders stop the whole collection."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if (path.parent / "__init__.py").exists():
+            continue
+        seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
