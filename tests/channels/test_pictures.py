@@ -3,7 +3,6 @@ SMS never carries it, the web chat shows it; queued pictures survive a restart."
 
 from __future__ import annotations
 
-import io
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from tests.channels.conftest import (
 )
 from tests.conftest import ADMIN_TOKEN
 from tests.support.lifespan import lifespan
+from tests.support.qr import decode_png
 
 CHAT = int(RITA["telegram"])
 WHATSAPP = f"whatsapp:{RITA['whatsapp']}"
@@ -41,12 +41,6 @@ COMMANDS: dict[str, Callable[[str], cmd.Command]] = {
     "sim": lambda text: cmd.AcceptOffer(text=text),
     "como pago?": lambda text: cmd.ExplainPaymentMethod(text=text),
 }
-
-
-def decode_png(png: bytes) -> list[str]:
-    zxingcpp = pytest.importorskip("zxingcpp")
-    image = pytest.importorskip("PIL.Image")
-    return [r.text for r in zxingcpp.read_barcodes(image.open(io.BytesIO(png)))]
 
 
 def negotiate(stack: Stack) -> Callable[[str, str], Awaitable[list[Reply]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,12 +72,6 @@ class Desk:
 
     async def pay(self, **body: Any) -> httpx.Response:
         return await self.http.post("/api/v1/payments", json=body, headers=ADMIN)
-
-
-def decode_png(png: bytes) -> list[str]:
-    zxingcpp = pytest.importorskip("zxingcpp")
-    image = pytest.importorskip("PIL.Image")
-    return [r.text for r in zxingcpp.read_barcodes(image.open(io.BytesIO(png)))]
 
 
 async def _desk(tmp_path: Path, **settings: Any) -> AsyncIterator[Desk]:

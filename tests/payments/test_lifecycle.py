@@ -18,7 +18,8 @@ from bot.services.payment_pictures import stored_picture
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge, Promise
 from tests.conftest import NOW
-from tests.payments.conftest import Desk, decode_png
+from tests.payments.conftest import Desk
+from tests.support.qr import decode_png
 
 
 def noon(day: date) -> datetime:
