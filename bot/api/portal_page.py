@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_percent
 from fastapi import APIRouter, Form, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.api.chat_page import PAGE_HEADERS, link_error, pages
 from bot.api.deps import ContainerDep
@@ -95,7 +95,7 @@ async def portal(token: str, container: ContainerDep, lang: str | None = None) -
 async def accept(token: str, request: Request, container: ContainerDep,
                  offer: Annotated[str, Form(max_length=64)],
                  form: Annotated[str, Form(max_length=64)],
-                 lang: Annotated[str | None, Form(max_length=8)] = None) -> HTMLResponse:
+                 lang: Annotated[str | None, Form(max_length=8)] = None) -> Response:
     """Accept one of today's offers (by its reference); then the page shows the agreement."""
     bound = await bound_link(container, token)
     if isinstance(bound, HTMLResponse):
@@ -110,4 +110,4 @@ async def accept(token: str, request: Request, container: ContainerDep,
         code, detail = REFUSALS[exc.reason]
         raise HTTPException(code, detail) from exc
     target = f"/p/{token}" + (f"?lang={lang}" if lang in LOCALES else "")
-    return RedirectResponse(target, status.HTTP_303_SEE_OTHER, headers=PAGE_HEADERS)  # type: ignore[return-value]
+    return RedirectResponse(target, status.HTTP_303_SEE_OTHER, headers=PAGE_HEADERS)

@@ -77,7 +77,8 @@ def test_balance_parts_example() -> None:
         Decimal("7350.00"), Decimal("147.00"), Decimal("49.00"), Decimal("7546.00"))
     assert parts.days_past_due == 20
     early = balance_parts(debt, date(2026, 11, 6), charges)
-    assert (early.late_fee, early.interest, early.total) == (Decimal("0.00"), Decimal("0.00"), Decimal("7350.00"))
+    assert (early.late_fee, early.interest, early.total) == (
+        Decimal("0.00"), Decimal("0.00"), Decimal("7350.00"))
 
 
 @settings(max_examples=200)

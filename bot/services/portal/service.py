@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from bot.channels.web_links import PortalLink
 from bot.clock import Clock
 from bot.negotiation import machine
@@ -114,6 +116,10 @@ class PortalService:
         """Accept today's offer ``reference``; the active agreement when there is one."""
         async with self._uow() as uow:
             file = await self._open(uow, link)
+            # PostgreSQL: two accepts of one debtor run one after the other, so the second
+            # sees the first's agreement (SQLite writes one transaction at a time).
+            await uow.session.execute(select(db.Debtor.id).where(db.Debtor.id == file.debtor.id)
+                                      .with_for_update())
             existing = await active_agreement(uow, file.debtor.id)
             if existing is not None:
                 return Accepted(existing.id, created=False)
