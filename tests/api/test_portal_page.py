@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.conversation import commands as cmd
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge
 from tests.conftest import NOW
@@ -184,6 +185,14 @@ async def test_a_link_never_reveals_nor_accepts_for_another_debtor(portal: Porta
     await accept_plan(portal, beta, index=0)
     again = (await portal.http.get(f"/p/{acme}")).text
     assert 'id="agreement"' not in again and "pix-code" not in again and "Beta" not in again
+    # Beta's stored offer and agreement (their ids and reference) with Acme's link: refused.
+    beta_offer, beta_agreement = (await portal.rows(db.Offer))[0], (await portal.rows(db.Agreement))[0]
+    accepted_ref = offer_refs(beta_html)[0]
+    for foreign in (str(beta_offer.id), str(beta_agreement.id), accepted_ref):
+        response = await portal.http.post(f"/p/{acme}/accept",
+                                          data={"offer": foreign, "form": form_field(again)})
+        assert response.status_code == 404, foreign
+    assert [a.debtor_id for a in await portal.rows(db.Agreement)] == [beta_agreement.debtor_id]
 
 
 async def test_an_expired_link_shows_no_data_and_accepts_nothing(portal: Portal) -> None:
@@ -198,3 +207,13 @@ async def test_an_expired_link_shows_no_data_and_accepts_nothing(portal: Portal)
     posted = await portal.http.post(f"/p/{token}/accept", data={"offer": ref, "form": form})
     assert posted.status_code == 410 and "R$" not in posted.text
     assert await portal.rows(db.Agreement) == []
+
+
+async def test_after_accepting_on_the_page_the_chat_knows_the_agreement(portal: Portal) -> None:
+    token = portal.token()
+    await accept_plan(portal, token)
+    conversation = (await portal.rows(db.Conversation))[0]
+    outcome = await portal.container.negotiation.execute(
+        conversation.public_id, cmd.OfferInstallments(text="quero parcelar"))
+    assert [r.template for r in outcome.replies] == ["already_agreed"]
+    assert len(await portal.rows(db.Agreement)) == 1
