@@ -1,21 +1,18 @@
-"""GET /chat (the demo chat page, demo mode only) and GET /p/{token} (a debtor's portal link).
-
-Both serve ``bot/web/chat.html``: /chat with a picker of the demo creditor's web contacts,
-/p/{token} bound to the contact its portal link names (see bot/api/web_identity.py).
+"""GET /chat: the demo chat page (demo mode only), with a picker of the demo creditor's web
+contacts. The same chat (``bot/web/chat_panel.html``) is inside the debtor's portal page,
+bound to its link's token (bot/api/portal_page.py, bot/api/web_identity.py).
 """
 
 from __future__ import annotations
 
 from datetime import date
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.api.deps import ContainerDep
-from bot.api.web_identity import LinkRefused, verified_link
 from bot.demo import demo_portfolio
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -67,18 +64,9 @@ async def chat(container: ContainerDep) -> HTMLResponse:
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
-@router.get("/p/{token}", response_class=HTMLResponse)
-async def portal(token: str, container: ContainerDep) -> HTMLResponse:
-    """The chat of the debtor contact a portal link names; a bilingual page when it does not open."""
-    try:
-        bound = await verified_link(container, token)
-    except LinkRefused as exc:
-        code, (title_pt, text_pt), (title_en, text_en) = LINK_ERRORS[exc.reason]
-        html = pages().get_template("link_error.html").render(
-            code=code, title_pt=title_pt, text_pt=text_pt, title_en=title_en, text_en=text_en)
-        return HTMLResponse(html, status_code=code, headers=PAGE_HEADERS)
-    expires = bound.link.expires_at.astimezone(ZoneInfo(bound.timezone))
-    html = pages().get_template("chat.html").render(
-        contacts=[], token=token, debtor_name=bound.debtor_name, creditor_name=bound.creditor_name,
-        expires=expires.strftime("%d/%m/%Y %H:%M"))
-    return HTMLResponse(html, headers=PAGE_HEADERS)
+def link_error(reason: str) -> HTMLResponse:
+    """The bilingual page of a link that does not open; it shows no data."""
+    code, (title_pt, text_pt), (title_en, text_en) = LINK_ERRORS[reason]
+    html = pages().get_template("link_error.html").render(
+        code=code, title_pt=title_pt, text_pt=text_pt, title_en=title_en, text_en=text_en)
+    return HTMLResponse(html, status_code=code, headers=PAGE_HEADERS)

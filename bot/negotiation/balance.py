@@ -48,3 +48,30 @@ def balance_on(debt: DebtPosition, on: date, charges: LateCharges) -> Decimal:
         interest = percent_of(debt.principal, charges.monthly_interest_percent) * days
         owed += late_fee + interest / DAYS_PER_MONTH
     return max(Decimal("0.00"), round_money(owed - debt.paid))
+
+
+class BalanceParts(BaseModel):
+    """A debt's balance on a day broken down for display: ``total`` is :func:`balance_on`'s
+    balance and ``principal - paid + late_fee + interest == total`` whenever it is positive
+    (the interest absorbs the rounding of the fee)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    principal: Decimal
+    paid: Decimal
+    late_fee: Decimal
+    interest: Decimal
+    days_past_due: int
+    total: Decimal
+
+
+def balance_parts(debt: DebtPosition, on: date, charges: LateCharges) -> BalanceParts:
+    """The principal, multa and juros de mora of :func:`balance_on`'s balance."""
+    days = days_past_due(debt.due_date, on)
+    total = balance_on(debt, on, charges)
+    zero = Decimal("0.00")
+    late_fee = round_money(percent_of(debt.principal, charges.late_fee_percent)) if days else zero
+    interest = total + debt.paid - debt.principal - late_fee if days and total > 0 else zero
+    return BalanceParts(principal=round_money(debt.principal), paid=round_money(debt.paid),
+                        late_fee=late_fee, interest=max(zero, interest), days_past_due=days,
+                        total=total)

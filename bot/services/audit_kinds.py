@@ -30,6 +30,9 @@ class AuditKind(StrEnum):
     PAYMENT_RECORDED = "payment_recorded"
     CONTACT_UNREACHABLE = "contact_unreachable"
     TELEGRAM_LINKED = "telegram_linked"
+    # The debtor opened the portal page (/p/{token}); an acceptance there is AGREEMENT_CREATED
+    # with actor ``portal``.
+    PORTAL_VIEWED = "portal_viewed"
     # Payments follow-up
     PAYMENT_PROVIDER_ERROR = "payment_provider_error"
     PAYMENT_INSTRUCTIONS_SENT = "payment_instructions_sent"

@@ -106,6 +106,7 @@ class OfferStatus(StrEnum):
 class CreatedBy(StrEnum):
     BOT = "bot"
     AGENT = "agent"
+    PORTAL = "portal"  # accepted on the debtor's portal page (/p/{token})
 
 
 class AgreementStatus(StrEnum):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.negotiation.balance import DebtPosition, balance_on, days_past_due
+from bot.negotiation.balance import DebtPosition, balance_on, balance_parts, days_past_due
 from bot.policies.models import LateCharges
 
 from .strategies import money, percent
@@ -66,3 +66,37 @@ def test_balance_on_never_decreases_over_time(
     assert before == before.quantize(Decimal("0.01"))
     if start <= 0:
         assert before == max(Decimal("0.00"), principal - paid)
+
+
+def test_balance_parts_example() -> None:
+    # R$ 7.350,00 due 06/11, on 26/11 (20 days): multa 2% = 147,00, juros 1% a.m. = 49,00.
+    debt = DebtPosition(external_id="NF-1", principal=Decimal("7350.00"), due_date=date(2026, 11, 6))
+    charges = LateCharges(late_fee_percent=Decimal("2"), monthly_interest_percent=Decimal("1"))
+    parts = balance_parts(debt, date(2026, 11, 26), charges)
+    assert (parts.principal, parts.late_fee, parts.interest, parts.total) == (
+        Decimal("7350.00"), Decimal("147.00"), Decimal("49.00"), Decimal("7546.00"))
+    assert parts.days_past_due == 20
+    early = balance_parts(debt, date(2026, 11, 6), charges)
+    assert (early.late_fee, early.interest, early.total) == (
+        Decimal("0.00"), Decimal("0.00"), Decimal("7350.00"))
+
+
+@settings(max_examples=200)
+@given(
+    principal=money("0.01"),
+    paid=money("0.00", "100000.00"),
+    fee=percent("20"),
+    interest=percent("15", places=2),
+    days=st.integers(min_value=-60, max_value=2000),
+)
+def test_balance_parts_add_up_to_the_balance(
+    principal: Decimal, paid: Decimal, fee: Decimal, interest: Decimal, days: int
+) -> None:
+    debt = DebtPosition(external_id="x", principal=principal, due_date=DUE, paid=paid)
+    charges = LateCharges(late_fee_percent=fee, monthly_interest_percent=interest)
+    on = DUE + timedelta(days=days)
+    parts = balance_parts(debt, on, charges)
+    assert parts.total == balance_on(debt, on, charges)
+    assert parts.late_fee >= 0 and parts.interest >= 0
+    if parts.total > 0:
+        assert parts.principal - parts.paid + parts.late_fee + parts.interest == parts.total

@@ -17,10 +17,10 @@ from bot.conversation import commands as cmd
 from bot.conversation.outcome import Outcome, Reply
 from bot.dialogue.names import Slot
 from bot.negotiation import machine
-from bot.negotiation.offers import Limits, Offer
+from bot.negotiation.offers import Limits
 from bot.negotiation.proposals import Proposal
 from bot.policies import PolicyBook
-from bot.services.audit_kinds import AuditKind
+from bot.services.negotiation.agreement_records import record_agreement, store_offer
 from bot.services.negotiation.debtor_file import DebtorFile, load_debtor_file
 from bot.services.negotiation.debtor_requests import DebtorRequests
 from bot.services.negotiation.hardship import (
@@ -270,34 +270,19 @@ class NegotiationService(DebtorRequests):
         return parse_proposal(text, file.today, self._locale(file))
 
     async def _carry_out(self, file: DebtorFile, decision: machine.Decision) -> Outcome:
-        agreements = file.uow.agreements
-        conversation = file.conversation
         match decision:
             case machine.OfferMade(offer=offer, reason=reason):
-                await self._store_offer(file, offer)
+                await store_offer(file, offer)
                 template = "offer_full_payment" if offer.kind == "full_payment" else "offer_installments"
                 variables = {**file.common, "offer": offer_variables(offer), "reason": reason}
                 return Outcome((Reply(template, variables, offer_buttons(offer)),), offer_pending=True)
             case machine.CounterOffered(offer=offer, reasons=reasons):
-                await self._store_offer(file, offer)
+                await store_offer(file, offer)
                 variables = {**file.common, "offer": offer_variables(offer),
                              "reasons": list(reasons), "limits": self._limit_variables(file)}
                 return Outcome((Reply("counter_offer", variables, offer_buttons(offer)),), True)
             case machine.AgreementReached(offer=offer):
-                row = await agreements.latest_offer(conversation.id, status="proposed")
-                if row is None:
-                    row = await agreements.add_offer(conversation_id=conversation.id,
-                                                     debtor_id=file.debtor.id, offer=offer)
-                agreement = await agreements.create_agreement(
-                    file.debtor.id, row, file.debts, created_by=offer.created_by
-                )
-                await file.uow.audit.record(
-                    AuditKind.AGREEMENT_CREATED, "bot", debtor_id=file.debtor.id,
-                    conversation_id=conversation.id,
-                    data={"agreement_id": agreement.id, "kind": offer.kind,
-                          "total": str(offer.total), "count": offer.count},
-                )
-                await file.uow.promises.cancel_pending(file.debtor.id)
+                agreement = await record_agreement(file, offer)
                 variables = {**file.common, "offer": offer_variables(offer),
                              "pix_key": file.policy.creditor.pix_key}
                 replies = [Reply("agreement_created", variables)]
@@ -312,19 +297,6 @@ class NegotiationService(DebtorRequests):
             case machine.AlreadyAgreed():
                 return await self._already_agreed(file)
         raise TypeError(f"unknown decision {decision!r}")
-
-    async def _store_offer(self, file: DebtorFile, offer: Offer) -> None:
-        agreements = file.uow.agreements
-        await agreements.mark_offers(file.conversation.id, "proposed", "superseded")
-        await agreements.add_offer(
-            conversation_id=file.conversation.id, debtor_id=file.debtor.id, offer=offer
-        )
-        await file.uow.audit.record(
-            AuditKind.OFFER_MADE, offer.created_by, debtor_id=file.debtor.id,
-            conversation_id=file.conversation.id,
-            data={"kind": offer.kind, "total": str(offer.total), "count": offer.count,
-                  "discount_percent": str(offer.discount_percent)},
-        )
 
     def _limit_variables(self, file: DebtorFile) -> dict[str, Any]:
         profile = file.profile

@@ -1,0 +1,113 @@
+"""The debtor's portal page: ``GET /p/{token}`` and ``POST /p/{token}/accept``.
+
+The page (``bot/web/portal.html``) shows the creditor, the open invoices, the offers the
+policy allows today or the active agreement with its PIX, and the web chat bound to the
+link's token. Accepting posts a same-origin form: the link's token says who the debtor
+is, and the form's ``form`` field (derived from the token with the link secret) must
+match, so that a page of another site cannot post for the debtor without the token.
+Invalid, expired or foreign links get the polite bilingual page and no data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.numbers import format_percent
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.api.chat_page import PAGE_HEADERS, link_error, pages
+from bot.api.deps import ContainerDep
+from bot.api.web_identity import BoundLink, LinkRefused, verified_link
+from bot.bootstrap import Container
+from bot.rendering.renderer import format_money
+from bot.services.portal import PortalRefused, PortalService
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+LOCALES = ("pt-BR", "en")
+DATE_FORMATS = {"pt-BR": "dd/MM/yyyy", "en": "MMM d, yyyy"}
+REFUSALS = {"no_such_offer": (status.HTTP_404_NOT_FOUND,
+                              "no such offer for this link: reload the page to see today's offers"),
+            "unbound": (status.HTTP_410_GONE, "this link no longer matches a contact")}
+
+
+def portal_service(container: Container) -> PortalService:
+    return PortalService(container.uow, container.policies, container.clock, container.payments)
+
+
+def form_key(container: Container, token: str) -> str:
+    """The accept form's hidden field: the token signed with the link secret."""
+    secret = container.settings.link_secret
+    key = secret.get_secret_value().encode() if secret is not None else b""
+    return hmac.new(key, b"portal-accept." + token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def page_locale(asked: str | None, debtor_locale: str | None) -> str:
+    if asked in LOCALES:
+        return str(asked)
+    return "en" if (debtor_locale or "").lower().startswith("en") else "pt-BR"
+
+
+async def bound_link(container: Container, token: str) -> BoundLink | HTMLResponse:
+    try:
+        return await verified_link(container, token)
+    except LinkRefused as exc:
+        return link_error(exc.reason)
+
+
+@router.get("/p/{token}", response_class=HTMLResponse)
+async def portal(token: str, container: ContainerDep, lang: str | None = None) -> HTMLResponse:
+    """The debtor's page a portal link names; a bilingual page with no data when it does not open."""
+    bound = await bound_link(container, token)
+    if isinstance(bound, HTMLResponse):
+        return bound
+    try:
+        page = await portal_service(container).page(bound.link)
+    except PortalRefused:
+        return link_error("unbound")
+    locale = page_locale(lang, page.locale)
+    zone = ZoneInfo(page.timezone)
+
+    def money(value: Decimal) -> str:
+        return format_money(value, "BRL", locale)
+
+    def day(value: date | datetime) -> str:
+        if isinstance(value, datetime):
+            value = value.astimezone(zone).date()
+        return format_date(value, DATE_FORMATS[locale], locale=locale.replace("-", "_"))
+
+    def pct(value: Decimal) -> str:
+        return format_percent(value / 100, "#,##0.##%", locale=locale.replace("-", "_"))
+
+    html = pages().get_template("portal.html").render(
+        page=page, lang=locale, token=token, form=form_key(container, token), money=money,
+        day=day, pct=pct, expires=bound.link.expires_at.astimezone(zone), contacts=[])
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+@router.post("/p/{token}/accept")
+async def accept(token: str, request: Request, container: ContainerDep,
+                 offer: Annotated[str, Form(max_length=64)],
+                 form: Annotated[str, Form(max_length=64)],
+                 lang: Annotated[str | None, Form(max_length=8)] = None) -> Response:
+    """Accept one of today's offers (by its reference); then the page shows the agreement."""
+    bound = await bound_link(container, token)
+    if isinstance(bound, HTMLResponse):
+        return bound
+    if not hmac.compare_digest(form.encode(), form_key(container, token).encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the form does not come from this link's page")
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the form must be posted from the page itself")
+    try:
+        await portal_service(container).accept(bound.link, offer)
+    except PortalRefused as exc:
+        code, detail = REFUSALS[exc.reason]
+        raise HTTPException(code, detail) from exc
+    target = f"/p/{token}" + (f"?lang={lang}" if lang in LOCALES else "")
+    return RedirectResponse(target, status.HTTP_303_SEE_OTHER, headers=PAGE_HEADERS)

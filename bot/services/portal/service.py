@@ -1,0 +1,163 @@
+"""The debtor's portal page: the same negotiation core, limits and records as the chat.
+
+- :meth:`PortalService.page` loads the debtor a valid link names (its web contact's
+  conversation, created on first use, as the chat does), the open invoices with their
+  balance broken down, the offers the policy allows today (the concession ladder's best
+  full payment and every plan within the limits) or the active agreement with its next
+  installment's PIX; each view is audited (``portal_viewed``).
+- :meth:`PortalService.accept` accepts one of today's offers by its reference: the offer is
+  stored and accepted through the negotiation machine, and the agreement recorded by
+  :func:`~bot.services.negotiation.agreement_records.record_agreement` (``created_by``
+  ``portal``). With an active agreement it creates nothing and answers that agreement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.channels.web_links import PortalLink
+from bot.clock import Clock
+from bot.negotiation import machine
+from bot.negotiation.balance import DebtPosition, balance_parts
+from bot.negotiation.ladder import ConcessionLadder
+from bot.negotiation.offers import Limits, Offer
+from bot.policies import PolicyBook
+from bot.services.audit_kinds import AuditKind
+from bot.services.negotiation.agreement_records import record_agreement, store_offer
+from bot.services.negotiation.debtor_file import DebtorFile, load_debtor_file
+from bot.services.negotiation.installment_choice import next_open
+from bot.services.payment_pictures import instruction_picture, picture_path
+from bot.services.payments import PaymentDesk
+from bot.services.portal.views import AgreementView, Invoice, PortalPage, ScheduleLine
+from bot.storage import models as db
+from bot.storage.models import AgreementStatus, CreatedBy
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+
+PORTAL = CreatedBy.PORTAL.value
+
+
+class PortalRefused(Exception):
+    """Why a portal request is refused: ``unbound`` (the link's contact is gone) or
+    ``no_such_offer`` (not one of the offers this debtor's page shows today)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Accepted:
+    agreement_id: int
+    created: bool  # False: the debtor already had this active agreement
+
+
+def offers_today(file: DebtorFile) -> tuple[list[Offer], str | None]:
+    """The offers the bot's limits allow today (full payment at the largest discount, then
+    every feasible plan), or none and why."""
+    if file.balance <= 0:
+        return [], "nothing_owed"
+    threshold = file.policy.handoff.balance_above
+    if threshold is not None and file.balance > threshold:
+        return [], "talk_to_us"
+    ladder = ConcessionLadder(file.balance, file.today, Limits.for_bot(file.profile))
+    plans = [ladder.installment_plan(count) for count in ladder.installment_counts]
+    return [ladder.max_discount_offer, *plans], None
+
+
+def invoices(file: DebtorFile) -> list[Invoice]:
+    charges = file.policy.charges
+    return [Invoice(d.external_id, d.description, d.due_date, balance_parts(
+        DebtPosition(external_id=d.external_id, principal=d.amount, due_date=d.due_date,
+                     paid=d.paid_amount), file.today, charges)) for d in file.debts]
+
+
+class PortalService:
+    def __init__(self, uow: UnitOfWorkFactory, policies: PolicyBook, clock: Clock,
+                 payments: PaymentDesk | None = None) -> None:
+        self._uow = uow
+        self._policies = policies
+        self._clock = clock
+        self._payments = payments
+
+    async def _open(self, uow: UnitOfWork, link: PortalLink) -> DebtorFile:
+        contact = await uow.portfolio.find_contact("web", link.address)
+        if contact is None or (contact.debtor.creditor_id, contact.debtor.external_id) != (
+                link.creditor, link.debtor):
+            raise PortalRefused("unbound")
+        conversation = await uow.conversations.get_or_create(contact)
+        file = await load_debtor_file(uow, conversation.public_id, self._policies, self._clock)
+        if file is None:
+            raise PortalRefused("unbound")
+        return file
+
+    async def page(self, link: PortalLink) -> PortalPage:
+        """The page of the debtor ``link`` names; the view is audited."""
+        async with self._uow() as uow:
+            file = await self._open(uow, link)
+            agreement = await active_agreement(uow, file.debtor.id)
+            offers, no_offers = ([], None) if agreement else offers_today(file)
+            shown = await self._agreement_view(file, agreement) if agreement else None
+            await uow.audit.record(
+                AuditKind.PORTAL_VIEWED, PORTAL, debtor_id=file.debtor.id,
+                conversation_id=file.conversation.id,
+                data={"offers": [o.reference for o in offers],
+                      "agreement_id": agreement.id if agreement else None})
+            await uow.commit()
+        creditor = file.policy.creditor
+        locale = file.contact.locale or file.debtor.locale
+        return PortalPage(creditor.name, creditor.tax_id, file.debtor.name, file.debtor.tax_id or "",
+                          locale, file.today, file.contact.timezone or file.debtor.timezone
+                          or creditor.timezone, file.balance, invoices(file), offers,
+                          no_offers, shown)
+
+    async def accept(self, link: PortalLink, reference: str) -> Accepted:
+        """Accept today's offer ``reference``; the active agreement when there is one."""
+        async with self._uow() as uow:
+            file = await self._open(uow, link)
+            # PostgreSQL: two accepts of one debtor run one after the other, so the second
+            # sees the first's agreement (SQLite writes one transaction at a time).
+            await uow.session.execute(select(db.Debtor.id).where(db.Debtor.id == file.debtor.id)
+                                      .with_for_update())
+            existing = await active_agreement(uow, file.debtor.id)
+            if existing is not None:
+                return Accepted(existing.id, created=False)
+            offers, _ = offers_today(file)
+            chosen = next((o for o in offers if o.reference == reference), None)
+            if chosen is None:
+                raise PortalRefused("no_such_offer")
+            limits = Limits.for_bot(file.profile)
+            context = machine.NegotiationContext(
+                balance=file.balance, today=file.today, limits=limits,
+                max_rounds=file.profile.max_rounds, hardship_limits=None)
+            offered = file.state.model_copy(update={"stage": machine.Stage.OFFERED,
+                                                    "current_offer": chosen})
+            state, decisions = machine.decide(offered, machine.Accept(), context)
+            if not any(isinstance(d, machine.AgreementReached) for d in decisions):
+                raise PortalRefused("no_such_offer")
+            await store_offer(file, chosen)
+            file.conversation.negotiation = state.model_dump(mode="json")
+            agreement = await record_agreement(file, chosen, created_by=PORTAL, actor=PORTAL)
+            await uow.commit()
+            return Accepted(agreement.id, created=True)
+
+    async def _agreement_view(self, file: DebtorFile, agreement: db.Agreement) -> AgreementView:
+        first = next_open(agreement.installments)
+        charges = []
+        if self._payments is not None and first is not None:
+            charges = await self._payments.instructions(file.uow.session, file.policy,
+                                                        file.debtor, [first])
+        schedule = [ScheduleLine(i.number, i.due_date, i.amount, i.paid_amount)
+                    for i in sorted(agreement.installments, key=lambda i: i.number)]
+        return AgreementView(agreement.id, agreement.kind, agreement.total,
+                             agreement.discount_percent, agreement.created_by,
+                             agreement.created_at, schedule, charges[0] if charges else None,
+                             picture_path(instruction_picture(charges)))
+
+
+async def active_agreement(uow: UnitOfWork, debtor_id: int) -> db.Agreement | None:
+    """The debtor's newest active agreement (installments and debts loaded), if any."""
+    active = [a for a in await uow.agreements.agreements_for(debtor_id)
+              if a.status == AgreementStatus.ACTIVE.value]
+    return active[-1] if active else None

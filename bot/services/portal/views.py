@@ -1,0 +1,63 @@
+"""What the portal page shows, as plain values (the route renders them, bot/web/portal.html)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.negotiation.balance import BalanceParts
+from bot.negotiation.offers import Offer
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """An open debt with its balance today broken down (principal, fee, interest)."""
+
+    reference: str
+    description: str
+    due_date: date
+    parts: BalanceParts
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    number: int
+    due_date: date
+    amount: Decimal
+    paid: Decimal
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    """The debtor's active agreement, its schedule and the next installment's PIX."""
+
+    id: int
+    kind: str
+    total: Decimal
+    discount_percent: Decimal
+    created_by: str
+    created_at: datetime
+    schedule: list[ScheduleLine]
+    pix: dict[str, Any] | None = None  # number, amount, due_date, payload, txid
+    picture: str | None = None  # the QR picture's path (/pay/{txid}.png)
+
+
+@dataclass(frozen=True)
+class PortalPage:
+    """Everything the page shows for one debtor on one day."""
+
+    creditor_name: str
+    creditor_tax_id: str
+    debtor_name: str
+    debtor_tax_id: str
+    locale: str
+    today: date
+    timezone: str
+    balance: Decimal
+    invoices: list[Invoice]
+    offers: list[Offer] = field(default_factory=list)
+    # Why no offer is shown: "nothing_owed", "talk_to_us" (above the bot's limits) or None.
+    no_offers: str | None = None
+    agreement: AgreementView | None = None

@@ -1,0 +1,65 @@
+"""The debtor's portal page against the app (SQLite, fixed clock, built-in PIX): two debtors of
+the demo creditor with web contacts, and a signed link for each."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.bootstrap import Container
+from bot.channels.web_links import PortalLinkSigner
+from bot.clock import FixedClock
+from bot.storage import models as db
+from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
+from tests.support.lifespan import lifespan
+
+SECRET = "test-portal-secret-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+ACME = ("acme", "rita@acme.com.br", "7350.00", "pt-BR")
+BETA = ("beta", "joe@beta.example", "1234.56", "en")
+
+
+def debtor(external_id: str, address: str, amount: str, locale: str) -> dict[str, Any]:
+    return {"external_id": external_id, "name": f"{external_id.title()} Comércio Ltda",
+            "tax_id": "11.444.777/0001-61", "locale": locale,
+            "contacts": [{"name": "Rita", "channel": "web", "address": address}],
+            "debts": [{"external_id": f"NF-{external_id}", "amount": amount, "currency": "BRL",
+                       "due_date": "2026-11-06", "description": "Mercadorias"}]}
+
+
+@dataclass
+class Portal:
+    http: httpx.AsyncClient
+    container: Container
+    clock: FixedClock
+
+    def token(self, who: tuple[str, str, str, str] = ACME, days: float = 7) -> str:
+        signer = PortalLinkSigner(SECRET, self.clock)
+        return signer.issue("demo", who[0], who[1], timedelta(days=days))[0]
+
+    async def rows(self, model: Any) -> list[Any]:
+        async with self.container.sessions() as session:
+            return list(await session.scalars(select(model).order_by(model.id)))
+
+    async def audit_kinds(self) -> list[str]:
+        return [e.kind for e in await self.rows(db.AuditEvent)]
+
+
+async def open_portal(tmp_path: Path) -> AsyncIterator[Portal]:
+    clock = FixedClock(NOW)
+    settings = make_settings(tmp_path, link_secret=SECRET, public_url="http://test")
+    application = create_app(settings, clock=clock, dialogue=ScriptedDialogue())
+    async with lifespan(application) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            body = {"creditor": "demo", "debtors": [debtor(*ACME), debtor(*BETA)]}
+            response = await http.post("/api/v1/portfolio", json=body, headers=ADMIN)
+            assert response.status_code == 200, response.text
+            yield Portal(http, application.state.container, clock)
