@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FixedClock
@@ -202,3 +203,14 @@ async def test_an_overpaid_debt_owes_nothing_not_a_negative_amount(
     results = await service(known).compute("demo", date(2026, 11, 1), date(2026, 11, 30))
     assert all(row["outstanding"] >= 0 for row in results.by_status), results.by_status
     assert {r["status"]: r["outstanding"] for r in results.by_status}["paid"] == D("0.00")
+
+
+async def test_an_agreement_made_on_the_portal_counts_as_resolved_without_a_human(
+        known: async_sessionmaker[AsyncSession]) -> None:
+    """Debtor A's agreement (the bot's, no hand-off) made on the portal page instead."""
+    async with known() as session:
+        await session.execute(update(db.Agreement).where(db.Agreement.created_by == "bot")
+                              .values(created_by="portal"))
+        await session.commit()
+    results = await service(known).compute("demo", date(2026, 11, 1), date(2026, 11, 30))
+    assert results.summary["resolved_without_human"] == D("0.3333")

@@ -138,7 +138,7 @@ WITH paid AS (
   UNION ALL
   SELECT a.debtor_id, 0, 1, CASE WHEN a.status = 'kept' THEN 1 ELSE 0 END,
          CASE WHEN a.status = 'broken' THEN 1 ELSE 0 END,
-         CASE WHEN a.created_by = 'bot' AND (h.first_at IS NULL OR h.first_at > a.created_at)
+         CASE WHEN a.created_by IN ('bot', 'portal') AND (h.first_at IS NULL OR h.first_at > a.created_at)
               THEN 1 ELSE 0 END, 0, 0, 0, 0, 0, 0
   FROM agreements a LEFT JOIN handoff h ON h.debtor_id = a.debtor_id
   WHERE a.created_at >= :start_at AND a.created_at < :end_at
