@@ -4,6 +4,7 @@ inside, the audit of views and acceptances, and that a link never reveals anothe
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -135,6 +136,18 @@ async def test_accepting_twice_creates_one_agreement(portal: Portal) -> None:
     await portal.http.get(f"/p/{token}")
     await portal.http.get(f"/p/{token}")
     assert len(await portal.rows(PaymentCharge)) == 1
+
+
+async def test_accepting_at_once_from_two_tabs_creates_one_agreement(portal: Portal) -> None:
+    """Two accepts racing on SQLite (the second transaction waits for the first's write)."""
+    token = portal.token()
+    html = (await portal.http.get(f"/p/{token}")).text
+    refs, form = offer_refs(html), form_field(html)
+    responses = await asyncio.gather(*(
+        portal.http.post(f"/p/{token}/accept", data={"offer": ref, "form": form})
+        for ref in (refs[1], refs[0], refs[1], refs[2])))
+    assert [r.status_code for r in responses] == [303] * 4, [r.text[:200] for r in responses]
+    assert len(await portal.rows(db.Agreement)) == 1
 
 
 async def test_views_and_acceptances_are_audited(portal: Portal) -> None:

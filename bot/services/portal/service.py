@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from bot.channels.web_links import PortalLink
 from bot.clock import Clock
 from bot.negotiation import machine
@@ -32,7 +30,9 @@ from bot.services.payment_pictures import instruction_picture, picture_path
 from bot.services.payments import PaymentDesk
 from bot.services.portal.views import AgreementView, Invoice, PortalPage, ScheduleLine
 from bot.storage import models as db
+from bot.storage.dialect import serialize_on
 from bot.storage.models import AgreementStatus, CreatedBy
+from bot.storage.tables import table_of
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 PORTAL = CreatedBy.PORTAL.value
@@ -116,10 +116,9 @@ class PortalService:
         """Accept today's offer ``reference``; the active agreement when there is one."""
         async with self._uow() as uow:
             file = await self._open(uow, link)
-            # PostgreSQL: two accepts of one debtor run one after the other, so the second
-            # sees the first's agreement (SQLite writes one transaction at a time).
-            await uow.session.execute(select(db.Debtor.id).where(db.Debtor.id == file.debtor.id)
-                                      .with_for_update())
+            # Two accepts of one debtor run one after the other: the second sees the first's
+            # agreement (bot/storage/dialect.py, on PostgreSQL and on SQLite).
+            await serialize_on(uow.session, table_of(db.Debtor), file.debtor.id)
             existing = await active_agreement(uow, file.debtor.id)
             if existing is not None:
                 return Accepted(existing.id, created=False)
