@@ -96,6 +96,7 @@ bench: model
 	$(PY) -m bench.portfolio
 	$(PY) -m bench.dashboard
 	$(PY) -m bench.fuzz
+	$(PY) -m bench.portal
 
 compose-config:
 	bash docker/check.sh
