@@ -22,7 +22,7 @@ __all__ = ["Request", "answer_order", "requests_in", "second_request"]
 
 
 class Request(StrEnum):
-    """The requests that combine, named after their intents (CONTRACT §2)."""
+    """The requests that combine, named after their intents (the intent names in dialogs/domain.yml)."""
 
     DEBT_DETAILS = "ask_debt_details"
     PAY_IN_FULL = "pay_in_full"
