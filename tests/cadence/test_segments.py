@@ -7,14 +7,15 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cadence.service import CadenceService
-from bot.clock import FixedClock
+from bot.clock import FixedClock, SystemClock
 from bot.policies import load_policies
 from bot.rendering.renderer import TemplateRenderer
 from bot.schemas import PortfolioIn
@@ -77,13 +78,18 @@ def test_cli_preview_of_a_one_segment_policy(tmp_path: Path, cli_database: str) 
         return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
                               cwd=ROOT, env=env, timeout=120)
 
+    # The CLI reads the real clock: preview a Monday at least a week ahead (a preview of today
+    # plans only what is still sendable after now, nothing at night), the debt due the day before.
+    today = SystemClock().now().astimezone(ZoneInfo("America/Sao_Paulo")).date()
+    monday = today + timedelta(days=7 + (7 - today.weekday()) % 7)
     portfolio = tmp_path / "portfolio.json"
     portfolio.write_text(json.dumps({"creditor": "one", "debtors": [
-        debtor("d1", [("N1", "1000.00", DUE_SUNDAY)], [("whatsapp", "+5511900000001")])]}), encoding="utf-8")
+        debtor("d1", [("N1", "1000.00", monday - timedelta(days=1))], [("whatsapp", "+5511900000001")])]}),
+        encoding="utf-8")
     assert acordo("policies", "check", str(folder)).returncode == 0
     imported = acordo("import", str(portfolio))
     assert imported.returncode == 0, imported.stderr
-    result = acordo("cadence", "preview", "--date", MONDAY.isoformat(), "--creditor", "one", "--json")
+    result = acordo("cadence", "preview", "--date", monday.isoformat(), "--creditor", "one", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     preview = json.loads(result.stdout)
     assert [(p["debt"], p["step"], p["channel"]) for p in preview["planned"]] == [("N1", 1, "whatsapp")]
