@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # only those commands get it, so tests never inherit a token.
 RASA_ENV := ACORDO_ACTION_ENDPOINT_URL=http://127.0.0.1:8000/actions/webhook ACORDO_ACTION_TOKEN=offline
 
-.PHONY: help venv rasa-venv model run test check test-anytime test-deep lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
+.PHONY: help venv rasa-venv model axe run test check test-anytime test-deep lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
 
 help:
 	@echo "make run    - set everything up and start Rasa + the app on SQLite with the demo data"
@@ -62,7 +62,16 @@ rasa-stories: model
 	cd dialogs && $(RASA_ENV) ../$(RASA) test core --model models/acordo.tar.gz --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/core
 
-pytest: model
+# axe-core (npm, pinned) for the accessibility checks of the browser tests.
+AXE_VERSION := 4.11.0
+var/node/.axe-$(AXE_VERSION):
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm (.ci/run does)"; exit 1; }
+	mkdir -p var/node
+	npm install --prefix var/node --no-audit --no-fund --no-save --silent axe-core@$(AXE_VERSION)
+	@touch $@
+axe: var/node/.axe-$(AXE_VERSION)
+
+pytest: model axe
 	$(PY) -m pytest -q
 
 test: lint typecheck compose-config rasa-validate rasa-stories nlu-heldout pytest
@@ -76,7 +85,7 @@ check: lint typecheck
 	  -m "not e2e and not postgres" $(CHECK_TESTS)
 
 # The whole pytest suite as if it ran at another instant (docs/testing.md).
-test-anytime: model
+test-anytime: model axe
 	scripts/test-anytime
 
 # The SQL régua planner against the reference planner, 10,000 generated cases per database

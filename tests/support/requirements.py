@@ -88,6 +88,12 @@ def missing(resource: str) -> Resource | None:
             return None
         return Resource("Redis", f"start redis-server on {parsed.host}:{parsed.port or 6379} "
                                  "or point ACORDO_TEST_REDIS_URL at one")
+    if resource == "axe":
+        from tests.support.axe import axe_script
+
+        if axe_script() is not None:
+            return None
+        return Resource("axe-core", "run `make axe` (npm installs the pinned axe-core into var/node)")
     raise ValueError(f"unknown test resource {resource!r}")
 
 
