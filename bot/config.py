@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 from decimal import Decimal
+from email.headerregistry import Address
+from email.utils import parseaddr
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
@@ -72,6 +74,18 @@ class Settings(BaseSettings):
     twilio_sms_from: str | None = None
     twilio_whatsapp_from: str | None = None
 
+    # E-mail (docs/channels.md, "E-mail"): on when the host and the sender are set.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None  # "Distribuidora Exemplo <cobranca@exemplo.com.br>"
+    smtp_reply_domain: str | None = None  # replies go to <local>+<token>@<this>; default: from's
+    email_rate_per_second: float = Field(default=5, gt=0)  # the sending domain's cap
+    email_domain_rate_per_second: float = Field(default=1, gt=0)  # per receiving domain
+    email_chat_rate_per_second: float = Field(default=0.2, gt=0)  # per address
+
     # Channels (docs/channels.md). Telegram: "webhook" (needs the secret) or "polling".
     telegram_mode: Literal["webhook", "polling"] = "webhook"
     telegram_bot_username: str | None = None  # for deep links https://t.me/<name>?start=<token>
@@ -104,7 +118,7 @@ class Settings(BaseSettings):
     # and what an agent's time costs (agent messages x minutes per message x hourly cost).
     message_costs: dict[str, Decimal] = Field(default_factory=lambda: {
         "web": Decimal("0.00"), "telegram": Decimal("0.00"), "whatsapp": Decimal("0.40"),
-        "sms": Decimal("0.10")})
+        "sms": Decimal("0.10"), "email": Decimal("0.00")})
     agent_cost_per_hour: Decimal = Field(default=Decimal("40.00"), ge=0)
     agent_minutes_per_message: Decimal = Field(default=Decimal("2"), ge=0)
 
@@ -124,6 +138,13 @@ class Settings(BaseSettings):
         return tuple(ipaddress.ip_network(part.strip(), strict=False)
                      for part in self.trusted_proxies.split(",") if part.strip())
 
+    @field_validator("smtp_from")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value:
+            sender_address(value)
+        return value
+
     @field_validator("link_secret")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -141,4 +162,15 @@ class Settings(BaseSettings):
                 status[name] = "on"
             else:
                 status[name] = "off (ACORDO_TWILIO_* settings unset)"
+        status["email"] = "on" if self.smtp_host and self.smtp_from else \
+            "off (ACORDO_SMTP_HOST or ACORDO_SMTP_FROM unset)"
         return status
+
+
+def sender_address(value: str) -> Address:
+    """``ACORDO_SMTP_FROM`` as an address: ``Name <local@domain>`` or ``local@domain``."""
+    name, addr = parseaddr(value)
+    local, at, domain = addr.partition("@")
+    if not at or not local or "." not in domain:
+        raise ValueError(f"ACORDO_SMTP_FROM: {value!r} is not an e-mail address")
+    return Address(display_name=name, username=local, domain=domain.lower())

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,7 +23,7 @@ from pydantic import (
 )
 from validate_docbr import CNPJ
 
-from bot.policies.models import validate_timezone
+from bot.policies.models import ChannelName, validate_timezone
 
 # A positive amount of at most 9,999,999,999.99 with up to two decimals and no leading zeros,
 # as the API states it in /openapi.json (the same expression checks it).
@@ -43,6 +44,16 @@ def _money(value: object) -> Decimal:
     return Decimal(value.strip())
 
 
+def email_address(value: str) -> str:
+    """A contact's e-mail address as stored: syntax checked by ``email-validator`` (no DNS
+    lookup), the domain lower-cased (the local part is kept: it may be case-sensitive)."""
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid e-mail address: {exc}") from exc
+    return f"{checked.local_part}@{checked.ascii_domain.lower()}"
+
+
 def _timezone(value: str) -> str:
     try:
         return validate_timezone(value)
@@ -60,7 +71,7 @@ Timezone = Annotated[str, Field(min_length=1, max_length=64, examples=["America/
                                 description="an IANA time zone name"), AfterValidator(_timezone)]
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
 PercentOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
-Channel = Literal["web", "telegram", "whatsapp", "sms"]
+Channel = ChannelName
 
 
 # Valid requests, shown as the examples of /openapi.json (a test sends each of them).
@@ -86,9 +97,17 @@ class _In(BaseModel):
 class ContactIn(_In):
     name: Annotated[str, Field(max_length=200, pattern=LINE)] = ""
     channel: Channel
-    address: Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]
+    address: Annotated[str, Field(min_length=1, max_length=200, pattern=LINE,
+                                  description="the address on the channel; on `email` a valid "
+                                              "e-mail address (its domain is lower-cased)")]
     locale: Literal["pt-BR", "en"] | None = None
     timezone: Timezone | None = None
+
+    @model_validator(mode="after")
+    def _email_address(self) -> ContactIn:
+        if self.channel == "email":
+            self.address = email_address(self.address)
+        return self
 
 
 class DebtIn(_In):

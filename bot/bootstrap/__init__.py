@@ -111,7 +111,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
     followup = FollowUpService(uow, policies, renderer, clock, payments, picture_channels(settings))
     channels = await channel_stack.enter_async_context(
         build_channel_runtime(settings, uow, conversations, renderer, clock,
-                              on_rate_limit_wait=metrics.rate_limit_wait))
+                              on_rate_limit_wait=metrics.rate_limit_wait, policies=policies))
     portfolio = PortfolioService(uow, policies, clock, payments)
     return Container(
         settings=settings, policies=policies, engine=engine, sessions=sessions, uow=uow,

@@ -21,15 +21,19 @@ from typing import Any
 import httpx
 
 from bot.channels.base import Channel, MediaResolver
-from bot.channels.ratelimit import ChannelRates, RateLimiter, build_rate_limiter
+from bot.channels.email_tokens import MailTokens
+from bot.channels.ratelimit import ChannelRates, EmailRates, RateLimiter, build_rate_limiter
 from bot.channels.receipts import ReceiptFetcher
 from bot.channels.web import WebChannel
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import Settings, sender_address
+from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService
+from bot.services.email_opt_out import EmailOptOut
 from bot.services.inbound import ChannelInbox, InboundProcessor, UpdateHandler
 from bot.services.outbox.dispatcher import OutboxDispatcher, RateLimitWaitHook
+from bot.services.outbox.mail import MailComposer
 from bot.services.outbox.queue import Outbox
 from bot.services.payment_pictures import PixQrPictures
 from bot.services.telegram_links import TelegramLinks
@@ -61,6 +65,8 @@ class ChannelRuntime:
     telegram_dispatcher: Any = None  # aiogram Dispatcher when on
     twilio_validator: Any = None     # twilio RequestValidator when WhatsApp or SMS is on
     media: MediaResolver | None = None              # rebuilds queued pictures (PIX QR codes)
+    mail: MailComposer | None = None  # an e-mail's subject, footer and headers, when e-mail is on
+    email_opt_out: EmailOptOut | None = None  # /u/<token>: one-click opt-out (needs the link secret)
     on_rate_limit_wait: RateLimitWaitHook | None = None  # the metrics of this process
     _dispatchers: list[OutboxDispatcher] = field(default_factory=list)
 
@@ -70,7 +76,8 @@ class ChannelRuntime:
         return {name: channel for name, channel in self.channels.items() if name != "web"}
 
     def new_dispatcher(self, worker_id: str | None = None, **options: Any) -> OutboxDispatcher:
-        options = {"media": self.media, "on_rate_limit_wait": self.on_rate_limit_wait, **options}
+        options = {"media": self.media, "on_rate_limit_wait": self.on_rate_limit_wait,
+                   "mail": self.mail, **options}
         dispatcher = OutboxDispatcher(
             self.uow, self.senders, self.limiter, self.rates, clock=self.clock,
             worker_id=worker_id, max_attempts=self.settings.outbox_max_attempts, **options)
@@ -131,7 +138,14 @@ def channel_rates(settings: Settings) -> dict[str, ChannelRates]:
                                  settings.telegram_chat_rate_per_second, margin),
         "whatsapp": ChannelRates(settings.twilio_whatsapp_mps, settings.twilio_chat_rate_per_second, margin),
         "sms": ChannelRates(settings.twilio_sms_mps, settings.twilio_chat_rate_per_second, margin),
+        "email": EmailRates(settings.email_rate_per_second, settings.email_chat_rate_per_second,
+                            margin, sender_domain=_sender_domain(settings),
+                            per_domain_per_second=settings.email_domain_rate_per_second),
     }
+
+
+def _sender_domain(settings: Settings) -> str:
+    return sender_address(settings.smtp_from).domain if settings.smtp_from else ""
 
 
 def picture_channels(settings: Settings) -> set[str]:
@@ -154,6 +168,7 @@ class _Adapters:
 async def build_channel_runtime(settings: Settings, uow: UnitOfWorkFactory,
                                 conversations: ConversationService, renderer: TemplateRenderer,
                                 clock: Clock, *, on_rate_limit_wait: RateLimitWaitHook | None = None,
+                                policies: PolicyBook | None = None,
                                 ) -> AsyncIterator[ChannelRuntime]:
     """Build every configured channel; close their HTTP sessions at exit.
 
@@ -172,11 +187,13 @@ async def build_channel_runtime(settings: Settings, uow: UnitOfWorkFactory,
     try:
         _add_telegram(adapters, settings, inbox, links)
         _add_twilio(adapters, settings, clock, inbox)
+        _add_email(adapters, settings, clock, uow, renderer, policies)
         yield ChannelRuntime(
             settings=settings, channels=adapters.channels, outbox=Outbox(uow), inbox=inbox,
             inbound=InboundProcessor(uow, adapters.handlers, clock), links=links, limiter=limiter,
             rates=channel_rates(settings), uow=uow, clock=clock,
             media=PixQrPictures(uow, settings.public_url),
+            email_opt_out=EmailOptOut(uow, policies or PolicyBook({}), mail_tokens(settings)),
             on_rate_limit_wait=on_rate_limit_wait, _dispatchers=dispatchers, **adapters.runtime_parts)
     finally:
         for close in reversed(adapters.closers):
@@ -244,6 +261,30 @@ def _add_twilio(adapters: _Adapters, settings: Settings, clock: Clock, inbox: Ch
                                 sms_max_segments=settings.sms_max_segments)
         adapters.channels[kind] = channel
         adapters.handlers[kind] = _twilio_handler(channel, inbox, receipts)
+
+
+def mail_tokens(settings: Settings) -> MailTokens | None:
+    """The e-mails' opt-out and reply tokens, signed with ``ACORDO_LINK_SECRET`` (when set)."""
+    secret = settings.link_secret.get_secret_value() if settings.link_secret else ""
+    return MailTokens(secret) if secret else None
+
+
+def _add_email(adapters: _Adapters, settings: Settings, clock: Clock, uow: UnitOfWorkFactory,
+               renderer: TemplateRenderer, policies: PolicyBook | None) -> None:
+    """E-mail over SMTP when ``ACORDO_SMTP_HOST`` and ``ACORDO_SMTP_FROM`` are set."""
+    if not (settings.smtp_host and settings.smtp_from):
+        return
+    from bot.channels.email import EmailChannel, SmtpServer
+    from bot.services.outbox.mail import MailIdentity
+
+    sender = sender_address(settings.smtp_from)
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    server = SmtpServer(settings.smtp_host, settings.smtp_port, settings.smtp_security,
+                        settings.smtp_user, password, settings.channel_send_timeout_seconds)
+    channel = EmailChannel(server, sender, reply_domain=settings.smtp_reply_domain, now=clock.now)
+    adapters.channels["email"] = channel
+    identity = MailIdentity(sender, channel.domain, settings.public_url, mail_tokens(settings))
+    adapters.runtime_parts["mail"] = MailComposer(uow, policies or PolicyBook({}), renderer, identity)
 
 
 def _twilio_handler(channel: Any, inbox: ChannelInbox, receipts: ReceiptFetcher) -> UpdateHandler:

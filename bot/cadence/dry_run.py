@@ -20,11 +20,11 @@ from sqlalchemy.pool import StaticPool
 
 from bot.cadence.plan import DuePlanner, PlanRequest
 from bot.contact_rules import ZoneDay
-from bot.policies.models import Policy
+from bot.policies.models import CHANNEL_NAMES, Policy
 from bot.services.results.queries import DebtorSegments, segment_table_sql
 from bot.storage.models import Base
 
-CHANNELS = ("web", "telegram", "whatsapp", "sms")
+CHANNELS = CHANNEL_NAMES
 
 
 def dry_run(policy: Policy, day: date, channels: Iterable[str] = CHANNELS) -> list[str]:

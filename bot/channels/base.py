@@ -105,6 +105,35 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf"
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class MailParts:
+    """What an e-mail carries besides the text, composed for one outbox row.
+
+    ``footer``: the creditor's identification (name, CNPJ) and the opt-out line, in the
+    contact's language. ``reply_to``: the plus-addressed reply address that names the
+    conversation. ``unsubscribe_url``: the authenticated one-click opt-out (RFC 8058);
+    ``unsubscribe_mailto`` the mail alternative. ``in_reply_to``/``references``: the
+    debtor's last message, so the reply lands in the same thread of their mail client.
+    """
+
+    subject: str
+    footer: str = ""
+    reply_to: str | None = None
+    unsubscribe_url: str | None = None
+    unsubscribe_mailto: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    html_lang: str = "pt-BR"
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """One message to send. ``template``/``template_vars``/``locale`` allow provider templates
     (WhatsApp Content SIDs); ``last_inbound_at`` is when the debtor last wrote on this channel.
@@ -121,6 +150,7 @@ class OutboundMessage:
     locale: str | None = None
     last_inbound_at: datetime | None = None
     media: MediaSpec | None = None
+    mail: MailParts | None = None  # e-mail only: subject, footer, reply and opt-out headers
 
 
 @dataclass(frozen=True)

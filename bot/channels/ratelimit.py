@@ -80,6 +80,26 @@ class ChannelRates:
         return Limit(f"{scope}:chat:{address}", self.chat_interval)
 
 
+@dataclass(frozen=True)
+class EmailRates(ChannelRates):
+    """E-mail: the sending domain's cap (``global_per_second``, keyed by that domain so every
+    sender of the domain shares it), then each receiving domain's (mail servers throttle
+    a sender that floods one domain), then the address'."""
+
+    sender_domain: str = ""
+    per_domain_per_second: float = 1.0
+
+    @property
+    def domain_interval(self) -> float:
+        return (1 + self.margin) / self.per_domain_per_second
+
+    def limits(self, scope: str, address: str) -> list[Limit]:
+        receiving = address.rpartition("@")[2].lower()
+        return [Limit(f"{scope}:from:{self.sender_domain}", self.global_interval),
+                Limit(f"{scope}:to:{receiving}", self.domain_interval),
+                self.chat_limit(scope, address)]
+
+
 class RateLimiter(Protocol):
     async def book(self, limits: Sequence[Limit], horizon: float = 0.0) -> Booking: ...
 

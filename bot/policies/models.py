@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,6 +25,10 @@ from validate_docbr import CNPJ
 
 from bot.policies.segments import SegmentFacts, first_segment, holds
 
+# Every messaging channel a contact can be reached on (the storage enum, the API and the
+# régua use these names).
+ChannelName = Literal["web", "telegram", "whatsapp", "sms", "email"]
+CHANNEL_NAMES: tuple[str, ...] = get_args(ChannelName)
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -180,7 +184,7 @@ class DunningStep(_Frozen):
 
     day: int
     template: Name
-    channels: tuple[Literal["web", "telegram", "whatsapp", "sms"], ...] = Field(
+    channels: tuple[ChannelName, ...] = Field(
         default=("whatsapp", "sms", "telegram"), min_length=1)
     offer_negotiation: bool = False
 
@@ -329,7 +333,7 @@ class TemplateRules(_Frozen):
 
     identification_required: Literal["cadence", "all", "none"] = "cadence"
     opt_out_required: Literal["cadence", "all", "none"] = "cadence"
-    opt_out_channels: tuple[Literal["web", "telegram", "whatsapp", "sms"], ...] = (
+    opt_out_channels: tuple[ChannelName, ...] = (
         "whatsapp", "sms", "telegram",
     )
     opt_out_markers: dict[str, tuple[str, ...]] = Field(

@@ -38,7 +38,7 @@ from typing import Any
 from jinja2 import Template, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.policies.models import TemplateRules
+from bot.policies.models import CHANNEL_NAMES, TemplateRules
 from bot.rendering.hostile_terms import hostile_terms_in
 from bot.rendering.renderer import _render_locale, build_environment, closest_locale
 from bot.rendering.text_folding import fold
@@ -106,7 +106,14 @@ REFUSED_NODES: dict[type[nodes.Node], str] = {
     nodes.FilterBlock: "{% filter %}", nodes.Block: "{% block %}", nodes.Assign: "{% set %}",
     nodes.AssignBlock: "{% set %}", nodes.With: "{% with %}",
 }
-CHANNELS = ("web", "telegram", "whatsapp", "sms")
+CHANNELS = CHANNEL_NAMES
+# Parts of an e-mail (its subject, its footer): they are never sent on another channel.
+EMAIL_ONLY = frozenset({"email_subject", "email_footer"})
+
+
+def channels_of(name: str) -> tuple[str, ...]:
+    """The channels template ``name`` can be sent on."""
+    return ("email",) if name in EMAIL_ONLY else CHANNELS
 # Names a template may not use: Jinja's own objects and globals (reaching the template
 # object, building state across loops, ranges that run for ever).
 REFUSED_NAMES = frozenset({
@@ -195,6 +202,8 @@ def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
                       "remaining": [dict(i, late=False) for i in installments[1:]],
                       "left": Decimal("4080.00"), "next": dict(installments[1], late=False)},
         "category": "cash_flow", "number": 2, "count": 3,
+        # E-mail only: the subject is told the message's template; the footer the opt-out link.
+        "template": "overdue_first", "unsubscribe_url": "https://acordo.example/u/1.abcdefghijklmnop",
     }
 
 
@@ -431,7 +440,7 @@ def _check_rendered(check: TemplateCheck, preview: str, source: str, *, name: st
         if check.preview is not None and _requires(rule.identification_required, name, cadence) \
                 and not any(fold(c) in fold(preview) for c in creditor_names):
             check.add("identification", "must name the creditor ({{ creditor_name }})")
-        channels = CHANNELS if not channel else (channel,)
+        channels = channels_of(name) if not channel else (channel,)
         needs_opt_out = _requires(rule.opt_out_required, name, cadence) and any(
             c in rule.opt_out_channels for c in channels)
         markers = rule.opt_out_markers.get(locale, ())

@@ -23,6 +23,7 @@ from bot.rendering.renderer import SUPPORTED_LOCALES, TemplateRenderer
 from bot.rendering.template_rules import (
     CHANNELS,
     TemplateCheck,
+    channels_of,
     check_template,
     documented_variables,
     policy_rules,
@@ -166,7 +167,7 @@ class TemplateAdmin:
 
     def _warn_sms_length(self, key: TemplateKey, result: TemplateCheck) -> None:
         """An SMS longer than the channel sends is cut with "…" (ACORDO_SMS_MAX_SEGMENTS)."""
-        if key.channel not in ("", "sms") or not result.preview:
+        if key.channel not in ("", "sms") or "sms" not in channels_of(key.name) or not result.preview:
             return
         count = count_segments(for_sms(result.preview))  # as the SMS channel sends it
         if count.segments > self._sms_max_segments:

@@ -47,6 +47,7 @@ class Channel(StrEnum):
     TELEGRAM = "telegram"
     WHATSAPP = "whatsapp"
     SMS = "sms"
+    EMAIL = "email"
 
 
 class ContactStatus(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from bot.channels.base import (
     OutboundMessage,
     SendReceipt,
 )
+from bot.channels.email import EmailChannel, SmtpServer
 from bot.channels.fake import FakeChannel
 from bot.channels.telegram import TelegramChannel, build_bot
 from bot.channels.twilio import TwilioChannel, build_twilio_client
@@ -26,6 +28,7 @@ from bot.devtools.emulators.telegram import TelegramEmulator
 from bot.devtools.emulators.twilio import TwilioEmulator
 from bot.payments.qr import qr_png
 from tests.channels.conftest import private_message, twilio_inbound
+from tests.support.smtp import SmtpSink
 
 NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
 
@@ -82,6 +85,30 @@ async def web_harness() -> AsyncIterator[Harness]:
                   lambda: [m.media for v in channel.mailbox.values() for m in v])
 
 
+def email_pictures(sink: SmtpSink) -> list[Any]:
+    return [tuple(part.get_content() for part in got.message.walk()
+                  if part.get_content_maintype() == "image") for got in sink.received]
+
+
+async def email_harness() -> AsyncIterator[Harness]:
+    sink = SmtpSink().start()
+    channel = EmailChannel(SmtpServer("127.0.0.1", sink.port, "none", timeout=5),
+                           Address("Distribuidora Exemplo", "cobranca", "exemplo.com.br"), now=lambda: NOW)
+    reply = ("From: Rita <rita@acme.com.br>\nTo: cobranca@exemplo.com.br\nSubject: Re: fatura\n"
+             "Message-ID: <r1@acme.com.br>\n\noi\n")
+    out_of_office = reply.replace("Subject: Re: fatura", "Subject: Resposta automática: ausente")
+    bounce = ("From: MAILER-DAEMON@acme.com.br\nMessage-ID: <b1@acme.com.br>\nMIME-Version: 1.0\n"
+              'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+              "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; acme.com.br\n\n"
+              "Final-Recipient: rfc822; rita@acme.com.br\nAction: delivered\nStatus: 2.0.0\n\n"
+              "--B\nContent-Type: text/rfc822-headers\n\nMessage-ID: <k.acordo@exemplo.com.br>\n\n--B--\n")
+    try:
+        yield Harness(channel, "rita@acme.com.br", {"raw": reply}, {"raw": out_of_office},
+                      {"raw": bounce}, lambda: len(sink.received), lambda: email_pictures(sink))
+    finally:
+        sink.stop()
+
+
 async def fake_harness() -> AsyncIterator[Harness]:
     channel = FakeChannel()
     yield Harness(channel, "fake-1", {"from": "fake-1", "id": "f1", "text": "oi"}, {"text": "x"},
@@ -90,7 +117,8 @@ async def fake_harness() -> AsyncIterator[Harness]:
 
 
 HARNESSES = {"telegram": telegram_harness, "whatsapp": twilio_harness("whatsapp"),
-             "sms": twilio_harness("sms"), "web": web_harness, "fake": fake_harness}
+             "sms": twilio_harness("sms"), "web": web_harness, "email": email_harness,
+             "fake": fake_harness}
 
 
 @pytest.fixture(params=list(HARNESSES))
@@ -106,7 +134,7 @@ def outbound(h: Harness, key: str, text: str = "Olá! Sua proposta está pronta.
 
 async def test_implements_the_protocol(harness: Harness) -> None:
     assert isinstance(harness.channel, Channel)
-    assert harness.channel.name in ("telegram", "whatsapp", "sms", "web", "fake")
+    assert harness.channel.name in ("telegram", "whatsapp", "sms", "web", "email", "fake")
 
 
 async def test_parses_a_debtor_message_with_its_provider_id(harness: Harness) -> None:
@@ -152,5 +180,6 @@ async def test_a_picture_goes_once_and_only_where_the_channel_can_carry_it(harne
     expected = {"telegram": (png,),                  # uploaded (sendPhoto, multipart)
                 "whatsapp": (picture.url,),          # fetched by Twilio (MediaUrl)
                 "sms": (),                           # never
+                "email": (png,),                     # inline in the HTML part (cid:)
                 "web": picture, "fake": picture}     # kept with the message
     assert harness.pictures() == [expected[harness.channel.name]]

@@ -24,7 +24,7 @@ cadence:
   basic:
     - {day: 1, template: overdue_first, channels: [whatsapp, sms]}
 """
-CHANNELS = ("whatsapp", "sms", "telegram", "web")
+CHANNELS = ("whatsapp", "sms", "telegram", "web", "email")
 ZONES = ("America/Sao_Paulo", "America/Noronha", "America/Manaus", "America/Rio_Branco")
 TEMPLATES = ("reminder_upcoming", "overdue_first", "overdue_offer")
 WINDOWS = ("08:00-20:00", "00:00-06:00", "09:00-12:00", "13:00-18:00", "00:00-23:59", "22:00-23:30")
@@ -55,7 +55,7 @@ CONDITIONS = st.fixed_dictionaries({}, optional={
 STEP = st.fixed_dictionaries({
     "day": st.integers(-5, 40),
     "template": st.sampled_from(TEMPLATES),
-    "channels": st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=4, unique=True),
+    "channels": st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=5, unique=True),
 })
 
 

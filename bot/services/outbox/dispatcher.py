@@ -8,7 +8,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from bot.channels.base import (
 from bot.channels.ratelimit import ChannelRates, RateLimiter
 from bot.clock import Clock
 from bot.conversation.plain_values import decode
+from bot.services.outbox.mail import MailComposer
 from bot.services.outbox.status import STATE_OUTBOX, mark_unreachable, message_state
 from bot.storage import models as db
 from bot.storage.channel_models import OUTSIDE_HOURS, Initiator, OutboxMessage, OutboxStatus
@@ -78,6 +79,7 @@ class OutboxDispatcher:
                  booking_horizon: float = 1.0, late_tolerance: float | None = 0.02,
                  max_rebooks: int = 3, media: MediaResolver | None = None,
                  on_rate_limit_wait: RateLimitWaitHook | None = None,
+                 mail: MailComposer | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._uow = uow
         self._channels = dict(channels)
@@ -98,6 +100,7 @@ class OutboxDispatcher:
         self._late_tolerance = late_tolerance
         self._max_rebooks = max_rebooks
         self._media = media
+        self._mail = mail  # an e-mail's subject, footer and headers (bot/services/outbox/mail.py)
         self._on_rate_limit_wait = on_rate_limit_wait
         self._held: dict[int, _Held] = {}
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -226,21 +229,33 @@ class OutboxDispatcher:
             await uow.commit()
         claimed_at = self._now()
         for row in rows:
-            if row.id in self._in_flight:
-                continue
-            media = None
-            if row.media_kind and self._media is not None and row.media_ref:
-                try:
-                    media = await self._media.resolve(MediaRef(row.media_kind, row.media_ref))
-                except Exception as exc:
-                    logger.warning("outbox row %s: could not rebuild its picture", row.id, exc_info=True)
-                    if not row.text:  # the picture alone: try again later
-                        await self._retry(row, RetryLater(f"picture: {type(exc).__name__}"))
-                        continue
-            if row.media_kind and media is None and not row.text:
-                await self._cancel(row, "picture unavailable")
-                continue
-            self._held[row.id] = _Held(row, _outbound(row, contexts.get(row.id), media), claimed_at)
+            if row.id not in self._in_flight:
+                await self._hold(row, contexts.get(row.id), claimed_at)
+
+    async def _hold(self, row: OutboxMessage, last_inbound_at: datetime | None,
+                    claimed_at: float) -> None:
+        """Build a claimed row's message (its picture, an e-mail's parts) and hold it to send."""
+        media = None
+        if row.media_kind and self._media is not None and row.media_ref:
+            try:
+                media = await self._media.resolve(MediaRef(row.media_kind, row.media_ref))
+            except Exception as exc:
+                logger.warning("outbox row %s: could not rebuild its picture", row.id, exc_info=True)
+                if not row.text:  # the picture alone: try again later
+                    await self._retry(row, RetryLater(f"picture: {type(exc).__name__}"))
+                    return
+        if row.media_kind and media is None and not row.text:
+            await self._cancel(row, "picture unavailable")
+            return
+        message = _outbound(row, last_inbound_at, media)
+        if row.channel == "email" and self._mail is not None:
+            try:
+                message = replace(message, mail=await self._mail.compose(row))
+            except Exception as exc:
+                logger.warning("outbox row %s: could not compose its e-mail", row.id, exc_info=True)
+                await self._retry(row, RetryLater(f"e-mail: {type(exc).__name__}"))
+                return
+        self._held[row.id] = _Held(row, message, claimed_at)
 
     async def _cancel(self, row: OutboxMessage, reason: str) -> None:
         async with self._uow() as uow:

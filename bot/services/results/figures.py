@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.policies.models import Policy
+from bot.policies.models import CHANNEL_NAMES, Policy
 
 ZERO = Decimal("0.00")
 STATUSES = ("open", "in_agreement", "paid", "disputed", "written_off")
@@ -148,7 +148,7 @@ def assemble(creditor: str, policy: Policy, period: Period, costs: tuple[Mapping
         by_status=_status_table(status_rows),
         over_time=_over_time(time_rows, summary["overdue"]),
         by_segment=_table(groups.segments, "segment", agent_cost, [s.name for s in policy.segments]),
-        by_channel=_table(groups.channels, "channel", agent_cost, ["web", "telegram", "whatsapp", "sms"]),
+        by_channel=_table(groups.channels, "channel", agent_cost, list(CHANNEL_NAMES)),
         by_step=_touch_table(groups.steps, "step", agent_cost, step_order),
         by_template_version=_touch_table(groups.versions, "template_version", agent_cost),
     )

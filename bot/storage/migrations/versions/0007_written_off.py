@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from bot.storage.migrations.checks import swap_check
 
 revision: str = "0007_written_off"
 down_revision: str | Sequence[str] | None = ("0002_channels", "0003", "0005_cadence",
@@ -30,30 +31,10 @@ BEFORE = "status IN ('open', 'in_agreement', 'paid', 'disputed')"
 AFTER = "status IN ('open', 'in_agreement', 'paid', 'disputed', 'written_off')"
 
 
-def _swap(old: str, new: str) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        op.drop_constraint(op.f("ck_debts_status"), "debts", type_="check")
-        op.create_check_constraint(op.f("ck_debts_status"), "debts", new)
-        return
-    sql = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'debts'")
-                       ).scalar_one()
-    if f"CHECK ({old})" not in sql:
-        raise RuntimeError(f"debts: expected CHECK ({old}) in the table definition")
-    version = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()
-    bind.execute(sa.text("PRAGMA writable_schema = ON"))
-    bind.execute(sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = 'debts'"),
-                 {"sql": sql.replace(f"CHECK ({old})", f"CHECK ({new})")})
-    bind.execute(sa.text(f"PRAGMA schema_version = {int(version) + 1}"))
-    bind.execute(sa.text("PRAGMA writable_schema = OFF"))
-    if bind.execute(sa.text("PRAGMA integrity_check")).scalar_one() != "ok":
-        raise RuntimeError("debts: integrity check failed after widening the status check")
-
-
 def upgrade() -> None:
-    _swap(BEFORE, AFTER)
+    swap_check("debts", "status", BEFORE, AFTER)
 
 
 def downgrade() -> None:
     op.execute("UPDATE debts SET status = 'open' WHERE status = 'written_off'")
-    _swap(AFTER, BEFORE)
+    swap_check("debts", "status", AFTER, BEFORE)

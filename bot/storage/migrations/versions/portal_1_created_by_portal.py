@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from bot.storage.migrations.checks import swap_check
 
 revision: str = "portal_1"
 down_revision: str | Sequence[str] | None = "claims_1"
@@ -27,33 +28,13 @@ BEFORE = "created_by IN ('bot', 'agent')"
 AFTER = "created_by IN ('bot', 'agent', 'portal')"
 
 
-def _swap(table: str, old: str, new: str) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        op.drop_constraint(op.f(f"ck_{table}_created_by"), table, type_="check")
-        op.create_check_constraint(op.f(f"ck_{table}_created_by"), table, new)
-        return
-    sql = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"),
-                       {"t": table}).scalar_one()
-    if f"CHECK ({old})" not in sql:
-        raise RuntimeError(f"{table}: expected CHECK ({old}) in the table definition")
-    version = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()
-    bind.execute(sa.text("PRAGMA writable_schema = ON"))
-    bind.execute(sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :t"),
-                 {"sql": sql.replace(f"CHECK ({old})", f"CHECK ({new})"), "t": table})
-    bind.execute(sa.text(f"PRAGMA schema_version = {int(version) + 1}"))
-    bind.execute(sa.text("PRAGMA writable_schema = OFF"))
-    if bind.execute(sa.text("PRAGMA integrity_check")).scalar_one() != "ok":
-        raise RuntimeError(f"{table}: integrity check failed after widening created_by")
-
-
 def upgrade() -> None:
     for table in TABLES:
-        _swap(table, BEFORE, AFTER)
+        swap_check(table, "created_by", BEFORE, AFTER)
 
 
 def downgrade() -> None:
     op.execute("UPDATE agreements SET created_by = 'bot' WHERE created_by = 'portal'")
     op.execute("UPDATE offers SET created_by = 'bot' WHERE created_by = 'portal'")
     for table in TABLES:
-        _swap(table, AFTER, BEFORE)
+        swap_check(table, "created_by", AFTER, BEFORE)
