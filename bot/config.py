@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     email_rate_per_second: float = Field(default=5, gt=0)  # the sending domain's cap
     email_domain_rate_per_second: float = Field(default=1, gt=0)  # per receiving domain
     email_chat_rate_per_second: float = Field(default=0.2, gt=0)  # per address
+    # Replies are fetched from this IMAP mailbox (the one the Reply-To addresses deliver to).
+    imap_host: str | None = None
+    imap_port: int = Field(default=993, gt=0, lt=65536)
+    imap_security: Literal["tls", "none"] = "tls"
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_mailbox: str = "INBOX"
+    imap_poll_seconds: float = Field(default=60, gt=0)  # without IDLE; with it, the IDLE renewal
 
     # Channels (docs/channels.md). Telegram: "webhook" (needs the secret) or "polling".
     telegram_mode: Literal["webhook", "polling"] = "webhook"

@@ -27,6 +27,7 @@ from bot.channels.receipts import ReceiptFetcher
 from bot.channels.web import WebChannel
 from bot.clock import Clock
 from bot.config import Settings, sender_address
+from bot.inbound.imap import ImapMailbox, ImapPoller
 from bot.policies import PolicyBook
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService
@@ -67,6 +68,7 @@ class ChannelRuntime:
     media: MediaResolver | None = None              # rebuilds queued pictures (PIX QR codes)
     mail: MailComposer | None = None  # an e-mail's subject, footer and headers, when e-mail is on
     email_opt_out: EmailOptOut | None = None  # /u/<token>: one-click opt-out (needs the link secret)
+    imap: ImapPoller | None = None  # fetches e-mail replies when ACORDO_IMAP_* is set
     on_rate_limit_wait: RateLimitWaitHook | None = None  # the metrics of this process
     _dispatchers: list[OutboxDispatcher] = field(default_factory=list)
 
@@ -103,13 +105,18 @@ class ChannelRuntime:
         resumed = await self.inbound.resume()
         if resumed:
             logger.info("resumed %d stored inbound updates", resumed)
-        stop = asyncio.Event()
-        task = None
+        stop, stop_fetching = asyncio.Event(), asyncio.Event()
+        task = fetching = None
         if self.settings.outbox_in_app:
             task = asyncio.create_task(self.new_dispatcher().run(stop))
+        if self.imap is not None:
+            fetching = asyncio.create_task(self.imap.run(stop_fetching))
         try:
             yield
         finally:
+            stop_fetching.set()  # no new inbound, then finish what came in, then the outbox
+            if fetching is not None:
+                await fetching
             await self.inbound.wait_idle()
             stop.set()
             if task is not None:
@@ -187,10 +194,12 @@ async def build_channel_runtime(settings: Settings, uow: UnitOfWorkFactory,
     try:
         _add_telegram(adapters, settings, inbox, links)
         _add_twilio(adapters, settings, clock, inbox)
-        _add_email(adapters, settings, clock, uow, renderer, policies)
+        _add_email(adapters, settings, clock, uow, renderer, policies, inbox)
+        inbound = InboundProcessor(uow, adapters.handlers, clock)
         yield ChannelRuntime(
             settings=settings, channels=adapters.channels, outbox=Outbox(uow), inbox=inbox,
-            inbound=InboundProcessor(uow, adapters.handlers, clock), links=links, limiter=limiter,
+            inbound=inbound, imap=_imap(settings, inbound, "email" in adapters.channels),
+            links=links, limiter=limiter,
             rates=channel_rates(settings), uow=uow, clock=clock,
             media=PixQrPictures(uow, settings.public_url),
             email_opt_out=EmailOptOut(uow, policies or PolicyBook({}), mail_tokens(settings)),
@@ -270,11 +279,12 @@ def mail_tokens(settings: Settings) -> MailTokens | None:
 
 
 def _add_email(adapters: _Adapters, settings: Settings, clock: Clock, uow: UnitOfWorkFactory,
-               renderer: TemplateRenderer, policies: PolicyBook | None) -> None:
+               renderer: TemplateRenderer, policies: PolicyBook | None, inbox: ChannelInbox) -> None:
     """E-mail over SMTP when ``ACORDO_SMTP_HOST`` and ``ACORDO_SMTP_FROM`` are set."""
     if not (settings.smtp_host and settings.smtp_from):
         return
     from bot.channels.email import EmailChannel, SmtpServer
+    from bot.services.email_inbound import EmailInbound
     from bot.services.outbox.mail import MailIdentity
 
     sender = sender_address(settings.smtp_from)
@@ -285,6 +295,20 @@ def _add_email(adapters: _Adapters, settings: Settings, clock: Clock, uow: UnitO
     adapters.channels["email"] = channel
     identity = MailIdentity(sender, channel.domain, settings.public_url, mail_tokens(settings))
     adapters.runtime_parts["mail"] = MailComposer(uow, policies or PolicyBook({}), renderer, identity)
+    replies = EmailInbound(uow, inbox, Outbox(uow), channel.domain, mail_tokens(settings),
+                           settings.receipt_max_bytes)
+    adapters.handlers["email"] = replies.handle
+
+
+def _imap(settings: Settings, inbound: InboundProcessor, email_on: bool) -> ImapPoller | None:
+    """The IMAP poller when ``ACORDO_IMAP_HOST`` and the e-mail channel are set."""
+    if not (settings.imap_host and settings.imap_user and email_on):
+        return None
+    password = settings.imap_password.get_secret_value() if settings.imap_password else ""
+    mailbox = ImapMailbox(settings.imap_host, settings.imap_port, settings.imap_user, password,
+                          settings.imap_security, settings.imap_mailbox,
+                          timeout=settings.channel_send_timeout_seconds)
+    return ImapPoller(mailbox, inbound, settings.imap_poll_seconds)
 
 
 def _twilio_handler(channel: Any, inbox: ChannelInbox, receipts: ReceiptFetcher) -> UpdateHandler:

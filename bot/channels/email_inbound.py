@@ -5,7 +5,7 @@ message: the sender's address, the new text only (quoted history and signature c
 ``mail-parser-reply``, with the Portuguese "Em <data>, <nome> escreveu:" header it does not
 know), and the ``Message-ID`` as the provider id. It answers ``None`` for what must never
 be answered (RFC 3834 automatic replies, out-of-office notices, mailing-list traffic,
-delivery-status notifications, our own messages) — :func:`kind_of` says which.
+delivery-status notifications, no-reply senders, our own messages) — :func:`kind_of` says which.
 
 ``delivery_report`` reads a delivery-status notification (RFC 3464): ``Action: failed`` with
 a 5.x.x status is a hard bounce (the address is unreachable), 4.x.x a soft one (retry);
@@ -26,7 +26,8 @@ from mailparser_reply import EmailReplyParser
 
 from bot.channels.base import DeliveryReport, DeliveryState, InboundMessage
 
-Kind = Literal["reply", "auto_reply", "list", "bounce", "own", "junk"]
+Kind = Literal["reply", "auto_reply", "list", "bounce", "own", "no_reply", "junk"]
+_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|nao-?responda|naoresponda)([+._-].*)?$", re.IGNORECASE)
 _OUT_OF_OFFICE = re.compile(
     r"\b(aus[eê]ncia|ausente|f[eé]rias|fora do escrit[oó]rio|resposta autom[aá]tica|"
     r"out of (the )?office|automatic reply|auto[- ]?reply|autoreply|on vacation|away from)\b",
@@ -63,6 +64,8 @@ def kind_of(mail: EmailMessage, own_domain: str | None = None) -> Kind:
         return "bounce"
     if own_domain and sender.lower().endswith("@" + own_domain.lower()):
         return "own"
+    if _NO_REPLY.match(sender.partition("@")[0]):
+        return "no_reply"
     auto = str(mail.get("Auto-Submitted", "no")).strip().lower()
     if auto != "no" or mail.get("X-Autoreply") or mail.get("X-Autorespond") \
             or str(mail.get("X-Auto-Response-Suppress", "")).lower() in ("all", "oof"):

@@ -88,6 +88,13 @@ def missing(resource: str) -> Resource | None:
             return None
         return Resource("Redis", f"start redis-server on {parsed.host}:{parsed.port or 6379} "
                                  "or point ACORDO_TEST_REDIS_URL at one")
+    if resource == "dovecot":
+        from tests.support.imap import dovecot_path
+
+        if dovecot_path() is not None:
+            return None
+        return Resource("Dovecot", "install Debian's dovecot-imapd (apt-get install dovecot-imapd; "
+                                   ".ci/run does)")
     if resource == "axe":
         from tests.support.axe import axe_script
 

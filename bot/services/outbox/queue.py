@@ -44,7 +44,9 @@ class Outbox:
                 message = await uow.conversations.message(row.message_id)
                 if message is not None and is_forward(message_state(message.status), report.state):
                     message.status = report.state.value
-            if report.state == DeliveryState.FAILED and report.error_code in {"21610", "63024"}:
+            if report.state == DeliveryState.FAILED and (
+                    report.error_code in {"21610", "63024"}  # Twilio: unsubscribed, blocked
+                    or (report.error_code or "").startswith("hard ")):  # an e-mail's hard bounce
                 await mark_unreachable(uow, row, f"provider error {report.error_code}")
             await uow.commit()
             return True
