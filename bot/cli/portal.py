@@ -73,14 +73,13 @@ def portal_links(debtor: Annotated[str, typer.Argument(help="the debtor's extern
     if not links:
         err.print(f"debtor {debtor!r} has no portal link", markup=False, highlight=False)
         return
-    out.print("id\tcontact\tissued_by\tissued_at\texpires_at\trevoked_at\tuses\tlast_used_at",
-              markup=False, highlight=False, soft_wrap=True)
+    # Tab-separated, for people and for cut/awk alike.
+    typer.echo("id\tcontact\tissued_by\tissued_at\texpires_at\trevoked_at\tuses\tlast_used_at")
     for link in links:
         revoked = f"{_when(link.revoked_at)} by {link.revoked_by}" if link.revoked_at else "-"
-        out.print(f"{link.id}\t{link.contact_name} <{link.address}>\t{link.issued_by}\t"
-                  f"{_when(link.issued_at)}\t{_when(link.expires_at)}\t{revoked}\t"
-                  f"{link.use_count}\t{_when(link.last_used_at)}",
-                  markup=False, highlight=False, soft_wrap=True)
+        typer.echo(f"{link.id}\t{link.contact_name} <{link.address}>\t{link.issued_by}\t"
+                   f"{_when(link.issued_at)}\t{_when(link.expires_at)}\t{revoked}\t"
+                   f"{link.use_count}\t{_when(link.last_used_at)}")
 
 
 @portal_app.command("revoke")

@@ -47,6 +47,9 @@ class Portal:
         async with self.container.sessions() as session:
             return list(await session.scalars(select(model).order_by(model.id)))
 
+    async def rows_of_kind(self, kind: str) -> list[db.AuditEvent]:
+        return [e for e in await self.rows(db.AuditEvent) if e.kind == kind]
+
     async def audit_kinds(self) -> list[str]:
         return [e.kind for e in await self.rows(db.AuditEvent)]
 
