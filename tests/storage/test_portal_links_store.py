@@ -13,16 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.web_links import InvalidLink, PortalLinkSigner, token_hash
 from bot.clock import FixedClock
-from bot.storage import PortfolioRepository
-from bot.storage.models import AuditEvent, Base
-from bot.storage.portal_link_models import StoredPortalLink
-from bot.storage.uow import unit_of_work
 from bot.services.portal_links import (
     debtor_portal_links,
     issue_portal_link,
     revoke_portal_link,
     use_portal_link,
 )
+from bot.storage import PortfolioRepository
+from bot.storage.models import AuditEvent, Base
+from bot.storage.portal_link_models import StoredPortalLink
+from bot.storage.uow import unit_of_work
 from tests.storage.conftest import NOW
 from tests.storage.factories import debtor
 
@@ -106,7 +106,8 @@ async def test_expired_forged_unknown_and_other_secret_are_refused(sessions: Ses
     _, payload, signature = issued.token.split(".")
     beta = await issue_portal_link(uow, signer(clock), "beta", WEEK)
     forged = f"v1.{beta.token.split('.')[1]}.{signature}"
-    unstored, _ = signer(clock).issue("demo", "acme", "rita@acme.example", WEEK)  # e.g. before links were stored
+    # e.g. a token issued before links were stored:
+    unstored, _ = signer(clock).issue("demo", "acme", "rita@acme.example", WEEK)
     other, _ = signer(clock, "another-secret-0123456789").issue("demo", "acme", "rita@acme.example", WEEK)
     for token, reason in ((forged, "invalid"), (unstored, "invalid"), (other, "invalid"),
                           (f"v1.{payload}", "invalid")):

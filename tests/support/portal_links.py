@@ -10,16 +10,14 @@ invalid, like a link issued by another server).
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import timedelta
 
 from sqlalchemy import create_engine, insert, select
 
 from bot.channels.web_links import PortalLinkSigner, token_hash
 from bot.clock import Clock
-from bot.storage.tables import contacts, debtors, table_of
 from bot.storage.portal_link_models import StoredPortalLink
+from bot.storage.tables import contacts, debtors, table_of
 
 portal_links = table_of(StoredPortalLink)
 
@@ -44,8 +42,3 @@ def stored_token(database_url: str, secret: str, clock: Clock, creditor: str, de
         engine.dispose()
     return token
 
-
-def token_payload(token: str) -> dict[str, object]:
-    payload = token.split(".")[1]
-    data: dict[str, object] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return data
