@@ -142,3 +142,17 @@ class Settings(BaseSettings):
             else:
                 status[name] = "off (ACORDO_TWILIO_* settings unset)"
         return status
+
+    def own_url(self) -> str:
+        """Where links to this server point: ``ACORDO_PUBLIC_URL``, else its own address."""
+        return self.public_url or f"http://{http_host(self.host)}:{self.port}"
+
+
+WILDCARD = frozenset({"0.0.0.0", "::", ""})
+
+
+def http_host(host: str) -> str:
+    """The host to put in a URL that reaches a server listening on ``host``."""
+    if host in WILDCARD:
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

@@ -65,6 +65,4 @@ async def revoke_link(link_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 
 def base_url(settings: Settings) -> str:
     """Where the links point: ``ACORDO_PUBLIC_URL``, else this server's own address."""
-    from bot.devtools.dev_settings import http_host
-
-    return settings.public_url or f"http://{http_host(settings.host)}:{settings.port}"
+    return settings.own_url()

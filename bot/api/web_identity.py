@@ -23,7 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.bootstrap import Container
 from bot.channels.web_links import InvalidLink, PortalLinkSigner
-from bot.services.portal_links import LinkUse, use_portal_link
+from bot.services.portal_links import LinkUse, signer_of, use_portal_link
 from bot.services.web_chat import WebChat
 
 DEMO_CREDITOR = "demo"
@@ -47,10 +47,7 @@ BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def link_signer(container: Container) -> PortalLinkSigner | None:
-    secret = container.settings.link_secret
-    if secret is None or not secret.get_secret_value():
-        return None
-    return PortalLinkSigner(secret.get_secret_value(), container.clock)
+    return signer_of(container.settings, container.clock)
 
 
 def portal_lifetime(container: Container, days: float | None = None) -> timedelta:

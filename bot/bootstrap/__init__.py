@@ -29,6 +29,7 @@ from bot.services.metrics import MeasuredConversations, MeasuredDialogue, Operat
 from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payments import PaymentDesk, build_payment_desk
+from bot.services.portal_links import PortalLinkIssuer
 from bot.services.portfolio import PortfolioService
 from bot.services.results.service import ResultsService
 from bot.services.staff_accounts import LoginLimits, StaffAccounts
@@ -139,5 +140,6 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
             uow, policies, renderer, clock, channels.channels,
             schedule_every=timedelta(minutes=settings.cadence_schedule_minutes),
             tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox,
-            followup=followup),  # the day's follow-up runs in the régua loop
+            followup=followup,  # the day's follow-up runs in the régua loop
+            portal_links=PortalLinkIssuer.from_settings(settings, clock)),
     )

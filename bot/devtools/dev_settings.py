@@ -13,23 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.config import Settings
+from bot.config import WILDCARD, Settings, http_host
 
 GENERATED = "generated, in var/dev-secrets.json"
 DEFAULT = "default"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-WILDCARD = frozenset({"0.0.0.0", "::", ""})
 
 
 class DevSettingsError(ValueError):
     """A setting `acordo dev` cannot run with; the message names it."""
-
-
-def http_host(host: str) -> str:
-    """The host to put in a URL that reaches a server listening on ``host``."""
-    if host in WILDCARD:
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 def hide_password(url: str) -> str:

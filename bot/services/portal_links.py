@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.web_links import InvalidLink, PortalLink, PortalLinkSigner, token_hash
+from bot.clock import Clock
+from bot.config import Settings
 from bot.services.audit_kinds import AuditKind
 from bot.storage import models as db
 from bot.storage.portal_link_models import StoredPortalLink
@@ -114,6 +116,43 @@ async def store_portal_link(unit: UnitOfWork, signer: PortalLinkSigner, debtor: 
     await unit.audit.record(AuditKind.PORTAL_LINK_ISSUED, issued_by, debtor_id=debtor.id,
                             data={"link": row.id, "expires_at": link.expires_at}, at=now)
     return IssuedPortalLink(row.id, token, link.expires_at, contact.name, contact.address)
+
+
+def signer_of(settings: Settings, clock: Clock) -> PortalLinkSigner | None:
+    """The signer of ``ACORDO_LINK_SECRET``; ``None`` when links are off."""
+    secret = settings.link_secret
+    if secret is None or not secret.get_secret_value():
+        return None
+    return PortalLinkSigner(secret.get_secret_value(), clock)
+
+
+class PortalLinkIssuer:
+    """Links issued where a debtor needs one: in a reminder (``reminder``), on request in the
+    chat (``bot``), from the agent console (``agent:<name>``). Every call issues and stores a
+    new link (only hashes are stored, so none can be reused); without a secret: ``""``."""
+
+    def __init__(self, signer: PortalLinkSigner | None, base_url: str, lifetime: timedelta) -> None:
+        self._signer = signer
+        self._base_url = base_url
+        self._lifetime = lifetime
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock) -> PortalLinkIssuer:
+        return cls(signer_of(settings, clock), settings.own_url(),
+                   timedelta(days=settings.portal_link_days))
+
+    @property
+    def enabled(self) -> bool:
+        return self._signer is not None
+
+    async def url_for(self, unit: UnitOfWork, debtor: db.Debtor, contact: db.Contact,
+                      issued_by: str) -> str:
+        """A new link's URL for ``contact`` in the caller's unit (it commits); ``""`` when off."""
+        if self._signer is None:
+            return ""
+        issued = await store_portal_link(unit, self._signer, debtor, contact, self._lifetime,
+                                         issued_by)
+        return issued.url(self._base_url)
 
 
 async def issue_portal_link(uow: UnitOfWorkFactory, signer: PortalLinkSigner,
