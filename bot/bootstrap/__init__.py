@@ -106,9 +106,10 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
     executor = ActionExecutor()
     for action in build_actions(negotiation):
         executor.register_action(action)
+    portal_links = PortalLinkIssuer.from_settings(settings, clock)  # links issued by the bot
     conversations = MeasuredConversations(uow, MeasuredDialogue(dialogue, metrics), renderer,
                                           settings.default_locale, picture_channels(settings),
-                                          metrics=metrics)
+                                          metrics=metrics, portal_links=portal_links)
     followup = FollowUpService(uow, policies, renderer, clock, payments, picture_channels(settings))
     channels = await channel_stack.enter_async_context(
         build_channel_runtime(settings, uow, conversations, renderer, clock,
@@ -141,5 +142,5 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
             schedule_every=timedelta(minutes=settings.cadence_schedule_minutes),
             tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox,
             followup=followup,  # the day's follow-up runs in the régua loop
-            portal_links=PortalLinkIssuer.from_settings(settings, clock)),
+            portal_links=portal_links),
     )

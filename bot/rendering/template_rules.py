@@ -91,6 +91,9 @@ CATALOG: dict[str, frozenset[str]] = {
     "payment_claim_confirmed": COMMON | {"claim", "amount", "balance"},
     "payment_claim_rejected": COMMON | {"claim", "reason"},
     "agreement_status": COMMON | {"agreement"},
+    # Asked for in the chat ("me manda o link"): bot/services/conversation.py.
+    "portal_link_sent": frozenset({"contact_name", "portal_link"}),
+    "portal_link_unavailable": frozenset({"contact_name"}),
 }
 # portal_link: a new link to the debtor's portal page in régua reminders ("" without
 # ACORDO_LINK_SECRET, and always "" by SMS); a template shows it under {% if portal_link %}.
