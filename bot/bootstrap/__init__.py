@@ -62,6 +62,7 @@ class Container:
     results: ResultsService
     metrics: OperationsMetrics
     cadence: CadenceService
+    portal_links: PortalLinkIssuer  # portal links issued by the bot, the régua and agents
 
 
 @asynccontextmanager
@@ -143,4 +144,5 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
             tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox,
             followup=followup,  # the day's follow-up runs in the régua loop
             portal_links=portal_links),
+        portal_links=portal_links,
     )

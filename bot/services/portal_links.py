@@ -145,14 +145,21 @@ class PortalLinkIssuer:
     def enabled(self) -> bool:
         return self._signer is not None
 
+    async def issue(self, unit: UnitOfWork, debtor: db.Debtor, contact: db.Contact,
+                    issued_by: str) -> tuple[IssuedPortalLink, str] | None:
+        """A new link for ``contact`` and its URL, in the caller's unit (it commits); ``None``
+        when links are off."""
+        if self._signer is None:
+            return None
+        issued = await store_portal_link(unit, self._signer, debtor, contact, self._lifetime,
+                                         issued_by)
+        return issued, issued.url(self._base_url)
+
     async def url_for(self, unit: UnitOfWork, debtor: db.Debtor, contact: db.Contact,
                       issued_by: str) -> str:
         """A new link's URL for ``contact`` in the caller's unit (it commits); ``""`` when off."""
-        if self._signer is None:
-            return ""
-        issued = await store_portal_link(unit, self._signer, debtor, contact, self._lifetime,
-                                         issued_by)
-        return issued.url(self._base_url)
+        issued = await self.issue(unit, debtor, contact, issued_by)
+        return issued[1] if issued else ""
 
 
 async def issue_portal_link(uow: UnitOfWorkFactory, signer: PortalLinkSigner,
