@@ -95,3 +95,35 @@ def portal_revoke(link_id: Annotated[int, typer.Argument(help="the link's id (ac
         err.print(f"error: no portal link {link_id}", markup=False, highlight=False)
         raise typer.Exit(1)
     err.print(f"link {link_id} revoked", markup=False, highlight=False)
+
+
+@portal_app.command("demo-links", hidden=True)
+def portal_demo_links() -> None:
+    """Issue a portal link for each debtor of the demo portfolio; print ``name<TAB>url``
+    (`acordo dev` shows them in its banner)."""
+    from bot.api.web_identity import link_signer, portal_lifetime
+    from bot.demo import demo_portfolio
+    from bot.services.portal_links import PortalLinkError, issue_portal_link
+
+    settings = Settings()
+
+    async def work(container: Container) -> list[tuple[str, str]]:
+        signer = link_signer(container)
+        if signer is None:
+            raise PortalLinkError("set ACORDO_LINK_SECRET (at least 16 characters) to issue links")
+        portfolio = demo_portfolio(container.clock.now().date())
+        links = []
+        for debtor in portfolio.debtors:
+            issued = await issue_portal_link(container.uow, signer, debtor.external_id,
+                                             portal_lifetime(container), creditor=portfolio.creditor,
+                                             issued_by="cli")
+            links.append((debtor.name, issued.url(settings.own_url())))
+        return links
+
+    try:
+        links = run_with_container(work, settings)
+    except PortalLinkError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    for name, url in links:
+        typer.echo(f"{name}\t{url}")

@@ -270,3 +270,12 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_the_banner_lists_a_portal_link_per_demo_debtor(clean_env: Path) -> None:
+    links = [("Padaria Sol Ltda", "http://127.0.0.1:8000/p/v1.a.b"), ("Beta SA", "http://127.0.0.1:8000/p/v1.c.d")]
+    banner = resolve().banner(links)
+    assert "Portal links (one per demo debtor" in banner
+    assert "  Padaria Sol Ltda  http://127.0.0.1:8000/p/v1.a.b" in banner
+    assert "  Beta SA           http://127.0.0.1:8000/p/v1.c.d" in banner
+    assert "Portal links: none (ACORDO_LINK_SECRET unset)" in resolve().banner()

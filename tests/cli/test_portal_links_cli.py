@@ -48,3 +48,21 @@ def test_links_are_listed_and_revoked_by_id(tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "no portal link 9999" in unknown.stderr
     nobody = runner.invoke(cli, ["portal", "links", "nobody"], env=env)
     assert nobody.exit_code == 1 and "no debtor 'nobody'" in nobody.stderr
+
+
+def test_demo_links_issue_one_working_link_per_demo_debtor(tmp_path: Path) -> None:
+    env = {"ACORDO_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+           "ACORDO_POLICIES_DIR": str(ROOT / "policies"), "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"),
+           "ACORDO_LINK_SECRET": SECRET, "ACORDO_HOST": "0.0.0.0", "ACORDO_PORT": "8123",
+           "COLUMNS": "300"}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo", "load"], env=env).exit_code == 0
+    done = runner.invoke(cli, ["portal", "demo-links"], env=env)
+    assert done.exit_code == 0, done.output
+    lines = [line.split("\t") for line in done.stdout.strip().splitlines()]
+    assert len(lines) >= 2 and all(url.startswith("http://127.0.0.1:8123/p/v1.") for _, url in lines)
+    assert len({url for _, url in lines}) == len(lines)
+    listed = runner.invoke(cli, ["portal", "links", "padaria-sol"], env=env)
+    assert len(listed.stdout.strip().splitlines()) == 2  # the header and the demo link
+    off = runner.invoke(cli, ["portal", "demo-links"], env={**env, "ACORDO_LINK_SECRET": ""})
+    assert off.exit_code == 1 and "ACORDO_LINK_SECRET" in off.stderr
