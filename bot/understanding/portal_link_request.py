@@ -9,9 +9,11 @@ lower-cased with accents removed:
   "qual é", "cadê", "onde", "is there", "where is", "what's the") with "link", "endereço",
   "página", "portal", "site" / "link", "url", "page", "portal", "website"; or seeing it
   "on a page" ("dá pra ver numa página?", "can I see it on a page", "pelo site").
-- **Not about a payment**: PIX, boleto, "pagamento", "copia e cola", QR, "payment", "bank
-  slip"… make it a payment question ("manda o link de pagamento", "o link do pix não abre"),
-  answered by the payment method, unless the portal is named ("o link do portal").
+- **Not about a payment**: PIX, boleto, "pagamento", "cartão", "copia e cola", QR,
+  "payment", "card", "bank slip"… make it a payment question ("manda o link de pagamento",
+  "o link do pix não abre"), answered by the payment method, unless the portal is named
+  ("o link do portal"). The NLU data trains bare "me manda o link" as a payment question;
+  read here first, it gets the portal link, whose page has the PIX too.
 - **Not refused nor doubted**: "não precisa mandar link", "don't send links", "que link é
   esse?", "is this link safe?" are not requests.
 """
@@ -34,7 +36,7 @@ _ON_A_PAGE = re.compile(
     r"(?:numa|na|em uma|em|pela|pelo|no|num|on|in|at|online)\W+(?:a\W+|the\W+|uma\W+)?"
     r"(?:pagina|site|portal|internet|navegador|page|website|browser|web)\b")
 _PAYMENT = re.compile(r"\b(?:pix|boleto|boletos|pagamento|pagar|copia e cola|qr|qrcode|codigo|"
-                      r"chave|payment|pay|bank slip|barcode)\b")
+                      r"chave|cartao|credito|transferencia|payment|pay|card|bank slip|barcode)\b")
 _PORTAL = re.compile(r"\bportal\b")
 _REFUSED = re.compile(
     r"\b(?:nao|nem|sem)\b(?:\W+\w+){0,2}?\W+(?:precisa|quero|manda|mande|envia|envie|link)\b"

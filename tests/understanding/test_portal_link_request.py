@@ -29,7 +29,9 @@ NOT_ASKS = [
     "is this link safe?", "what is this link?", "what's that link?", "is that link real?",
     "quanto eu devo?", "quero parcelar",
     "o link não abre", "obrigado", "", "   ", "link", "linkedin", "quero pagar à vista",
-    "send me the invoice", "I want to pay in installments", "o site de vocês caiu?",
+    "send me the invoice", "manda o link do cartão", "me manda o link pra pagar",
+    "o link expirou, manda outro", "tem link de pagamento?", "where's the payment link?",
+    "I want to pay in installments", "o site de vocês caiu?",
 ]
 
 
