@@ -32,7 +32,16 @@ from bot.bootstrap import build_container
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dialogue.engine import DialogueEngine
-from bot.staff import agent_console, audit, claims_desk, login, results_dashboard, template_admin, write_off
+from bot.staff import (
+    agent_console,
+    audit,
+    claims_desk,
+    login,
+    portal_links_desk,
+    results_dashboard,
+    template_admin,
+    write_off,
+)
 from bot.staff.deps import staff_error_pages
 
 
@@ -53,7 +62,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     for module in (channels_web, portfolio, debts, health, actions, chat_page, portal_page,
                    email_opt_out):
         app.include_router(module.router)
-    for staff_module in (channels_web_poll, login, claims_desk, agent_console, template_admin):
+    for staff_module in (channels_web_poll, login, claims_desk, agent_console, portal_links_desk,
+                         template_admin):
         app.include_router(staff_module.router)
     app.add_exception_handler(StarletteHTTPException, staff_error_pages)
     app.add_exception_handler(RequestValidationError, validation_failed)

@@ -174,6 +174,10 @@ class Settings(BaseSettings):
             "off (ACORDO_SMTP_HOST or ACORDO_SMTP_FROM unset)"
         return status
 
+    def own_url(self) -> str:
+        """Where links to this server point: ``ACORDO_PUBLIC_URL``, else its own address."""
+        return self.public_url or f"http://{http_host(self.host)}:{self.port}"
+
 
 def sender_address(value: str) -> Address:
     """``ACORDO_SMTP_FROM`` as an address: ``Name <local@domain>`` or ``local@domain``."""
@@ -182,3 +186,13 @@ def sender_address(value: str) -> Address:
     if not at or not local or "." not in domain:
         raise ValueError(f"ACORDO_SMTP_FROM: {value!r} is not an e-mail address")
     return Address(display_name=name, username=local, domain=domain.lower())
+
+
+WILDCARD = frozenset({"0.0.0.0", "::", ""})
+
+
+def http_host(host: str) -> str:
+    """The host to put in a URL that reaches a server listening on ``host``."""
+    if host in WILDCARD:
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

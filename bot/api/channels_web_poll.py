@@ -42,7 +42,7 @@ async def pushed_messages(container: ContainerDep, credentials: BearerDep,
                           after: int | None = None) -> PushedMessages:
     """Messages pushed to the contact after message ``after`` (without ``after``: those not
     yet delivered). ``last_id`` is the cursor for the next call."""
-    address = await web_address(container, credentials, token, sender)
+    address = await web_address(container, credentials, token, sender, via="poll")
     batch = await WebChat(container.uow).take_pushed(address, after)
     return PushedMessages(
         messages=[PushedMessage(id=m.id, author=m.author, text=m.text,

@@ -30,6 +30,9 @@ LINK_ERRORS: dict[str, tuple[int, tuple[str, str], tuple[str, str]]] = {
                                  "full or ask the creditor for a new one.")),
     "expired": (410, ("Link expirado", "Este link de atendimento expirou. Peça um novo ao credor."),
                 ("Link expired", "This support link has expired. Ask the creditor for a new one.")),
+    "revoked": (410, ("Link cancelado", "Este link de atendimento foi cancelado. Peça um novo ao "
+                                        "credor."),
+                ("Link revoked", "This support link was revoked. Ask the creditor for a new one.")),
     "unbound": (410, ("Link sem efeito", "Este link não corresponde mais a um contato. Peça um "
                                          "novo ao credor."),
                 ("Link no longer valid", "This link no longer matches a contact. Ask the creditor "

@@ -1,17 +1,18 @@
-"""Admin API: issue a debtor's portal link (as `acordo portal link` does)."""
+"""Admin API: issue a debtor's portal link (as `acordo portal link` does) and revoke one."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import AdminDep, ContainerDep
 from bot.api.web_identity import link_signer, portal_lifetime
 from bot.config import Settings
 from bot.schemas import LINE
-from bot.services.portal_links import PortalLinkError, issue_portal_link
+from bot.services.portal_links import PortalLinkError, issue_portal_link, revoke_portal_link
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])
 
@@ -27,6 +28,7 @@ class PortalLinkIn(BaseModel):
 
 
 class PortalLinkOut(BaseModel):
+    id: int = Field(description="the stored link's id (to revoke it)")
     link: str
     token: str
     expires_at: datetime
@@ -43,15 +45,24 @@ async def issue_link(body: PortalLinkIn, container: ContainerDep) -> PortalLinkO
     try:
         issued = await issue_portal_link(container.uow, signer, body.debtor_external_id,
                                          portal_lifetime(container, body.days),
-                                         creditor=body.creditor, contact=body.contact)
+                                         creditor=body.creditor, contact=body.contact,
+                                         issued_by="api")
     except PortalLinkError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    return PortalLinkOut(link=issued.url(base_url(container.settings)), token=issued.token,
+    return PortalLinkOut(id=issued.id, link=issued.url(base_url(container.settings)), token=issued.token,
                          expires_at=issued.expires_at, contact_name=issued.contact_name)
+
+
+@router.delete("/portal/links/{link_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses={404: {"description": "no such link"}})
+async def revoke_link(link_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                      container: ContainerDep) -> Response:
+    """Revoke a portal link: it stops opening at once (410). Revoking it again changes nothing."""
+    if not await revoke_portal_link(container.uow, link_id, "admin", container.clock.now()):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no portal link {link_id}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def base_url(settings: Settings) -> str:
     """Where the links point: ``ACORDO_PUBLIC_URL``, else this server's own address."""
-    from bot.devtools.dev_settings import http_host
-
-    return settings.public_url or f"http://{http_host(settings.host)}:{settings.port}"
+    return settings.own_url()

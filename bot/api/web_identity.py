@@ -2,8 +2,9 @@
 
 Three ways, checked in this order (docs/channels.md, "Web channel identity"):
 
-1. a portal link token (``token``): the web contact it names, while the token is valid and
-   that contact still belongs to the debtor it names;
+1. a portal link token (``token``): the web contact it names, while the token is valid
+   (signed, stored, not revoked nor expired: bot/services/portal_links.py) and that
+   contact still belongs to the debtor it names;
 2. ``sender`` with the admin bearer token: a trusted server-to-server integration;
 3. ``sender`` alone, only in demo mode (``ACORDO_DEMO``) and only for a web contact of
    the demo creditor.
@@ -14,7 +15,6 @@ Anything else answers 401 and names what is missing; nothing about the address i
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -22,7 +22,8 @@ from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.bootstrap import Container
-from bot.channels.web_links import InvalidLink, PortalLink, PortalLinkSigner
+from bot.channels.web_links import InvalidLink, PortalLinkSigner
+from bot.services.portal_links import LinkUse, signer_of, use_portal_link
 from bot.services.web_chat import WebChat
 
 DEMO_CREDITOR = "demo"
@@ -31,6 +32,7 @@ NEEDS_IDENTITY = ("a portal link token ('token') is required; 'sender' needs the
 LINK_PROBLEMS = {
     "invalid": "invalid link token",
     "expired": "this link has expired; ask the creditor for a new one",
+    "revoked": "this link was revoked; ask the creditor for a new one",
     "unbound": "this link no longer matches a contact; ask the creditor for a new one",
     "off": "portal links are not enabled on this server (ACORDO_LINK_SECRET unset)",
 }
@@ -45,10 +47,7 @@ BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def link_signer(container: Container) -> PortalLinkSigner | None:
-    secret = container.settings.link_secret
-    if secret is None or not secret.get_secret_value():
-        return None
-    return PortalLinkSigner(secret.get_secret_value(), container.clock)
+    return signer_of(container.settings, container.clock)
 
 
 def portal_lifetime(container: Container, days: float | None = None) -> timedelta:
@@ -61,29 +60,20 @@ class LinkRefused(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class BoundLink:
-    """A valid link and what the portal page shows of it."""
-
-    link: PortalLink
-    debtor_name: str
-    creditor_name: str
-    timezone: str
+# A valid link and what the portal page shows of it.
+BoundLink = LinkUse
 
 
-async def verified_link(container: Container, token: str) -> BoundLink:
-    """The link of ``token``, bound to a web contact of its debtor; raises :class:`LinkRefused`."""
+async def verified_link(container: Container, token: str, via: str = "page") -> BoundLink:
+    """The link of ``token`` at one use (``via``: page, chat or poll), bound to a web contact
+    of its debtor; raises :class:`LinkRefused`."""
     signer = link_signer(container)
     if signer is None:
         raise LinkRefused("off")
     try:
-        link = signer.verify(token)
+        return await use_portal_link(container.uow, signer, token, via)
     except InvalidLink as exc:
         raise LinkRefused(exc.reason) from exc
-    linked = await WebChat(container.uow).linked_contact(link)
-    if linked is None:
-        raise LinkRefused("unbound")
-    return BoundLink(link, linked.debtor_name, linked.creditor_name, linked.timezone)
 
 
 def is_admin(container: Container, credentials: HTTPAuthorizationCredentials | None) -> bool:
@@ -98,11 +88,11 @@ async def is_demo_contact(container: Container, address: str) -> bool:
 
 
 async def web_address(container: Container, credentials: HTTPAuthorizationCredentials | None,
-                      token: str | None, sender: str | None) -> str:
+                      token: str | None, sender: str | None, via: str = "chat") -> str:
     """The web contact address the request speaks as, or a 401 naming what is missing."""
     if token:
         try:
-            return (await verified_link(container, token)).link.address
+            return (await verified_link(container, token, via)).link.address
         except LinkRefused as exc:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
     if sender:

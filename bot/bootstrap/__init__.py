@@ -29,6 +29,7 @@ from bot.services.metrics import MeasuredConversations, MeasuredDialogue, Operat
 from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payments import PaymentDesk, build_payment_desk
+from bot.services.portal_links import PortalLinkIssuer
 from bot.services.portfolio import PortfolioService
 from bot.services.results.service import ResultsService
 from bot.services.staff_accounts import LoginLimits, StaffAccounts
@@ -61,6 +62,7 @@ class Container:
     results: ResultsService
     metrics: OperationsMetrics
     cadence: CadenceService
+    portal_links: PortalLinkIssuer  # portal links issued by the bot, the régua and agents
 
 
 @asynccontextmanager
@@ -105,9 +107,10 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
     executor = ActionExecutor()
     for action in build_actions(negotiation):
         executor.register_action(action)
+    portal_links = PortalLinkIssuer.from_settings(settings, clock)  # links issued by the bot
     conversations = MeasuredConversations(uow, MeasuredDialogue(dialogue, metrics), renderer,
                                           settings.default_locale, picture_channels(settings),
-                                          metrics=metrics)
+                                          metrics=metrics, portal_links=portal_links)
     followup = FollowUpService(uow, policies, renderer, clock, payments, picture_channels(settings))
     channels = await channel_stack.enter_async_context(
         build_channel_runtime(settings, uow, conversations, renderer, clock,
@@ -139,5 +142,7 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
             uow, policies, renderer, clock, channels.channels,
             schedule_every=timedelta(minutes=settings.cadence_schedule_minutes),
             tick_seconds=settings.cadence_tick_seconds, on_queued=channels.wake_outbox,
-            followup=followup),  # the day's follow-up runs in the régua loop
+            followup=followup,  # the day's follow-up runs in the régua loop
+            portal_links=portal_links),
+        portal_links=portal_links,
     )

@@ -4,13 +4,16 @@
 PostgreSQL) in batches of one transaction each, checks the pauses again, renders the step's
 template and queues it (:class:`bot.services.outgoing.OutgoingMessages`: the conversation
 message and the outbox row, ``not_before`` = the planned moment, ``initiated_by = bot``, the
-contact's idempotency key). :meth:`ContactQueue.fall_back` gives a contact whose outbox row
-failed a new attempt on the step's next channel, or fails it for good.
+contact's idempotency key). A template that shows ``portal_link`` gets a new portal link for
+the contact (issued by ``reminder``), except by SMS; without ``ACORDO_LINK_SECRET`` it is
+empty. :meth:`ContactQueue.fall_back` gives a contact whose outbox row failed a new attempt
+on the step's next channel, or fails it for good.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +32,7 @@ from bot.policies.models import Policy
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.replies import MENU_BUTTONS
 from bot.services.outgoing import OutgoingMessages
+from bot.services.portal_links import PortalLinkIssuer
 from bot.storage import models as db
 from bot.storage.cadence_models import CadenceContact, ContactDecision
 from bot.storage.cadence_models import CadenceContactStatus as Status
@@ -80,9 +84,11 @@ async def paused_debtors(session: AsyncSession, debtor_ids: set[int]) -> dict[in
 
 
 def reminder(
-    policy: Policy, row: CadenceContact, debt: db.Debt, debtor: db.Debtor, contact: db.Contact
+    policy: Policy, row: CadenceContact, debt: db.Debt, debtor: db.Debtor, contact: db.Contact,
+    portal_link: str = "",
 ) -> Reply:
-    """The step's message for this debt, with its balance on the contact's day."""
+    """The step's message for this debt, with its balance on the contact's day (and the
+    debtor's portal link, when one was issued for it)."""
     step = step_of(policy, row.cadence, row.step)
     balance = balance_on(
         DebtPosition(
@@ -100,6 +106,7 @@ def reminder(
         "contact_name": (contact.name or "").split(" ")[0],
         "creditor_tax_id": policy.creditor.tax_id,
         "pix_key": policy.creditor.pix_key,
+        "portal_link": portal_link,
         "today": row.day,
         "balance": balance,
         "total": balance,
@@ -188,8 +195,10 @@ class ContactQueue:
         *,
         batch: int = 500,
         on_queued: Callable[[], Any] | None = None,
+        portal_links: PortalLinkIssuer | None = None,
     ) -> None:
         self._uow = uow
+        self._portal_links = portal_links
         self._policies = policies
         self._outgoing = outgoing
         self._clock = clock
@@ -259,12 +268,13 @@ class ContactQueue:
         if policy is None:
             row.status = Status.CANCELLED.value
             return
-        message = reminder(policy, row, debt, debtor, contact)
         conversation = await uow.conversations.get_or_create(contact)
         if conversation.state != db.ConversationState.BOT:
             human = conversation.state == db.ConversationState.HUMAN
             await self._cancel(uow.session, row, SkipReason.HUMAN.value if human else "opted_out")
             return
+        message = await self._with_link(uow, reminder(policy, row, debt, debtor, contact),
+                                        debtor, contact)
         [queued] = await self._outgoing.queue(
             uow, contact, [message], row.idempotency_key,
             Initiator.BOT, row.at, not_after=row.window_end, debtor=debtor,
@@ -276,6 +286,19 @@ class ContactQueue:
             row.outbox_id = queued.outbox.id
             row.status = Status.QUEUED.value
         await record_reminder(uow, row, debt, debtor, conversation)
+
+    async def _with_link(self, uow: UnitOfWork, message: Reply, debtor: db.Debtor,
+                         contact: db.Contact) -> Reply:
+        """``message`` with a new portal link when its template shows one (not by SMS: a
+        link is about 250 characters, two segments)."""
+        links = self._portal_links
+        if links is None or not links.enabled or contact.channel == db.Channel.SMS.value:
+            return message
+        locale = self._outgoing.locale_of(contact, debtor)
+        if not self._outgoing.mentions(message, locale, contact.channel, "portal_link"):
+            return message
+        url = await links.url_for(uow, debtor, contact, "reminder")
+        return replace(message, variables={**message.variables, "portal_link": url})
 
     async def _cancel(self, session: AsyncSession, row: CadenceContact, reason: str) -> None:
         """Cancel the contact and record why among the decisions not to contact."""

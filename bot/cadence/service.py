@@ -56,6 +56,7 @@ from bot.policies import PolicyBook
 from bot.policies.models import Policy
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.outgoing import OutgoingMessages
+from bot.services.portal_links import PortalLinkIssuer
 from bot.storage.cadence_models import CadenceRun
 from bot.storage.dialect import dialect_of
 from bot.storage.uow import UnitOfWorkFactory
@@ -83,6 +84,7 @@ class CadenceService:
         batch: int = 500,
         on_queued: Any = None,
         followup: DailyFollowUp | None = None,
+        portal_links: PortalLinkIssuer | None = None,
     ) -> None:
         self._uow = uow
         self._policies = policies
@@ -91,6 +93,7 @@ class CadenceService:
         self._queue = ContactQueue(
             uow, policies, OutgoingMessages(renderer), clock, self.channels_on,
             batch=batch, on_queued=on_queued,  # on_queued: e.g. wake the outbox dispatchers
+            portal_links=portal_links,  # reminders whose template shows {{ portal_link }}
         )
         self._schedule_every = schedule_every
         self._tick = tick_seconds

@@ -85,11 +85,26 @@ def _run_dev_stack(root: Path, var: Path, resolved: DevSettings, children: list[
     children.append(start_app(root, host=resolved.host, port=resolved.port, env=env,
                               log=var / "app.log"))
     wait_for_rasa(rasa, resolved.rasa_port, resolved.rasa_token)
-    out.print(resolved.banner(), markup=False, highlight=False, soft_wrap=True)
+    out.print(resolved.banner(_demo_links(resolved, env)), markup=False, highlight=False,
+              soft_wrap=True)
     while all(child.process.poll() is None for child in children):
         time.sleep(1.0)
     dead = [c.name for c in children if c.process.poll() is not None]
     err.print(f"{', '.join(dead)} stopped unexpectedly; see {_shown(var, root)}/*.log", markup=False)
+
+
+def _demo_links(resolved: DevSettings, env: dict[str, str]) -> list[tuple[str, str]]:
+    """A new portal link for each demo debtor (`acordo portal demo-links`); none without a
+    link secret."""
+    if not resolved.link_secret:
+        return []
+    done = subprocess.run([sys.executable, "-m", "bot", "portal", "demo-links"], check=False,
+                          capture_output=True, text=True, env={**os.environ, **env})
+    if done.returncode != 0:
+        err.print(f"no portal links: {done.stderr.strip()}", markup=False, highlight=False)
+        return []
+    return [(name, url) for name, _, url in
+            (line.partition("\t") for line in done.stdout.splitlines()) if url]
 
 
 def _shown(path: Path, root: Path) -> str:

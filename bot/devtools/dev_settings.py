@@ -9,27 +9,19 @@ Pure: it reads no files and starts nothing, so it is tested without processes.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.config import Settings
+from bot.config import WILDCARD, Settings, http_host
 
 GENERATED = "generated, in var/dev-secrets.json"
 DEFAULT = "default"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-WILDCARD = frozenset({"0.0.0.0", "::", ""})
 
 
 class DevSettingsError(ValueError):
     """A setting `acordo dev` cannot run with; the message names it."""
-
-
-def http_host(host: str) -> str:
-    """The host to put in a URL that reaches a server listening on ``host``."""
-    if host in WILDCARD:
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 def hide_password(url: str) -> str:
@@ -80,13 +72,18 @@ class DevSettings:
             **({"ACORDO_LINK_SECRET": self.link_secret} if self.link_secret else {}),
         }
 
-    def banner(self) -> str:
-        """What `acordo dev` prints once everything answers."""
+    def banner(self, portal_links: Sequence[tuple[str, str]] = ()) -> str:
+        """What `acordo dev` prints once everything answers; ``portal_links``: (debtor name,
+        URL) of the link issued for each demo debtor."""
         src = self.sources
         everywhere = ", all interfaces" if self.host in WILDCARD else ""
+        width = max((len(name) for name, _ in portal_links), default=0)
+        links = "".join(f"\n  {name.ljust(width)}  {url}" for name, url in portal_links)
+        links = (f"\nPortal links (one per demo debtor; acordo portal link DEBTOR for more):{links}"
+                 if portal_links else "\nPortal links: none (ACORDO_LINK_SECRET unset)")
         return f"""
 Acordo is running.
-  Chat page:    {self.app_url}/chat
+  Chat page:    {self.app_url}/chat  (demo mode: pick a demo contact)
   Admin API:    {self.app_url}/api/v1/  (Authorization: Bearer {self.admin_token})
   API docs:     {self.app_url}/docs
   Rasa server:  {self.rasa_url}  (token {self.rasa_token})
@@ -98,7 +95,7 @@ Settings in force:
   rasa port     {self.rasa_port}  ({src.get("rasa_port", DEFAULT)})
   rasa token    ({src.get("rasa_token", DEFAULT)})
   action token  ({src.get("action_token", DEFAULT)})
-  link secret   ({src.get("link_secret", "unset: no portal links")})
+  link secret   ({src.get("link_secret", "unset: no portal links")}){links}
 Press Ctrl-C to stop."""
 
 

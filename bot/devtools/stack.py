@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.devtools.dev_settings import http_host
+from bot.config import http_host
 
 
 @dataclass

@@ -91,8 +91,19 @@ CATALOG: dict[str, frozenset[str]] = {
     "payment_claim_confirmed": COMMON | {"claim", "amount", "balance"},
     "payment_claim_rejected": COMMON | {"claim", "reason"},
     "agreement_status": COMMON | {"agreement"},
+    # Asked for in the chat ("me manda o link"): bot/services/conversation.py.
+    "portal_link_sent": frozenset({"contact_name", "portal_link"}),
+    "portal_link_unavailable": frozenset({"contact_name"}),
 }
-DEFAULT_VARIABLES = COMMON | {"balance", "total", "debts", "today", "pix_key", "creditor_tax_id"}
+# portal_link: a new link to the debtor's portal page in régua reminders ("" without
+# ACORDO_LINK_SECRET, and always "" by SMS); a template shows it under {% if portal_link %}.
+DEFAULT_VARIABLES = COMMON | {"balance", "total", "debts", "today", "pix_key", "creditor_tax_id",
+                              "portal_link"}
+# A portal link as issued (about 210 characters), for previews and length checks.
+SAMPLE_PORTAL_LINK = (
+    "https://cobranca.example/p/v1.eyJjIjoiZGVtbyIsImQiOiJwYWRhcmlhLXNvbCIsImEiOiJmaW5hbmNlaXJv"
+    "QHBhZGFyaWFzb2wuY29tLmJyIiwiZSI6MTc5NzIwNjQwMCwibiI6Im01ejFmWGhtdy02aTM5UzgifQ"
+    ".xgnwkAHoNS8-Rb4RuJcB5qDN9DnHQSarD7WZmt6LpKs")
 
 ALLOWED_FILTERS = frozenset({
     "money", "date", "percent", "weekday", "upper", "lower", "title", "capitalize", "trim",
@@ -201,7 +212,7 @@ def sample_data(today: date, creditor_name: str = "Distribuidora Exemplo Ltda",
         "agreement": {"kind": "installments", "total": Decimal("6120.00"), "count": 3,
                       "remaining": [dict(i, late=False) for i in installments[1:]],
                       "left": Decimal("4080.00"), "next": dict(installments[1], late=False)},
-        "category": "cash_flow", "number": 2, "count": 3,
+        "category": "cash_flow", "number": 2, "count": 3, "portal_link": SAMPLE_PORTAL_LINK,
         # E-mail only: the subject is told the message's template; the footer the opt-out link.
         "template": "overdue_first", "unsubscribe_url": "https://acordo.example/u/1.abcdefghijklmnop",
     }
@@ -410,8 +421,7 @@ def check_template(
                   f"{', '.join(sorted(allowed)) or '(none)'}")
     resolved = closest_locale(locale)
     if not check.problems:
-        sample = sample_data(today, creditor_names[0] if creditor_names else "Credor")
-        variables = {key: value for key, value in sample.items() if key in allowed}
+        variables = _sample_for(today, creditor_names, allowed, channel)
         token = _render_locale.set(resolved)
         try:
             check.preview = render_capped(environment.from_string(source), variables).strip()
@@ -427,6 +437,16 @@ def check_template(
     _check_rendered(check, preview, source, name=name, locale=resolved, channel=channel,
                     rules=rules, cadence=set(cadence_templates), creditor_names=creditor_names)
     return check
+
+
+def _sample_for(today: date, creditor_names: Sequence[str], allowed: frozenset[str],
+                channel: str) -> dict[str, Any]:
+    """The sample values a template may use on ``channel``."""
+    sample = sample_data(today, creditor_names[0] if creditor_names else "Credor")
+    variables = {key: value for key, value in sample.items() if key in allowed}
+    if channel == "sms" and "portal_link" in variables:
+        variables["portal_link"] = ""  # the régua sends no link by SMS (bot/cadence/queue.py)
+    return variables
 
 
 def _check_rendered(check: TemplateCheck, preview: str, source: str, *, name: str, locale: str,

@@ -33,6 +33,11 @@ class AuditKind(StrEnum):
     # The debtor opened the portal page (/p/{token}); an acceptance there is AGREEMENT_CREATED
     # with actor ``portal``.
     PORTAL_VIEWED = "portal_viewed"
+    # Portal links (data.link: the stored link's id, never the token): issued (actor: who
+    # issued it), used (actor ``portal``; data.via: page or chat), revoked (actor: who).
+    PORTAL_LINK_ISSUED = "portal_link_issued"
+    PORTAL_LINK_USED = "portal_link_used"
+    PORTAL_LINK_REVOKED = "portal_link_revoked"
     # Payments follow-up
     PAYMENT_PROVIDER_ERROR = "payment_provider_error"
     PAYMENT_INSTRUCTIONS_SENT = "payment_instructions_sent"

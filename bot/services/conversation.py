@@ -21,11 +21,13 @@ from bot.services.negotiation.receipts import attach_receipts, receipt_replies
 from bot.services.opt_out import is_opt_out_keyword, suppress_contact
 from bot.services.outgoing import OutgoingMessages
 from bot.services.payment_pictures import stored_picture
+from bot.services.portal_links import PortalLinkIssuer
 from bot.services.update_claim import UpdateClaim
 from bot.storage import models as db
 from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.repositories.errors import DuplicateMessage
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+from bot.understanding.portal_link_request import asks_for_portal_link
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +53,10 @@ def clean_text(text: str) -> str:
 class ConversationService:
     def __init__(self, uow: UnitOfWorkFactory, engine: DialogueEngine,
                  renderer: TemplateRenderer, default_locale: str = "pt-BR",
-                 picture_channels: Collection[str] = ()) -> None:
+                 picture_channels: Collection[str] = (), *,
+                 portal_links: PortalLinkIssuer | None = None) -> None:
         self._uow = uow
+        self._portal_links = portal_links
         self._engine = engine
         self._outgoing = OutgoingMessages(renderer, picture_channels)
         self._default_locale = default_locale
@@ -155,6 +159,8 @@ class ConversationService:
                 return [Reply("empty_message")]
             case "receipt":
                 return await receipt_replies(uow, contact.debtor_id)
+            case "portal_link":
+                return [await self._portal_link(uow, contact)]
         if isinstance(answer, DialogueUnavailable):
             await uow.conversations.set_state(conversation, "human", "dialogue_unavailable")
             await uow.audit.record(
@@ -163,6 +169,14 @@ class ConversationService:
             )
             return [Reply("dialogue_unavailable")]
         return answer or []
+
+    async def _portal_link(self, uow: UnitOfWork, contact: db.Contact) -> Reply:
+        """A new portal link for the contact (issued by ``bot``), or a polite "not now"."""
+        name = {"contact_name": (contact.name or "").split(" ")[0]}
+        if self._portal_links is None or not self._portal_links.enabled:
+            return Reply("portal_link_unavailable", name)
+        url = await self._portal_links.url_for(uow, contact.debtor, contact, "bot")
+        return Reply("portal_link_sent", {**name, "portal_link": url})
 
     async def _stored_replies(self, conversations: ConversationRepository,
                               inbound: db.Message) -> list[RenderedReply]:
@@ -193,7 +207,8 @@ class ConversationService:
 
 def _route(contact: db.Contact, conversation: db.Conversation, text: str) -> str:
     """Who answers the message, decided on what was stored with it: the opt-out, a closed
-    conversation (wrong person), the agent who owns it, the empty-message reply or the dialogue."""
+    conversation (wrong person), the agent who owns it, the empty-message reply, a request
+    for the portal link (no intent covers it: read bot-side) or the dialogue."""
     if is_opt_out_keyword(text):
         return "opt_out"
     if contact.status == "wrong_person":
@@ -202,4 +217,6 @@ def _route(contact: db.Contact, conversation: db.Conversation, text: str) -> str
         return "human"
     if not text.strip():
         return "empty"
+    if asks_for_portal_link(text):
+        return "portal_link"
     return "dialogue"

@@ -42,6 +42,7 @@ from bot.clock import Clock
 from bot.dialogue.engine import DialogueEngine, DialogueUnavailable
 from bot.rendering.renderer import TemplateRenderer
 from bot.services.conversation import ConversationService, RenderedReply
+from bot.services.portal_links import PortalLinkIssuer
 from bot.services.update_claim import UpdateClaim
 from bot.storage import models as db
 from bot.storage.channel_models import OutboxMessage, OutboxStatus
@@ -196,8 +197,9 @@ class MeasuredConversations(ConversationService):
 
     def __init__(self, uow: UnitOfWorkFactory, engine: DialogueEngine,
                  renderer: TemplateRenderer, default_locale: str, picture_channels: Collection[str], *,
-                 metrics: OperationsMetrics) -> None:
-        super().__init__(uow, engine, renderer, default_locale, picture_channels)
+                 metrics: OperationsMetrics, portal_links: PortalLinkIssuer | None = None) -> None:
+        super().__init__(uow, engine, renderer, default_locale, picture_channels,
+                         portal_links=portal_links)
         self.metrics = metrics
 
     async def handle_inbound(self, channel: str, address: str, text: str,

@@ -78,6 +78,14 @@ class OutgoingMessages:
                     "payload": b.payload} for b in reply.buttons]
         return Rendered(text, buttons, reply.media, reply.template, reply.variables)
 
+    def mentions(self, reply: Reply, locale: str, channel: str, variable: str) -> bool:
+        """Whether ``reply``'s template (as chosen for ``locale`` and ``channel``) shows
+        ``variable``: the text differs when the variable is set (e.g. a link worth issuing)."""
+        without = {**reply.variables, variable: ""}
+        probe = {**reply.variables, variable: "https://probe.invalid/p/x"}
+        return (self._renderer.render(reply.template, locale, without, channel=channel)
+                != self._renderer.render(reply.template, locale, probe, channel=channel))
+
     async def queue(self, uow: UnitOfWork, contact: db.Contact,
                     replies: Sequence[Reply | Rendered], key: str, initiated_by: str = Initiator.REPLY,
                     not_before: datetime | None = None, *, not_after: datetime | None = None,

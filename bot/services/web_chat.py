@@ -1,7 +1,8 @@
-"""The web chat's reads and deliveries: whom a link speaks for, and the messages pushed to it.
+"""The web chat's reads and deliveries: the demo contacts, and the messages pushed to a contact.
 
-The routes (bot/api/web_identity.py, bot/api/channels_web_poll.py) decide who may ask; this
-service answers from storage, one unit of work per call.
+The routes (bot/api/web_identity.py, bot/api/channels_web_poll.py) decide who may ask (a
+link's use is bot/services/portal_links.py's); this service answers from storage, one unit
+of work per call.
 """
 
 from __future__ import annotations
@@ -11,21 +12,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from bot.channels.base import MediaRef
-from bot.channels.web_links import PortalLink
 from bot.services.payment_pictures import stored_picture
 from bot.storage import models as db
 from bot.storage.uow import UnitOfWorkFactory
 
 PUSHED = ("queued", "delivered")
-
-
-@dataclass(frozen=True)
-class LinkedContact:
-    """What the portal shows of the debtor a valid link names."""
-
-    debtor_name: str
-    creditor_name: str
-    timezone: str
 
 
 @dataclass(frozen=True)
@@ -46,17 +37,6 @@ class PushedBatch:
 class WebChat:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
-
-    async def linked_contact(self, link: PortalLink) -> LinkedContact | None:
-        """The debtor behind ``link``, while its web contact still belongs to that debtor."""
-        async with self._uow() as uow:
-            contact = await uow.portfolio.find_contact("web", link.address)
-            if contact is None or (contact.debtor.creditor_id, contact.debtor.external_id) != (
-                    link.creditor, link.debtor):
-                return None
-            creditor = await uow.session.get(db.Creditor, link.creditor)
-            return LinkedContact(contact.debtor.name, creditor.name if creditor else link.creditor,
-                                 contact.debtor.timezone)
 
     async def is_contact_of(self, address: str, creditor: str) -> bool:
         """Whether ``address`` is a web contact of a debtor of ``creditor``."""

@@ -29,9 +29,13 @@ LABELS = {
     "cost_per_negotiation": "Cost per negotiation", "debtors": "Debtors", "debts": "Debts",
     "amount": "Amount", "outstanding": "Outstanding", "cumulative": "Cumulative",
     "payments": "Payments (last touch)",
+    "portal_agreements": "Portal agreements", "portal_agreed": "Agreed on the portal",
+    "portal_without_human": "Without a human", "avg_days_visit_to_agreement": "Days from first visit",
+    "portal_visitors": "Visitors", "portal_links_issued": "Links issued",
 }
-MONEY = {"overdue", "recovered", "cost", "cost_per_negotiation", "amount", "outstanding", "cumulative"}
-RATES = {"recovery_rate", "promise_kept_rate", "resolved_without_human"}
+MONEY = {"overdue", "recovered", "cost", "cost_per_negotiation", "amount", "outstanding", "cumulative",
+         "portal_agreed"}
+RATES = {"recovery_rate", "promise_kept_rate", "resolved_without_human", "portal_without_human"}
 
 
 def shown(key: str, value: Any) -> str:

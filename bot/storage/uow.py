@@ -41,6 +41,7 @@ from bot.storage.repositories.audit import AuditLog
 from bot.storage.repositories.claims import ClaimRepository
 from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.repositories.desk import DeskRepository
+from bot.storage.repositories.portal_links import PortalLinkRepository
 from bot.storage.repositories.portfolio import PortfolioRepository
 from bot.storage.repositories.staff import StaffRepository
 from bot.storage.repositories.template_versions import TemplateVersionRepository
@@ -128,6 +129,10 @@ class UnitOfWork:
     @cached_property
     def link_tokens(self) -> LinkTokenRepository:
         return LinkTokenRepository(self.session)
+
+    @cached_property
+    def portal_links(self) -> PortalLinkRepository:
+        return PortalLinkRepository(self.session)
 
     @cached_property
     def cadence_contacts(self) -> CadenceContactRepository:

@@ -28,6 +28,7 @@ from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ROOT, ScriptedDialogue, make_settings
 from tests.support.lifespan import lifespan
+from tests.support.portal_links import stored_token
 
 SECRET = "test-link-secret-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -53,8 +54,8 @@ class Web:
 
     def token(self, address: str = RITA, debtor: str = "acme", creditor: str = "demo",
               days: float = 7, secret: str = SECRET) -> str:
-        signer = PortalLinkSigner(secret, self.clock)
-        return signer.issue(creditor, debtor, address, timedelta(days=days))[0]
+        return stored_token(self.container.settings.database_url, secret, self.clock, creditor,
+                            debtor, address, days)
 
     async def queued_for(self, address: str) -> list[db.Message]:
         async with self.container.sessions() as session:

@@ -232,6 +232,10 @@ def test_make_run_honours_port_token_and_database_from_the_environment(tmp_path:
         assert f"port          {port}  (from ACORDO_PORT)" in banner
         assert "admin token   x  (from ACORDO_ADMIN_TOKEN)" in banner
         assert f"Rasa server:  http://127.0.0.1:{rasa_port}" in banner
+        # A new portal link per demo debtor, issued with the generated link secret, that opens.
+        portal = [line.split()[-1] for line in lines if f"  {app}/p/v1." in line]
+        assert "Portal links (one per demo debtor" in banner and len(portal) >= 2, banner
+        assert httpx.get(portal[0], timeout=30).status_code == 200
         # A turn through Rasa and back through the action webhook on the app's real port.
         chat = httpx.post(f"{app}/channels/web/messages", headers={"Authorization": "Bearer x"},
                           json={"sender": "financeiro@padariasol.com.br", "text": "quanto eu devo?"},
@@ -270,3 +274,12 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_the_banner_lists_a_portal_link_per_demo_debtor(clean_env: Path) -> None:
+    links = [("Padaria Sol Ltda", "http://127.0.0.1:8000/p/v1.a.b"), ("Beta SA", "http://127.0.0.1:8000/p/v1.c.d")]
+    banner = resolve().banner(links)
+    assert "Portal links (one per demo debtor" in banner
+    assert "  Padaria Sol Ltda  http://127.0.0.1:8000/p/v1.a.b" in banner
+    assert "  Beta SA           http://127.0.0.1:8000/p/v1.c.d" in banner
+    assert "Portal links: none (ACORDO_LINK_SECRET unset)" in resolve().banner()

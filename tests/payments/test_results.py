@@ -25,7 +25,7 @@ from bot.storage.payment_repositories import PaymentRepository
 from bot.storage.uow import unit_of_work
 from tests.conftest import NOW, ROOT
 from tests.storage.conftest import BACKENDS, create_postgres_database, drop_postgres_database
-from tests.support.known_results import at, build_portfolio
+from tests.support.known_results import add_portal_use, at, build_portfolio
 
 D = Decimal
 COSTS = {"web": D("0.00"), "telegram": D("0.00"), "whatsapp": D("0.40"), "sms": D("0.10")}
@@ -214,3 +214,19 @@ async def test_an_agreement_made_on_the_portal_counts_as_resolved_without_a_huma
         await session.commit()
     results = await service(known).compute("demo", date(2026, 11, 1), date(2026, 11, 30))
     assert results.summary["resolved_without_human"] == D("0.3333")
+
+
+async def test_the_portal_is_counted_as_a_channel(known: async_sessionmaker[AsyncSession]) -> None:
+    async with known() as session:
+        await add_portal_use(session)
+    results = await service(known).compute("demo", date(2026, 11, 1), date(2026, 11, 30))
+    assert results.portal == {
+        "portal_agreements": 2, "portal_agreed": D("1800.00"), "portal_without_human": D("0.5000"),
+        "avg_days_visit_to_agreement": D("1.8"),  # (2.0 + 1.5) / 2
+        "portal_visitors": 2, "portal_links_issued": 2}
+    assert results.tables()["portal"] == [results.portal]
+    assert results.summary["resolved_without_human"] == D("0.3333")  # A's only, as before
+    october = await service(known).compute("demo", date(2026, 10, 1), date(2026, 10, 31))
+    assert october.portal == {
+        "portal_agreements": 0, "portal_agreed": D("0.00"), "portal_without_human": None,
+        "avg_days_visit_to_agreement": None, "portal_visitors": 1, "portal_links_issued": 1}

@@ -92,3 +92,30 @@ async def build_portfolio(session: AsyncSession) -> None:
     session.add(TemplateVersion(name="overdue_first", locale="pt-BR", channel="", version=2,
                                 source="x", author="carla", created_at=at(8)))
     await session.commit()
+
+
+async def add_portal_use(session: AsyncSession) -> None:
+    """The portal on the known portfolio: A's and D's agreements were accepted on the portal
+    page; A first opened it on 11-10 13:00 (2.0 days before), D first used a link on 11-25
+    00:00 (1.5 days before; D had been handed to a person on 11-20, so not without a human);
+    C opened the page on 11-21 and agreed to nothing; B opened it in October. Links issued:
+    A and D in November, B in October."""
+    from sqlalchemy import select, update
+
+    from bot.storage.portal_link_models import StoredPortalLink
+
+    audit = AuditLog(session)
+    debtors = {d.external_id: d for d in await session.scalars(select(db.Debtor))}
+    contacts = {c.debtor_id: c.id for c in await session.scalars(select(db.Contact))}
+    await session.execute(update(db.Agreement).where(db.Agreement.debtor_id.in_(
+        [debtors["a"].id, debtors["d"].id])).values(created_by="portal"))
+    await audit.record("portal_viewed", "portal", debtor_id=debtors["a"].id, at=at(10, hour=13))
+    await audit.record("portal_viewed", "portal", debtor_id=debtors["a"].id, at=at(11, hour=13))
+    await audit.record("portal_link_used", "portal", debtor_id=debtors["d"].id, at=at(25, hour=0))
+    await audit.record("portal_viewed", "portal", debtor_id=debtors["c"].id, at=at(21))
+    await audit.record("portal_viewed", "portal", debtor_id=debtors["b"].id, at=at(20, month=10))
+    for key, when in (("a", at(9)), ("d", at(24)), ("b", at(19, month=10))):
+        session.add(StoredPortalLink(token_hash=key * 64, debtor_id=debtors[key].id,
+                                     contact_id=contacts[debtors[key].id], issued_by="reminder",
+                                     issued_at=when, expires_at=at(30, month=12), use_count=1))
+    await session.commit()

@@ -1,11 +1,10 @@
 """The debtor's portal page against the app (SQLite, fixed clock, built-in PIX): two debtors of
-the demo creditor with web contacts, and a signed link for each."""
+the demo creditor with web contacts, and a signed, stored link for each."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,11 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.bootstrap import Container
-from bot.channels.web_links import PortalLinkSigner
 from bot.clock import FixedClock
 from bot.storage import models as db
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
 from tests.support.lifespan import lifespan
+from tests.support.portal_links import stored_token
 
 SECRET = "test-portal-secret-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -41,12 +40,15 @@ class Portal:
     clock: FixedClock
 
     def token(self, who: tuple[str, str, str, str] = ACME, days: float = 7) -> str:
-        signer = PortalLinkSigner(SECRET, self.clock)
-        return signer.issue("demo", who[0], who[1], timedelta(days=days))[0]
+        return stored_token(self.container.settings.database_url, SECRET, self.clock, "demo",
+                            who[0], who[1], days)
 
     async def rows(self, model: Any) -> list[Any]:
         async with self.container.sessions() as session:
             return list(await session.scalars(select(model).order_by(model.id)))
+
+    async def rows_of_kind(self, kind: str) -> list[db.AuditEvent]:
+        return [e for e in await self.rows(db.AuditEvent) if e.kind == kind]
 
     async def audit_kinds(self) -> list[str]:
         return [e.kind for e in await self.rows(db.AuditEvent)]

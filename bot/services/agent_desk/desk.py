@@ -32,6 +32,7 @@ from bot.services.negotiation.debtor_file import DebtorFile
 from bot.services.negotiation.replies import offer_buttons, offer_variables
 from bot.services.negotiation.service import NegotiationService
 from bot.services.outgoing import OutgoingMessages, Rendered
+from bot.services.portal_links import PortalLinkIssuer
 from bot.services.staff_accounts import StaffIdentity
 from bot.storage import models as db
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -109,6 +110,23 @@ class AgentDesk(DeskReader):
             await self._audit(uow, file, staff, AuditKind.AGENT_REPLY, {
                 "message_id": message.id, "chars": len(choice.preview), "template": name,
                 "locale": self._locale(file), "content_sid": choice.content_sid})
+            await uow.commit()
+
+    async def send_portal_link(self, staff: StaffIdentity, public_id: str,
+                               links: PortalLinkIssuer) -> None:
+        """Issue a new portal link (``agent:<name>``) and send it to the debtor as the
+        ``portal_link_sent`` message, through the one outgoing path; audited."""
+        async with self._uow() as uow:
+            file = await self._held(uow, staff, public_id)
+            self._require_window(file.conversation)
+            issued = await links.issue(uow, file.debtor, file.contact, staff.actor)
+            if issued is None:
+                raise DeskError("portal links are off on this server (ACORDO_LINK_SECRET unset)")
+            link, url = issued
+            variables = {"contact_name": file.common.get("contact_name", ""), "portal_link": url}
+            message = await self._send(uow, file, Reply("portal_link_sent", variables))
+            await self._audit(uow, file, staff, AuditKind.AGENT_REPLY, {
+                "message_id": message.id, "template": "portal_link_sent", "link": link.id})
             await uow.commit()
 
     async def offer(self, staff: StaffIdentity, public_id: str, *, kind: str, count: int = 1,

@@ -103,11 +103,27 @@ class Results:
     by_channel: list[dict[str, Any]]
     by_step: list[dict[str, Any]]
     by_template_version: list[dict[str, Any]]
+    portal: dict[str, Any] = field(default_factory=dict)  # the portal as a channel
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         return {"summary": [self.summary], "status": self.by_status, "over_time": self.over_time,
                 "segment": self.by_segment, "channel": self.by_channel, "step": self.by_step,
-                "template_version": self.by_template_version}
+                "template_version": self.by_template_version, "portal": [self.portal]}
+
+
+def portal_figures(row: Any) -> dict[str, Any]:
+    """The portal's row (``PORTAL_SQL``): its agreements, their total, the share made with no
+    person's help, the average days from the first portal visit to the agreement."""
+    agreements, timed = int(dec(row["agreements"])), int(dec(row["timed"]))
+    days = ((dec(row["days_sum"]) / timed).quantize(Decimal("0.1"), ROUND_HALF_UP) if timed else None)
+    return {
+        "portal_agreements": agreements,
+        "portal_agreed": dec(row["agreed"]).quantize(Decimal("0.01")),
+        "portal_without_human": ratio(int(dec(row["without_human"])), agreements),
+        "avg_days_visit_to_agreement": days,
+        "portal_visitors": int(dec(row["visitors"])),
+        "portal_links_issued": int(dec(row["links_issued"])),
+    }
 
 
 def cadence_steps(policy: Policy) -> dict[str, str]:

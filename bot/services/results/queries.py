@@ -238,3 +238,42 @@ SELECT {day} AS day, SUM(p.amount) AS recovered
 GROUP BY {day} ORDER BY {day}
 """
 
+
+
+# The portal as a channel: agreements the debtor accepted on the portal page in the period
+# (created_by = 'portal'), their total, how many had no hand-off to a person before them
+# (the rule of agreements_without_human), and the days from the debtor's first portal visit
+# (the page's view, or a use of a portal link) to the agreement; beside them the period's
+# portal visitors (debtors who opened the page) and links issued.
+PORTAL_SQL = """
+WITH viewed AS (
+  SELECT e.debtor_id, MIN(e.at) AS first_at
+  FROM audit_events e JOIN debtors dr ON dr.id = e.debtor_id
+  WHERE dr.creditor_id = :creditor AND e.kind IN ('portal_viewed', 'portal_link_used')
+  GROUP BY e.debtor_id
+), handoff AS (
+  SELECT debtor_id, MIN(at) AS first_at FROM audit_events WHERE kind = 'handoff' GROUP BY debtor_id
+), agreed AS (
+  SELECT a.debtor_id, a.created_at, a.total,
+         CASE WHEN h.first_at IS NULL OR h.first_at > a.created_at THEN 1 ELSE 0 END AS no_human
+  FROM agreements a JOIN debtors dr ON dr.id = a.debtor_id
+  LEFT JOIN handoff h ON h.debtor_id = a.debtor_id
+  WHERE dr.creditor_id = :creditor AND a.created_by = 'portal'
+    AND a.created_at >= :start_at AND a.created_at < :end_at
+)
+SELECT COUNT(ag.debtor_id) AS agreements, SUM(ag.total) AS agreed,
+       SUM(ag.no_human) AS without_human,
+       SUM(CASE WHEN v.first_at <= ag.created_at THEN 1 ELSE 0 END) AS timed,
+       SUM(CASE WHEN v.first_at <= ag.created_at THEN {days} ELSE 0 END) AS days_sum,
+       (SELECT COUNT(DISTINCT e.debtor_id) FROM audit_events e JOIN debtors dr ON dr.id = e.debtor_id
+        WHERE dr.creditor_id = :creditor AND e.kind = 'portal_viewed'
+          AND e.at >= :start_at AND e.at < :end_at) AS visitors,
+       (SELECT COUNT(*) FROM portal_links pl JOIN debtors dr ON dr.id = pl.debtor_id
+        WHERE dr.creditor_id = :creditor AND pl.issued_at >= :start_at
+          AND pl.issued_at < :end_at) AS links_issued
+FROM agreed ag LEFT JOIN viewed v ON v.debtor_id = ag.debtor_id
+"""
+
+
+def portal_statement(dialect: str) -> str:
+    return PORTAL_SQL.format(days=_days_between(dialect, "v.first_at", "ag.created_at"))

@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import TextClause
 from bot.clock import Clock
 from bot.policies import PolicyBook
 from bot.policies.models import Policy
-from bot.services.results.figures import Period, Results, assemble, cadence_steps
+from bot.services.results.figures import Period, Results, assemble, cadence_steps, portal_figures
 from bot.services.results.queries import (
     MESSAGE_SQL,
     OVER_TIME_SQL,
@@ -46,6 +46,7 @@ from bot.services.results.queries import (
     TOUCH_SQL,
     DebtorSegments,
     debtor_statement,
+    portal_statement,
     segment_table_sql,
 )
 from bot.storage.dialect import dialect_of
@@ -80,8 +81,19 @@ class ResultsService:
         (debtor_rows, message_rows), (status_rows, time_rows, touch_rows) = await asyncio.gather(
             self._debtor_figures(segment, versions, dict(params)),
             self._portfolio_figures(policy, period, versions, dict(params)))
-        return assemble(creditor, policy, period, (self._message_costs, self._agent_cost),
-                        debtor_rows, status_rows, message_rows, time_rows, touch_rows)
+        results = assemble(creditor, policy, period, (self._message_costs, self._agent_cost),
+                           debtor_rows, status_rows, message_rows, time_rows, touch_rows)
+        results.portal = await self._portal(params)
+        return results
+
+    async def _portal(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The portal as a channel (``PORTAL_SQL``): one row."""
+        async with self._uow() as uow:
+            dialect = await self._begin(uow.session)
+            row = (await uow.session.execute(self._sql(portal_statement(dialect), params))
+                   ).mappings().one()
+            await uow.rollback()
+        return portal_figures(row)
 
     async def _begin(self, session: AsyncSession) -> str:
         dialect = dialect_of(session)

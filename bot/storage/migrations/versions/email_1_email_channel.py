@@ -1,7 +1,7 @@
 """E-mail becomes a channel: contacts, conversations and messages may be on ``email``.
 
 Revision ID: email_1
-Revises: portal_1
+Revises: portal_links_1
 Create Date: 2026-12-07 00:00:00+00:00
 
 Widens the ``channel`` checks of ``contacts``, ``conversations`` and ``messages`` with
@@ -19,7 +19,7 @@ from alembic import op
 from bot.storage.migrations.checks import swap_check
 
 revision: str = "email_1"
-down_revision: str | Sequence[str] | None = "portal_1"
+down_revision: str | Sequence[str] | None = "portal_links_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
