@@ -23,11 +23,14 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.api.chat_page import PAGE_HEADERS, link_error, pages
+from bot.api.client_address import client_address
 from bot.api.deps import ContainerDep
 from bot.api.web_identity import BoundLink, LinkRefused, verified_link
 from bot.bootstrap import Container
 from bot.rendering.renderer import format_money
 from bot.services.portal import PortalRefused, PortalService
+from bot.services.portal.terms_pdf import render_terms_pdf
+from bot.services.portal.views import Acceptance
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 LOCALES = ("pt-BR", "en")
@@ -46,6 +49,26 @@ def form_key(container: Container, token: str) -> str:
     secret = container.settings.link_secret
     key = secret.get_secret_value().encode() if secret is not None else b""
     return hmac.new(key, b"portal-accept." + token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+# A request for the terms before there is an agreement (pt-BR title and text, then English).
+NO_AGREEMENT = (("Ainda não há acordo", "O termo de acordo fica disponível depois que você aceita "
+                 "uma das opções de pagamento na sua página."),
+                ("No agreement yet", "The agreement terms are available once you accept one of "
+                 "the payment options on your page."))
+
+
+def notice(code: int, texts: tuple[tuple[str, str], tuple[str, str]]) -> HTMLResponse:
+    """A short bilingual page (the link error page's layout) that shows no debtor data."""
+    (title_pt, text_pt), (title_en, text_en) = texts
+    html = pages().get_template("link_error.html").render(
+        code=code, title_pt=title_pt, text_pt=text_pt, title_en=title_en, text_en=text_en)
+    return HTMLResponse(html, status_code=code, headers=PAGE_HEADERS)
+
+
+def link_id(token: str) -> str:
+    """The link's id in records and documents: a digest of the token (never the token)."""
+    return hashlib.sha256(b"portal-link." + token.encode()).hexdigest()[:16]
 
 
 def page_locale(asked: str | None, debtor_locale: str | None) -> str:
@@ -105,9 +128,28 @@ async def accept(token: str, request: Request, container: ContainerDep,
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form must be posted from the page itself")
     try:
-        await portal_service(container).accept(bound.link, offer)
+        await portal_service(container).accept(
+            bound.link, offer, Acceptance(link_id(token), client_address(request)))
     except PortalRefused as exc:
         code, detail = REFUSALS[exc.reason]
         raise HTTPException(code, detail) from exc
     target = f"/p/{token}" + (f"?lang={lang}" if lang in LOCALES else "")
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER, headers=PAGE_HEADERS)
+
+
+@router.get("/p/{token}/termo.pdf")
+async def terms_pdf(token: str, container: ContainerDep, lang: str | None = None) -> Response:
+    """The "termo de acordo" of the debtor's agreement; 404 while there is none."""
+    bound = await bound_link(container, token)
+    if isinstance(bound, HTMLResponse):
+        return bound
+    try:
+        document = await portal_service(container).terms(bound.link)
+    except PortalRefused as exc:
+        if exc.reason != "no_agreement":
+            return link_error(exc.reason)
+        return notice(status.HTTP_404_NOT_FOUND, NO_AGREEMENT)
+    locale = page_locale(lang, document.locale)
+    name = ("termo-de-acordo" if locale == "pt-BR" else "agreement-terms") + f"-{document.agreement_id}.pdf"
+    return Response(render_terms_pdf(document, locale), media_type="application/pdf",
+                    headers={**PAGE_HEADERS, "Content-Disposition": f'inline; filename="{name}"'})

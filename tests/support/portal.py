@@ -3,6 +3,7 @@ the demo creditor with web contacts, and a signed link for each."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,3 +64,24 @@ async def open_portal(tmp_path: Path) -> AsyncIterator[Portal]:
             response = await http.post("/api/v1/portfolio", json=body, headers=ADMIN)
             assert response.status_code == 200, response.text
             yield Portal(http, application.state.container, clock)
+
+
+def offer_refs(html: str) -> list[str]:
+    """The offer references of the page's accept forms, in order."""
+    return re.findall(r'name="offer" value="([0-9a-f]+)"', html)
+
+
+def form_field(html: str) -> str:
+    """The page's form field (the link's HMAC every portal form posts)."""
+    found = re.search(r'name="form" value="([0-9a-f]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+async def accept_plan(portal: Portal, token: str, index: int = 2) -> tuple[str, httpx.Response]:
+    """Accept the page's ``index``-th offer (0: full payment, 1: two installments, ...)."""
+    html = (await portal.http.get(f"/p/{token}")).text
+    ref = offer_refs(html)[index]
+    response = await portal.http.post(f"/p/{token}/accept",
+                                      data={"offer": ref, "form": form_field(html)})
+    return ref, response

@@ -28,7 +28,15 @@ from bot.services.negotiation.debtor_file import DebtorFile, load_debtor_file
 from bot.services.negotiation.installment_choice import next_open
 from bot.services.payment_pictures import instruction_picture, picture_path
 from bot.services.payments import PaymentDesk
-from bot.services.portal.views import AgreementView, Invoice, PortalPage, ScheduleLine
+from bot.services.portal.terms import latest_agreement, terms_of
+from bot.services.portal.views import (
+    Acceptance,
+    AgreementView,
+    Invoice,
+    PortalPage,
+    ScheduleLine,
+    TermsDocument,
+)
 from bot.storage import models as db
 from bot.storage.dialect import serialize_on
 from bot.storage.models import AgreementStatus, CreatedBy
@@ -39,8 +47,9 @@ PORTAL = CreatedBy.PORTAL.value
 
 
 class PortalRefused(Exception):
-    """Why a portal request is refused: ``unbound`` (the link's contact is gone) or
-    ``no_such_offer`` (not one of the offers this debtor's page shows today)."""
+    """Why a portal request is refused: ``unbound`` (the link's contact is gone),
+    ``no_such_offer`` (not one of the offers this debtor's page shows today) or
+    ``no_agreement`` (no agreement whose terms could be shown)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -112,8 +121,10 @@ class PortalService:
                           or creditor.timezone, file.balance, invoices(file), offers,
                           no_offers, shown)
 
-    async def accept(self, link: PortalLink, reference: str) -> Accepted:
-        """Accept today's offer ``reference``; the active agreement when there is one."""
+    async def accept(self, link: PortalLink, reference: str,
+                     acceptance: Acceptance | None = None) -> Accepted:
+        """Accept today's offer ``reference``; the active agreement when there is one.
+        ``acceptance`` (the link's id, the request's address) goes in the audit record."""
         async with self._uow() as uow:
             file = await self._open(uow, link)
             # Two accepts of one debtor run one after the other: the second sees the first's
@@ -137,9 +148,23 @@ class PortalService:
                 raise PortalRefused("no_such_offer")
             await store_offer(file, chosen)
             file.conversation.negotiation = state.model_dump(mode="json")
-            agreement = await record_agreement(file, chosen, created_by=PORTAL, actor=PORTAL)
+            agreement = await record_agreement(
+                file, chosen, created_by=PORTAL, actor=PORTAL,
+                acceptance=acceptance.as_data() if acceptance else None)
             await uow.commit()
             return Accepted(agreement.id, created=True)
+
+    async def terms(self, link: PortalLink) -> TermsDocument:
+        """The terms of the debtor's newest agreement (in force or kept); refused with
+        ``no_agreement`` when there is none."""
+        async with self._uow() as uow:
+            file = await self._open(uow, link)
+            agreement = await latest_agreement(file)
+            if agreement is None:
+                raise PortalRefused("no_agreement")
+            document = await terms_of(file, agreement)
+            await uow.commit()  # the conversation opened on first use
+            return document
 
     async def _agreement_view(self, file: DebtorFile, agreement: db.Agreement) -> AgreementView:
         first = next_open(agreement.installments)
