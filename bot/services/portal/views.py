@@ -61,6 +61,10 @@ class PortalPage:
     # Why no offer is shown: "nothing_owed", "talk_to_us" (above the bot's limits) or None.
     no_offers: str | None = None
     agreement: AgreementView | None = None
+    # The conversation's pending offer answering a counter-proposal (acceptable like the others).
+    pending: Offer | None = None
+    conversation_state: str = "bot"  # "human": a person has the conversation
+    contact_status: str = "active"  # "opted_out": the debtor asked for no more messages
 
 
 @dataclass(frozen=True)
