@@ -7,14 +7,14 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bot.channels.web_links import PortalLinkSigner
-from bot.clock import FixedClock
+from bot.clock import FixedClock, SystemClock
 from bot.devtools.stack import Child, start_app
 from tests.conftest import ROOT
 
@@ -55,7 +55,7 @@ class PortalSite:
 
     def expired_link(self, external_id: str) -> str:
         """A link of the debtor signed with the site's secret that expired yesterday."""
-        past = FixedClock(datetime.now(UTC) - timedelta(days=3))
+        past = FixedClock(SystemClock().now() - timedelta(days=3))  # the served app's clock
         token = PortalLinkSigner(SECRET, past).issue(
             "demo", external_id, f"financeiro@{external_id}.com.br", timedelta(days=2))[0]
         return f"{self.base}/p/{token}"
