@@ -6,6 +6,7 @@ every form refused when forged or cross-site."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from html import unescape
@@ -241,3 +242,37 @@ async def test_every_form_is_refused_when_forged_or_cross_site(portal: Portal, a
     assert [forged.status_code, crossed.status_code, cross_site.status_code] == [403] * 3
     assert await portal.rows(db.Message) == [] and await portal.rows(PaymentClaim) == []
     assert "handoff" not in await portal.audit_kinds() and "opted_out" not in await portal.audit_kinds()
+
+
+async def test_while_a_person_has_the_conversation_requests_wait_for_them(portal: Portal) -> None:
+    token = portal.token()
+    form = await page_form(portal, token)
+    await portal.http.post(f"/p/{token}/human", data={"form": form})
+    replies_before = [m.id for m in await portal.rows(db.Message) if m.direction == "out"]
+    response = await propose(portal, token, installments="3")
+    assert response.status_code == 303
+    assert "offer_made" not in await portal.audit_kinds()
+    messages = await portal.rows(db.Message)
+    assert [m.id for m in messages if m.direction == "out"] == replies_before  # the bot is silent
+    assert replies_before  # the handoff's own answer
+    assert "3 pagamento" in messages[-1].text and messages[-1].direction == "in"
+    # A receipt still goes on the claim, as a receipt sent in the chat does.
+    await portal.http.post(f"/p/{token}/paid", data={"form": form},
+                           files={"receipt": ("r.png", PNG, "image/png")})
+    assert len(await portal.rows(ClaimAttachment)) == 1
+    # Stopping the messages always works.
+    await portal.http.post(f"/p/{token}/opt-out", data={"form": form, "confirm": "yes"})
+    assert "opted_out" in await portal.audit_kinds()
+
+
+async def test_already_paid_at_once_from_two_tabs_opens_one_claim(portal: Portal) -> None:
+    """Four reports racing on SQLite: the claim is opened once (as in the chat)."""
+    token = portal.token()
+    form = await page_form(portal, token)
+    responses = await asyncio.gather(*(
+        portal.http.post(f"/p/{token}/paid", data={"form": form, "note": f"paguei {n}"},
+                         files={"receipt": ("r.png", PNG, "image/png")} if n % 2 else None)
+        for n in range(4)))
+    assert [r.status_code for r in responses] == [303] * 4
+    assert len(await portal.rows(PaymentClaim)) == 1
+    assert len(await portal.rows(ClaimAttachment)) == 2

@@ -5,7 +5,9 @@ agent queue and the conversation's history show it), then executed as the chat's
 by :class:`~bot.services.negotiation.service.NegotiationService` (the same handlers: the
 counter-proposal through the negotiation machine, ``already_paid`` opening a payment
 claim, ``dispute_debt`` and ``request_human`` handing off, ``opt_out`` suppressing the
-contact), and the bot's replies are stored and pushed to the page's chat panel. Receipts
+contact), and the bot's replies are stored and pushed to the page's chat panel. While a
+person has the conversation, a request other than opt-out waits for them, as a chat
+message does. Receipts
 go on the payment claim exactly as the chat's (``bot/services/negotiation/receipts.py``).
 """
 
@@ -64,7 +66,15 @@ class PortalRequests:
                 channel=contact.channel, status="received")
             await attach_receipts(uow, contact, conversation, inbound, receipts)
             public_id, inbound_id = conversation.public_id, inbound.id
+            # As in the chat: while a person has the conversation, the request waits for them
+            # (receipts still go on the claim); stopping the messages always works.
+            waits = (conversation.state == db.ConversationState.HUMAN.value
+                     and not isinstance(command, cmd.OptOut))
+            if waits:
+                await uow.conversations.set_message_status(inbound, "processed")
             await uow.commit()
+        if waits:
+            return Submitted(inbound_id, [])
         outcome = await self._negotiation.execute(public_id, command)
         async with self._uow() as uow:
             current = await uow.conversations.by_public_id(public_id)
