@@ -276,3 +276,24 @@ async def test_already_paid_at_once_from_two_tabs_opens_one_claim(portal: Portal
     assert [r.status_code for r in responses] == [303] * 4
     assert len(await portal.rows(PaymentClaim)) == 1
     assert len(await portal.rows(ClaimAttachment)) == 2
+
+
+@pytest.mark.parametrize("query", [
+    {"resposta": "abc"}, {"resposta": "9" * 18}, {"resposta": "-1"}, {"resposta": "0"},
+    {"resposta": "9" * 19}, {"feito": "<script>"}, {"parcelas": "<b>x</b>", "entrada": "1e999"},
+])
+async def test_odd_page_parameters_show_the_page_and_nothing_else(
+        portal: Portal, query: dict[str, str]) -> None:
+    token = portal.token()
+    plain = (await portal.http.get(f"/p/{token}")).text
+    response = await portal.http.get(f"/p/{token}", params=query)
+    assert response.status_code == 200
+    assert 'class="said"' not in response.text and 'class="answer"' not in response.text
+    assert response.text.count("<script") == plain.count("<script")
+    assert "<b>x</b>" not in response.text
+
+
+async def test_too_long_page_parameters_are_a_client_error(portal: Portal) -> None:
+    for query in ({"resposta": "1" * 50}, {"entrada": "\x00"}, {"parcelas": "9" * 100}):
+        response = await portal.http.get(f"/p/{portal.token()}", params=query)
+        assert response.status_code == 422, query

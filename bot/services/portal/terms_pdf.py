@@ -85,7 +85,7 @@ class TermsFormat:
         return str(format_percent(value / 100, "#,##0.##%", locale=self.babel))
 
 
-def _table(rows: list[list[str]], widths: list[float]) -> Table:
+def _table(rows: list[list[Any]], widths: list[float]) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTSIZE", (0, 0), (-1, -1), 9),
@@ -123,8 +123,8 @@ def render_terms_pdf(doc: TermsDocument, locale: str) -> bytes:
         para(f"{t['debtor']}: {doc.debtor_name} — {t['cnpj']} {doc.debtor_tax_id}"),
         para(t["debts"], "Heading2"),
         _table([[t["invoice"], t["description"], t["due"], t["amount"]]]
-               + [[d.reference, d.description, fmt.day(d.due_date), fmt.money(d.amount)]
-                  for d in doc.debts], [32 * mm, 78 * mm, 30 * mm, 30 * mm]),
+               + [[d.reference, para(d.description, "BodyText"), fmt.day(d.due_date),
+                   fmt.money(d.amount)] for d in doc.debts], [32 * mm, 78 * mm, 30 * mm, 30 * mm]),
         para(t["terms"], "Heading2"),
         para(f"{kind}: {t['total']} {fmt.money(doc.total)}"
              + (f" — {t['discount']} {fmt.percent(doc.discount_percent)}"
