@@ -53,9 +53,10 @@ class Portal:
         return [e.kind for e in await self.rows(db.AuditEvent)]
 
 
-async def open_portal(tmp_path: Path) -> AsyncIterator[Portal]:
+async def open_portal(tmp_path: Path, database_url: str | None = None) -> AsyncIterator[Portal]:
     clock = FixedClock(NOW)
-    settings = make_settings(tmp_path, link_secret=SECRET, public_url="http://test")
+    database = {"database_url": database_url} if database_url else {}
+    settings = make_settings(tmp_path, link_secret=SECRET, public_url="http://test", **database)
     application = create_app(settings, clock=clock, dialogue=ScriptedDialogue())
     async with lifespan(application) as manager:
         transport = httpx.ASGITransport(app=manager.app)
