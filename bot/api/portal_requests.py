@@ -95,9 +95,9 @@ async def already_paid(token: str, request: Request, container: ContainerDep, fo
         limit = container.settings.receipt_max_bytes
         content = await receipt.read(limit + 1)
         kind = receipt_type(content)
-        error = "too_big" if len(content) > limit else None if kind else "not_a_receipt"
-        if error is not None or kind is None:
-            extras = PageExtras(errors={"receipt": error or "not_a_receipt"}, texts={"note": note})
+        if len(content) > limit or kind is None:
+            error = "too_big" if len(content) > limit else "not_a_receipt"
+            extras = PageExtras(errors={"receipt": error}, texts={"note": note})
             return await render_page(container, token, bound, lang, extras, UNPROCESSABLE)
         receipts.append(Receipt(kind, content))
     t = labels(lang)
