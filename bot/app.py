@@ -24,6 +24,7 @@ from bot.api import (
     pix_images,
     portal_links,
     portal_page,
+    portal_requests,
     portfolio,
     telegram_links,
 )
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app = FastAPI(title="Acordo", version="0.1.0", lifespan=lifespan,
                   description="Conversational negotiation bot for B2B credit recovery.")
     for module in (channels_web, portfolio, debts, health, actions, chat_page, portal_page,
-                   email_opt_out):
+                   portal_requests, email_opt_out):
         app.include_router(module.router)
     for staff_module in (channels_web_poll, login, claims_desk, agent_console, portal_links_desk,
                          template_admin):

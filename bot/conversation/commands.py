@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.negotiation.proposals import Proposal
+
 
 @dataclass(frozen=True)
 class Command:
@@ -41,10 +43,12 @@ class EvaluateProposal(Command):
     """``answer``: the debtor's reply after the bot asked for the terms (the proposal form).
 
     When set it is evaluated instead of ``text`` and read as that answer: a bare
-    "4 de 3000" means 4 installments of 3000 (``parse_proposal_answer``).
+    "4 de 3000" means 4 installments of 3000 (``parse_proposal_answer``). ``terms``: terms
+    already stated as values (the portal page's form), evaluated as they are.
     """
 
     answer: str | None = None
+    terms: Proposal | None = None
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,13 @@ from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.conversation import commands as cmd
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge
 from tests.conftest import NOW
-from tests.support.portal import ACME, BETA, Portal, open_portal
+from tests.support.portal import ACME, BETA, Portal, accept_plan, form_field, offer_refs, open_portal
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -27,16 +26,6 @@ pytestmark = pytest.mark.timeout(60)
 async def portal(tmp_path: Path) -> AsyncIterator[Portal]:
     async for opened in open_portal(tmp_path):
         yield opened
-
-
-def offer_refs(html: str) -> list[str]:
-    return re.findall(r'name="offer" value="([0-9a-f]+)"', html)
-
-
-def form_field(html: str) -> str:
-    found = re.search(r'name="form" value="([0-9a-f]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 async def test_the_page_shows_creditor_invoices_offers_and_the_chat_in_pt_br(portal: Portal) -> None:
@@ -81,14 +70,6 @@ async def test_english_follows_the_debtor_locale_and_the_switch(portal: Portal) 
     assert "Pay in full" in switched and "R$7,546.00" in switched
     odd = await portal.http.get(f"/p/{portal.token()}", params={"lang": "xx"})
     assert odd.status_code == 200 and '<html lang="pt-BR">' in odd.text
-
-
-async def accept_plan(portal: Portal, token: str, index: int = 2) -> tuple[str, httpx.Response]:
-    html = (await portal.http.get(f"/p/{token}")).text
-    ref = offer_refs(html)[index]
-    response = await portal.http.post(f"/p/{token}/accept",
-                                      data={"offer": ref, "form": form_field(html)})
-    return ref, response
 
 
 async def test_accepting_a_plan_creates_the_portal_agreement_and_shows_its_pix(portal: Portal) -> None:

@@ -3,6 +3,7 @@ the demo creditor with web contacts, and a signed, stored link for each."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,10 @@ class Portal:
         return [e.kind for e in await self.rows(db.AuditEvent)]
 
 
-async def open_portal(tmp_path: Path) -> AsyncIterator[Portal]:
+async def open_portal(tmp_path: Path, database_url: str | None = None) -> AsyncIterator[Portal]:
     clock = FixedClock(NOW)
-    settings = make_settings(tmp_path, link_secret=SECRET, public_url="http://test")
+    database = {"database_url": database_url} if database_url else {}
+    settings = make_settings(tmp_path, link_secret=SECRET, public_url="http://test", **database)
     application = create_app(settings, clock=clock, dialogue=ScriptedDialogue())
     async with lifespan(application) as manager:
         transport = httpx.ASGITransport(app=manager.app)
@@ -65,3 +67,24 @@ async def open_portal(tmp_path: Path) -> AsyncIterator[Portal]:
             response = await http.post("/api/v1/portfolio", json=body, headers=ADMIN)
             assert response.status_code == 200, response.text
             yield Portal(http, application.state.container, clock)
+
+
+def offer_refs(html: str) -> list[str]:
+    """The offer references of the page's accept forms, in order."""
+    return re.findall(r'name="offer" value="([0-9a-f]+)"', html)
+
+
+def form_field(html: str) -> str:
+    """The page's form field (the link's HMAC every portal form posts)."""
+    found = re.search(r'name="form" value="([0-9a-f]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+async def accept_plan(portal: Portal, token: str, index: int = 2) -> tuple[str, httpx.Response]:
+    """Accept the page's ``index``-th offer (0: full payment, 1: two installments, ...)."""
+    html = (await portal.http.get(f"/p/{token}")).text
+    ref = offer_refs(html)[index]
+    response = await portal.http.post(f"/p/{token}/accept",
+                                      data={"offer": ref, "form": form_field(html)})
+    return ref, response

@@ -7,6 +7,9 @@ over the debtor's open debts, audited, and cancels the debtor's pending promises
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from bot.negotiation.offers import Offer
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile
@@ -30,9 +33,12 @@ async def store_offer(file: DebtorFile, offer: Offer) -> db.Offer:
 
 
 async def record_agreement(file: DebtorFile, offer: Offer, created_by: str | None = None,
-                           actor: str = "bot") -> db.Agreement:
+                           actor: str = "bot",
+                           acceptance: Mapping[str, Any] | None = None) -> db.Agreement:
     """The agreement on ``offer`` (the conversation's pending offer row, stored if missing),
-    created by ``created_by`` (default: the offer's author), audited with ``actor``."""
+    created by ``created_by`` (default: the offer's author), audited with ``actor``;
+    ``acceptance``: how it was accepted (the portal's link id and address), kept in the
+    audit event's ``data.acceptance``."""
     agreements = file.uow.agreements
     conversation = file.conversation
     author = created_by or offer.created_by
@@ -46,7 +52,8 @@ async def record_agreement(file: DebtorFile, offer: Offer, created_by: str | Non
         AuditKind.AGREEMENT_CREATED, actor,
         debtor_id=file.debtor.id, conversation_id=conversation.id,
         data={"agreement_id": agreement.id, "kind": offer.kind, "total": str(offer.total),
-              "count": offer.count, "created_by": author},
+              "count": offer.count, "created_by": author,
+              **({"acceptance": dict(acceptance)} if acceptance else {})},
     )
     await file.uow.promises.cancel_pending(file.debtor.id)
     return agreement

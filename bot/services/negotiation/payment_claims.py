@@ -24,6 +24,9 @@ from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.debtor_file import DebtorFile
 from bot.services.outgoing import locale_of
 from bot.storage.claim_models import PaymentClaim
+from bot.storage.dialect import serialize_on
+from bot.storage.models import Debtor
+from bot.storage.tables import table_of
 from bot.storage.types import MAX_PAYMENT
 from bot.understanding.payment_claims import carries_payment_details, parse_payment_claim
 
@@ -55,8 +58,11 @@ def has_details(claim: PaymentClaim) -> bool:
 
 
 async def record_claim(file: DebtorFile, text: str, clock: Clock) -> Outcome:
-    """``already_paid``: open a claim (or add to the pending one) and say it will be checked."""
+    """``already_paid``: open a claim (or add to the pending one) and say it will be checked.
+    Two reports of one debtor at once run one after the other: the second finds the first's
+    claim instead of opening another (``bot/storage/dialect.py``)."""
     claims = file.uow.claims
+    await serialize_on(file.uow.session, table_of(Debtor), file.debtor.id)
     claim = await claims.pending_for(file.debtor.id)
     if claim is None:
         claim = await claims.open(debtor_id=file.debtor.id, conversation_id=file.conversation.id,

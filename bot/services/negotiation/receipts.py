@@ -17,6 +17,8 @@ from bot.conversation.outcome import Reply
 from bot.services.audit_kinds import AuditKind
 from bot.services.negotiation.payment_claims import claim_variables
 from bot.storage import models as db
+from bot.storage.dialect import serialize_on
+from bot.storage.tables import table_of
 from bot.storage.uow import UnitOfWork
 
 
@@ -26,6 +28,8 @@ async def attach_receipts(uow: UnitOfWork, contact: db.Contact, conversation: db
     if not receipts or contact.status == db.ContactStatus.WRONG_PERSON.value:
         return False
     claims = uow.claims
+    # Receipts of one debtor arriving at once go on one claim (bot/storage/dialect.py).
+    await serialize_on(uow.session, table_of(db.Debtor), contact.debtor_id)
     if await claims.has_attachments_from(message.id):
         return True  # a retry of a message whose receipts are stored already
     claim = await claims.pending_for(contact.debtor_id)

@@ -141,7 +141,7 @@ class NegotiationService(DebtorRequests):
             case cmd.OfferInstallments():
                 return machine.AskInstallments(count=parse_installments(command.text))
             case cmd.EvaluateProposal():
-                proposal = self._proposal(file, command.answer, command.text)
+                proposal = command.terms or self._proposal(file, command.answer, command.text)
                 return None if proposal.is_empty else machine.Propose(proposal=proposal)
             case cmd.AcceptOffer():
                 return machine.Accept()

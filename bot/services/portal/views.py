@@ -61,3 +61,60 @@ class PortalPage:
     # Why no offer is shown: "nothing_owed", "talk_to_us" (above the bot's limits) or None.
     no_offers: str | None = None
     agreement: AgreementView | None = None
+    # The conversation's pending offer answering a counter-proposal (acceptable like the others).
+    pending: Offer | None = None
+    conversation_state: str = "bot"  # "human": a person has the conversation
+    contact_status: str = "active"  # "opted_out": the debtor asked for no more messages
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """How the debtor accepted on the page: the link's id (a digest, never the token) and
+    the address of the accepting request; kept in ``agreement_created``'s audit data."""
+
+    link_id: str
+    address: str
+
+    def as_data(self) -> dict[str, str]:
+        return {"link_id": self.link_id, "ip": self.address}
+
+
+@dataclass(frozen=True)
+class CoveredDebt:
+    reference: str
+    description: str
+    due_date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class TermsLine:
+    """One installment of the agreement and its PIX charge, where one was issued."""
+
+    number: int
+    due_date: date
+    amount: Decimal
+    txid: str | None = None
+    charged: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class TermsDocument:
+    """What the "termo de acordo" PDF states (``bot/services/portal/terms_pdf.py``)."""
+
+    creditor_name: str
+    creditor_tax_id: str
+    debtor_name: str
+    debtor_tax_id: str
+    locale: str
+    timezone: str
+    agreement_id: int
+    kind: str
+    total: Decimal
+    discount_percent: Decimal
+    created_by: str
+    debts: list[CoveredDebt]
+    schedule: list[TermsLine]
+    accepted_at: datetime
+    link_id: str | None = None
+    address: str | None = None
