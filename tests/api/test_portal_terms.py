@@ -15,7 +15,7 @@ from babel.dates import format_date
 
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge
-from bot.storage.portal_link_models import PortalLink as PortalLinkRow
+from bot.storage.portal_link_models import StoredPortalLink as PortalLinkRow
 from tests.support.portal import ACME, BETA, Portal, accept_plan, open_portal
 
 pypdf = pytest.importorskip("pypdf")
