@@ -10,18 +10,18 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from functools import cache
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader
 
 from bot.api.deps import ContainerDep
 from bot.services.agent_desk.errors import DeskError, NotFound
 from bot.services.staff_accounts import StaffIdentity
+from bot.staff.i18n import DEFAULT_ZONE, render_page, request_locale
+from bot.staff.i18n_markers import N_
 
 SESSION_COOKIE = "acordo_session"
 LOGIN_CSRF_COOKIE = "acordo_login_csrf"
@@ -35,16 +35,21 @@ SECURITY_HEADERS = {
 }
 
 
-@cache
-def staff_pages() -> Environment:
-    """Jinja2 for the staff pages (bot/web/staff/), autoescaped (built on first use)."""
-    return Environment(loader=PackageLoader("bot", "web/staff"), autoescape=True,
-                       trim_blocks=True, lstrip_blocks=True)
-
-
-def page(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    html = staff_pages().get_template(name).render(**context)
+def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The staff page ``name`` in the request's language (``bot/staff/i18n.py``); ``zone`` in
+    ``context`` is the time zone its moments are shown in (default: the first creditor's)."""
+    locale = request_locale(request)
+    context.setdefault("zone", default_zone(request))
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    html = render_page(locale, name, {"here": here, **context})
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def default_zone(request: Request, creditor: str | None = None) -> str:
+    """The time zone staff read times in: ``creditor``'s policy's, else the first creditor's."""
+    policies = request.app.state.container.policies
+    chosen = creditor if creditor in policies else next(iter(sorted(policies)), None)
+    return str(policies[chosen].creditor.timezone) if chosen else DEFAULT_ZONE
 
 
 def client_address(request: Request) -> str:
@@ -106,7 +111,7 @@ StaffDep = Annotated[StaffIdentity, Depends(require_staff)]
 
 async def require_admin_staff(staff: StaffDep) -> StaffIdentity:
     if not staff.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("admins only"))
     return staff
 
 
@@ -121,7 +126,7 @@ async def require_csrf(request: Request, staff: StaffDep) -> StaffIdentity:
         value = form.get("csrf_token", "")
         given = value if isinstance(value, str) else ""
     if not secrets.compare_digest(given.encode(), staff.csrf_token.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing CSRF token")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("invalid or missing CSRF token"))
     return staff
 
 
@@ -130,14 +135,14 @@ CsrfStaffDep = Annotated[StaffIdentity, Depends(require_csrf)]
 
 async def require_admin_csrf(staff: CsrfStaffDep) -> StaffIdentity:
     if not staff.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("admins only"))
     return staff
 
 
 AdminCsrfDep = Annotated[StaffIdentity, Depends(require_admin_csrf)]
 
 
-STAFF_PREFIXES = ("/agent", "/admin", "/login", "/logout")
+STAFF_PREFIXES = ("/agent", "/admin", "/login", "/logout", "/staff")
 
 
 async def staff_error_pages(request: Request, exc: Exception) -> Response:
@@ -148,7 +153,8 @@ async def staff_error_pages(request: Request, exc: Exception) -> Response:
 
     assert isinstance(exc, StarletteHTTPException)
     if request.url.path.startswith(STAFF_PREFIXES) and exc.status_code in (403, 404):
-        return page("error.html", exc.status_code, code=exc.status_code, detail=exc.detail, staff=None)
+        return page(request, "error.html", exc.status_code, code=exc.status_code, detail=exc.detail,
+                    staff=None)
     return await http_exception_handler(request, exc)
 
 

@@ -45,7 +45,7 @@ async def test_the_queue_and_the_claim_page_show_the_claim(site: Site) -> None:
         queue = await http.get("/agent")
         assert f'/agent/claims/{claim_id}"' in queue.text and "TED 4471" in queue.text
         page = await http.get(f"/agent/claims/{claim_id}")
-        assert "R$ 2,500.00" in page.text and "Itaú" in page.text and "já paguei, TED 4471" in page.text
+        assert "R$2,500.00" in page.text and "Itaú" in page.text and "já paguei, TED 4471" in page.text
         receipt = await http.get(f"/agent/claims/{claim_id}/attachments/1")
         assert (receipt.status_code, receipt.content, receipt.headers["content-type"]) == (
             200, b"PNG", "image/png")
@@ -90,7 +90,7 @@ async def test_reject_tells_the_debtor_and_needs_a_reason(site: Site) -> None:
                                      "reason": "não encontramos a TED no extrato"})
         assert "msg=" in done.headers["location"]
         shown = await http.get(f"/agent/claims/{claim_id}")
-        assert "rejected by agent:bruno" in shown.text and 'id="reject-form"' not in shown.text
+        assert "Rejected by agent:bruno" in shown.text and 'id="reject-form"' not in shown.text
     async with site.container.sessions() as session:
         told = await session.scalar(select(db.Message.text).where(
             db.Message.template == "payment_claim_rejected"))
