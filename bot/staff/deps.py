@@ -146,15 +146,16 @@ STAFF_PREFIXES = ("/agent", "/admin", "/login", "/logout", "/staff")
 
 
 async def staff_error_pages(request: Request, exc: Exception) -> Response:
-    """403/404 on the staff pages as a page (the redirect to /login passes through);
+    """403/404/422 on the staff pages as a page (the redirect to /login passes through);
     anything else is FastAPI's usual JSON error."""
     from fastapi.exception_handlers import http_exception_handler
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     assert isinstance(exc, StarletteHTTPException)
-    if request.url.path.startswith(STAFF_PREFIXES) and exc.status_code in (403, 404):
+    if request.url.path.startswith(STAFF_PREFIXES) and exc.status_code in (403, 404, 422):
+        staff = await current_staff(request, request.app.state.container)  # the header's links
         return page(request, "error.html", exc.status_code, code=exc.status_code, detail=exc.detail,
-                    staff=None)
+                    staff=staff)
     return await http_exception_handler(request, exc)
 
 

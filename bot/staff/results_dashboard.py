@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -67,7 +68,28 @@ def shown(key: str, value: Any, words: StaffLocale) -> Figure:
         number = Decimal(value)
         text = words.money(number) if key in MONEY else format_decimal(number, locale=words.babel)
         return Figure(text, words.gettext(N_("impossible: negative")) if number < 0 else "")
-    return Figure(words.label(value, "status.debt") if key == "status" else str(value))
+    if key in ("step", "template_version"):
+        return Figure(_touch(str(value), words))
+    if key in ("status", "channel"):
+        return Figure(words.label(value, "status.debt" if key == "status" else "channel"))
+    return Figure(str(value))
+
+
+# The last touch before a payment, as the results service names it (bot/services/results/).
+TOUCHES = {"(not in a cadence)": N_("(not in a cadence)"), "(agent)": N_("(agent)"),
+           "(none)": N_("(none)"), "file": N_("file")}
+_STEP = re.compile(r"(?P<cadence>\S+) #(?P<number>\d+) \(day (?P<day>[+-]\d+)\)")
+
+
+def _touch(value: str, words: StaffLocale) -> str:
+    """``gentle #2 (day +1)`` -> ``gentle nº 2 (dia +1)``; ``(agent) file`` -> ``(agente) arquivo``."""
+    if step := _STEP.fullmatch(value):
+        return words.gettext("%(cadence)s #%(number)s (day %(day)s)") % step.groupdict()
+    if value in TOUCHES:
+        return words.gettext(TOUCHES[value])
+    template, _, version = value.rpartition(" ")
+    return " ".join(words.gettext(TOUCHES[part]) if part in TOUCHES else part
+                    for part in (template, version) if part)
 
 
 def _period(container: Any, creditor: str | None, start: str, end: str) -> tuple[str, date, date]:
@@ -96,9 +118,9 @@ def _view_table(name: str, rows: list[dict[str, Any]], words: StaffLocale) -> di
 def _charts(results: Results, words: StaffLocale) -> list[Any]:
     _ = words.gettext
     def bars(rows: list[dict[str, Any]], key: str, value: str) -> list[tuple[str, Any, str]]:
-        return [(str(r[key]), r[value] or 0, shown(value, r[value], words).text) for r in rows]
-    by_status = [(words.label(label, "status.debt"), value, text)
-                 for label, value, text in bars(results.by_status, "status", "outstanding")]
+        return [(shown(key, r[key], words).text, r[value] or 0, shown(value, r[value], words).text)
+                for r in rows]
+    by_status = bars(results.by_status, "status", "outstanding")
     over_time = [(shown("day", r["day"], words).text, r["recovery_rate"] or Decimal(0))
                  for r in results.over_time]
     return [line_chart(over_time, _("Recovery rate over the period (cumulative)"),
