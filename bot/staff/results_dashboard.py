@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 
@@ -37,6 +37,7 @@ LABELS = {
     "amount": N_("Amount"), "outstanding": N_("Outstanding"), "cumulative": N_("Cumulative"),
     "payments": N_("Payments (last touch)"), "status": N_("Status"), "day": N_("Day"),
     "segment": N_("Segment"), "channel": N_("Channel"), "step": N_("Step"), "template": N_("Template"),
+    "template_version": N_("Template and version"),
     "version": N_("Version"), "locale": N_("Language"),
 }
 TABLES = {"summary": N_("Summary"), "status": N_("By status"), "over_time": N_("Over time"),
@@ -63,7 +64,8 @@ def shown(key: str, value: Any, words: StaffLocale) -> Figure:
     if key in RATES:
         rate = Decimal(value)
         odd = N_("impossible: a rate outside 0–100%") if not 0 <= rate <= 1 else ""
-        return Figure(words.percent(rate * 100), words.gettext(odd) if odd else "")
+        text = format_percent(rate, "#,##0.0%", locale=words.babel)
+        return Figure(text, words.gettext(odd) if odd else "")
     if key in MONEY or isinstance(value, int | Decimal) and key != "version":
         number = Decimal(value)
         text = words.money(number) if key in MONEY else format_decimal(number, locale=words.babel)

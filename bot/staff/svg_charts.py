@@ -18,8 +18,10 @@ PALETTE = ("#0f766e", "#2563eb", "#b45309", "#7c3aed", "#be123c", "#475569")
 def bar_chart(items: Sequence[tuple[str, Decimal | int, str]], title: str, width: int = 520) -> Markup:
     """Horizontal bars: ``(label, value, value as text)``; the longest bar fills the width."""
     row, pad = 26, 8
-    # Labels right-aligned before the bars: wide enough for the longest (~7 px a character at 13 px).
-    label_w = min(max(130, 7 * max((len(label) for label, _, _ in items), default=0) + pad), width // 2)
+    # Labels right-aligned before the bars: wide enough for the longest (~7.5 px a character at
+    # 13 px, accents and capitals included).
+    longest = max((len(label) for label, _, _ in items), default=0)
+    label_w = min(max(130, int(7.5 * longest) + 2 * pad), width // 2)
     top = max((float(v) for _, v, _ in items), default=0.0) or 1.0
     height = row * len(items) + 34
     bars = []

@@ -288,7 +288,7 @@ def test_impossible_figures_are_flagged_not_shown_silently() -> None:
     from bot.staff.results_dashboard import shown
 
     pt = StaffLocale("pt-BR")
-    assert shown("recovery_rate", Decimal("0.366"), pt).text == "36,6%"
+    assert shown("recovery_rate", Decimal("0.3659"), pt).text == "36,6%"
     assert shown("recovery_rate", Decimal("0.366"), pt).odd == ""
     assert shown("recovery_rate", Decimal("1.25"), pt).odd == "impossível: taxa fora de 0–100%"
     assert shown("recovered", Decimal("-10.00"), pt).odd == "impossível: negativo"
