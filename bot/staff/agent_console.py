@@ -57,7 +57,7 @@ async def conversation_page(request: Request, public_id: str, container: Contain
     try:
         view = await container.agent_desk.view(public_id, container.settings.whatsapp_templates)
     except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+        raise HTTPException(status.HTTP_404_NOT_FOUND, N_("No such conversation.")) from exc
     return page(request, "conversation.html", staff=staff, c=view, msg=msg, error=error,
                 now=container.clock.now(), zone=default_zone(request, view.creditor_id))
 

@@ -52,7 +52,7 @@ async def claim_page(request: Request, claim_id: int, container: ContainerDep, s
     try:
         view = await container.claims.view(claim_id)
     except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+        raise HTTPException(status.HTTP_404_NOT_FOUND, N_("No such payment claim.")) from exc
     return page(request, "claim.html", staff=staff, c=view, msg=msg, error=error)
 
 

@@ -5,6 +5,7 @@ header whose links follow the role."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -306,3 +307,17 @@ def test_impossible_figures_are_flagged_not_shown_silently() -> None:
 async def test_an_unknown_language_cookie_falls_back_to_portuguese(site: Site) -> None:
     async with site.client(lang="xx") as http:
         assert '<html lang="pt-BR">' in (await http.get("/login")).text
+
+
+async def test_concurrent_readers_in_two_languages_each_get_their_own(site: Site) -> None:
+    """One Jinja environment per language: interleaved renders never mix the translations."""
+    public_id = await site.waiting_conversation()
+    async with site.signed_in("alice", lang="pt-BR") as pt, site.signed_in("bruno", lang="en") as en:
+        pages = await asyncio.gather(*[(pt if i % 2 else en).get(f"/agent/c/{public_id}") for i in range(20)])
+    for i, page in enumerate(pages):
+        words = ("Histórico", "History") if i % 2 else ("History", "Histórico")
+        assert words[0] in page.text and words[1] not in page.text
+    async with site.signed_in("alice", lang="pt-BR") as http:
+        missing = await http.get("/agent/c/nope")
+        assert missing.status_code == 404 and '<html lang="pt-BR">' in missing.text
+        assert english_leftovers(visible_text(missing.text)) == []
