@@ -321,3 +321,23 @@ async def test_concurrent_readers_in_two_languages_each_get_their_own(site: Site
         missing = await http.get("/agent/c/nope")
         assert missing.status_code == 404 and '<html lang="pt-BR">' in missing.text
         assert english_leftovers(visible_text(missing.text)) == []
+
+
+def test_the_desk_refusals_listed_for_translation_are_the_services_own_words() -> None:
+    """A refusal reworded in the service must be reworded in the list too (else it would
+    silently stay English on a Portuguese page)."""
+    from bot.staff.labels.refusals import DESK_REFUSALS
+
+    services = " ".join(" ".join(path.read_text(encoding="utf-8").split())
+                        for path in (ROOT / "bot" / "services" / "agent_desk").glob("*.py"))
+    services = services.replace('" "', "")  # implicit concatenation of string literals
+    for refusal in DESK_REFUSALS:
+        assert f'"{refusal}"' in services or f'"{refusal}' in services, refusal
+        assert translations("pt-BR").gettext(refusal) != refusal
+
+
+async def test_a_desk_refusal_reads_in_portuguese(site: Site) -> None:
+    public_id = await site.waiting_conversation()
+    async with site.signed_in("alice", lang="pt-BR") as http:
+        refused = await post(http, public_id, "note", text="   ")
+        assert "nota vazia" in (await http.get(refused.headers["location"])).text
