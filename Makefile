@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # only those commands get it, so tests never inherit a token.
 RASA_ENV := ACORDO_ACTION_ENDPOINT_URL=http://127.0.0.1:8000/actions/webhook ACORDO_ACTION_TOKEN=offline
 
-.PHONY: help venv rasa-venv model axe run test check test-anytime test-deep lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
+.PHONY: help venv rasa-venv model axe messages run test check test-anytime test-deep lint typecheck rasa-validate rasa-stories nlu-heldout pytest bench nlu-eval compose-config clean
 
 help:
 	@echo "make run    - set everything up and start Rasa + the app on SQLite with the demo data"
@@ -23,6 +23,7 @@ help:
 	@echo "make test-deep - the differential régua tests with 10,000 examples per database"
 	@echo "make bench  - benchmarks (see bench/)"
 	@echo "make nlu-eval - held-out and 5-fold cross-validation NLU report"
+	@echo "make messages - extract the staff pages' strings and update their catalogs (pt_BR, en)"
 
 $(VENV)/.installed: pyproject.toml
 	@py=$$(scripts/find-python 3.11) || exit 1; \
@@ -106,6 +107,17 @@ bench: model
 	$(PY) -m bench.dashboard
 	$(PY) -m bench.fuzz
 	$(PY) -m bench.portal
+
+# The staff pages' gettext catalogs (docs/staff-ui.md): extract the English source strings of
+# bot/web/staff/*.html and bot/staff/*.py into the .pot, then merge them into each .po (new or
+# changed strings arrive empty or fuzzy: translate them; tests/web/test_staff_i18n.py fails
+# until every pt_BR entry is translated). The .po files are compiled in memory at start.
+STAFF_LOCALE := bot/staff/locale
+messages: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project=acordo-staff \
+	  --msgid-bugs-address="" -o $(STAFF_LOCALE)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(STAFF_LOCALE)/messages.pot -d $(STAFF_LOCALE) --no-fuzzy-matching \
+	  --ignore-obsolete -w 100
 
 compose-config:
 	bash docker/check.sh

@@ -1,8 +1,8 @@
 """Who sent a request: the TCP peer, or the client a trusted reverse proxy names.
 
-The same rule as the staff pages' (``bot/staff/deps.py`` ``client_address``): a peer that is
-one of ``ACORDO_TRUSTED_PROXIES`` is believed about ``X-Forwarded-For``, read right to left,
-and only the part our own proxies appended counts.
+One rule for the portal and the staff pages (sign-in throttling, audit): a peer that is one
+of ``ACORDO_TRUSTED_PROXIES`` is believed about ``X-Forwarded-For``, read right to left, and
+only the part our own proxies appended counts.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.numbers import format_currency, format_percent
 from jinja2 import (
     BaseLoader,
@@ -72,6 +72,7 @@ _DATE_FORMATS = {
     "pt-BR": {"default": "dd/MM/yyyy", "long": "long", "short": "dd/MM/yy", "full": "full"},
     "en": {"default": "medium", "long": "long", "short": "short", "full": "full"},
 }
+_MOMENT_FORMATS = {"pt-BR": "dd/MM/yyyy HH:mm", "en": "MMM d, yyyy, HH:mm"}
 _DEFAULT_CURRENCY = "BRL"
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 _PLAIN_SCALARS = (str, int, bool, Decimal, date, datetime, type(None))
@@ -192,18 +193,42 @@ def date_filter(context: Context, value: object, style: str = "default") -> str:
         raise TemplateValueError(
             _template_name(context), f"date style {style!r} is not one of {sorted(formats)}"
         )
+    return format_day(value, locale, style)
+
+
+def format_day(value: date, locale: str, style: str = "default") -> str:
+    """``08/12/2026`` (pt-BR), ``Dec 8, 2026`` (en): the ``date`` filter outside templates."""
+    locale = closest_locale(locale)
     day = value.date() if isinstance(value, datetime) else value
-    return _plain_spaces(format_date(day, formats[style], locale=_babel_locale(locale)))
+    return _plain_spaces(format_date(day, _DATE_FORMATS[locale][style], locale=_babel_locale(locale)))
+
+
+def format_moment(value: datetime, zone: str, locale: str) -> str:
+    """A moment in the time zone ``zone``, with the zone shown: ``08/12/2026 00:59 BRT``
+    (pt-BR), ``Dec 8, 2026, 00:59 BRT`` (en). The zone's abbreviation is the one Brazilians
+    read (CLDR pt-BR: BRT, AMT, ...), else its UTC offset."""
+    tz = get_timezone(zone)
+    pattern = _MOMENT_FORMATS[closest_locale(locale)]
+    when = format_datetime(value, pattern, tzinfo=tz, locale=_babel_locale(locale))
+    return _plain_spaces(f"{when} {zone_abbreviation(value, zone)}")
+
+
+def zone_abbreviation(value: datetime, zone: str) -> str:
+    """``BRT`` for America/Sao_Paulo at ``value`` (CLDR pt-BR), else the UTC offset."""
+    return format_datetime(value, "z", tzinfo=get_timezone(zone), locale=_babel_locale("pt-BR"))
 
 
 @pass_context
 def percent_filter(context: Context, value: object) -> str:
     _require(value, (Decimal, int), "percent", context)
     assert isinstance(value, Decimal | int)
-    fraction = Decimal(value) / 100
-    return _plain_spaces(
-        format_percent(fraction, "#,##0.##%", locale=_babel_locale(_render_locale.get()))
-    )
+    return format_percent_number(Decimal(value), _render_locale.get())
+
+
+def format_percent_number(value: Decimal, locale: str) -> str:
+    """``2,5%`` (pt-BR), ``2.5%`` (en) for ``Decimal("2.50")``: the ``percent`` filter outside
+    templates."""
+    return _plain_spaces(format_percent(value / 100, "#,##0.##%", locale=_babel_locale(locale)))
 
 
 @pass_context

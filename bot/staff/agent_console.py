@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -16,7 +15,17 @@ from bot.api.deps import ContainerDep
 from bot.dialogue.engine import DialogueUnavailable
 from bot.services.agent_desk.desk import AgentDesk
 from bot.services.agent_desk.errors import DeskError, NotFound
-from bot.staff.deps import SECURITY_HEADERS, CsrfStaffDep, StaffDep, back_to, desk_action, page
+from bot.staff.day_input import NotADay, parse_day
+from bot.staff.deps import (
+    SECURITY_HEADERS,
+    CsrfStaffDep,
+    StaffDep,
+    back_to,
+    default_zone,
+    desk_action,
+    page,
+)
+from bot.staff.i18n_markers import N_
 
 router = APIRouter(prefix="/agent", tags=["staff"], include_in_schema=False)
 POLL_SECONDS = 0.4
@@ -31,43 +40,44 @@ async def _act(public_id: str, done: str, action: Callable[[], Awaitable[object]
     try:
         return await desk_action(f"/agent/c/{public_id}", done, action)
     except DialogueUnavailable:
-        return _back(public_id, error="The dialogue engine (Rasa) is unavailable: try again.")
+        return _back(public_id, error=N_("The dialogue engine (Rasa) is unavailable: try again."))
 
 
 @router.get("")
-async def queue_page(container: ContainerDep, staff: StaffDep, sort: str = "waiting") -> Response:
+async def queue_page(request: Request, container: ContainerDep, staff: StaffDep,
+                     sort: str = "waiting") -> Response:
     items = await container.agent_desk.queue(sort)
-    return page("queue.html", staff=staff, items=items, sort=sort,
+    return page(request, "queue.html", staff=staff, items=items, sort=sort,
                 now=container.clock.now(), claims=await container.claims.pending())
 
 
 @router.get("/c/{public_id}")
-async def conversation_page(public_id: str, container: ContainerDep, staff: StaffDep,
-                            msg: str = "", error: str = "") -> Response:
+async def conversation_page(request: Request, public_id: str, container: ContainerDep,
+                            staff: StaffDep, msg: str = "", error: str = "") -> Response:
     try:
         view = await container.agent_desk.view(public_id, container.settings.whatsapp_templates)
     except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    return page("conversation.html", staff=staff, c=view, msg=msg, error=error,
-                now=container.clock.now())
+        raise HTTPException(status.HTTP_404_NOT_FOUND, N_("No such conversation.")) from exc
+    return page(request, "conversation.html", staff=staff, c=view, msg=msg, error=error,
+                now=container.clock.now(), zone=default_zone(request, view.creditor_id))
 
 
 @router.post("/c/{public_id}/take")
 async def take(public_id: str, container: ContainerDep, staff: CsrfStaffDep) -> Response:
-    return await _act(public_id, "Taken.", lambda: container.agent_desk.take(staff, public_id))
+    return await _act(public_id, N_("Taken."), lambda: container.agent_desk.take(staff, public_id))
 
 
 @router.post("/c/{public_id}/reply")
 async def reply(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
                 text: Annotated[str, Form()] = "") -> Response:
-    return await _act(public_id, "Sent.", lambda: container.agent_desk.reply(staff, public_id, text))
+    return await _act(public_id, N_("Sent."), lambda: container.agent_desk.reply(staff, public_id, text))
 
 
 @router.post("/c/{public_id}/template")
 async def send_template(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
                         name: Annotated[str, Form()] = "") -> Response:
     """WhatsApp outside the 24-hour window: send one of the approved templates."""
-    return await _act(public_id, "Template sent.", lambda: container.agent_desk.send_template(
+    return await _act(public_id, N_("Template sent."), lambda: container.agent_desk.send_template(
         staff, public_id, name, container.settings.whatsapp_templates))
 
 
@@ -88,47 +98,52 @@ async def offer(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
             staff, public_id, kind=kind, count=count,
             discount_percent=_decimal(discount_percent, "discount"),
             down_payment=_decimal(down_payment, "down payment") if down_payment.strip() else None)
-    return await _act(public_id, "Offer sent.", make)
+    return await _act(public_id, N_("Offer sent."), make)
 
 
 @router.post("/c/{public_id}/agreement")
 async def agreement(public_id: str, container: ContainerDep, staff: CsrfStaffDep) -> Response:
-    return await _act(public_id, "Agreement recorded.",
+    return await _act(public_id, N_("Agreement recorded."),
                       lambda: container.agent_desk.record_agreement(staff, public_id))
 
 
 @router.post("/c/{public_id}/promise")
 async def promise(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
-                  when: Annotated[date, Form()]) -> Response:
-    return await _act(public_id, "Promise recorded.",
-                      lambda: container.agent_desk.record_promise(staff, public_id, when))
+                  when: Annotated[str, Form()] = "") -> Response:
+    async def record() -> None:
+        try:
+            day = parse_day(when)
+        except NotADay as exc:
+            raise DeskError(N_("The promise's date must be dd/mm/yyyy.")) from exc
+        await container.agent_desk.record_promise(staff, public_id, day)
+    return await _act(public_id, N_("Promise recorded."), record)
 
 
 @router.post("/c/{public_id}/dispute")
 async def dispute(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
                   reason: Annotated[str, Form()] = "") -> Response:
-    return await _act(public_id, "Dispute marked.",
+    return await _act(public_id, N_("Dispute marked."),
                       lambda: container.agent_desk.mark_dispute(staff, public_id, reason))
 
 
 @router.post("/c/{public_id}/note")
 async def note(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
                text: Annotated[str, Form()] = "") -> Response:
-    return await _act(public_id, "Note added.",
+    return await _act(public_id, N_("Note added."),
                       lambda: container.agent_desk.add_note(staff, public_id, text))
 
 
 @router.post("/c/{public_id}/handback")
 async def hand_back(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
                     note: Annotated[str, Form()] = "") -> Response:
-    return await _act(public_id, "Handed back to the bot.",
+    return await _act(public_id, N_("Handed back to the bot."),
                       lambda: container.agent_desk.hand_back(staff, public_id, note))
 
 
 @router.post("/c/{public_id}/close")
 async def close(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
                 note: Annotated[str, Form()] = "") -> Response:
-    return await _act(public_id, "Closed.", lambda: container.agent_desk.close(staff, public_id, note))
+    return await _act(public_id, N_("Closed."), lambda: container.agent_desk.close(staff, public_id, note))
 
 
 async def live_events(desk: AgentDesk, is_disconnected: Callable[[], Awaitable[bool]],

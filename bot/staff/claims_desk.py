@@ -6,12 +6,13 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, status
+from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from bot.api.deps import ContainerDep
 from bot.services.agent_desk.errors import DeskError, NotFound
 from bot.staff.deps import SECURITY_HEADERS, CsrfStaffDep, StaffDep, back_to, desk_action, page
+from bot.staff.i18n_markers import N_
 
 router = APIRouter(prefix="/agent/claims", tags=["staff"], include_in_schema=False)
 
@@ -41,18 +42,18 @@ def _amount(value: str) -> Decimal | None:
 
 
 @router.get("")
-async def claims_page(container: ContainerDep, staff: StaffDep) -> Response:
-    return page("claims.html", staff=staff, claims=await container.claims.pending())
+async def claims_page(request: Request, container: ContainerDep, staff: StaffDep) -> Response:
+    return page(request, "claims.html", staff=staff, claims=await container.claims.pending())
 
 
 @router.get("/{claim_id}")
-async def claim_page(claim_id: int, container: ContainerDep, staff: StaffDep,
+async def claim_page(request: Request, claim_id: int, container: ContainerDep, staff: StaffDep,
                      msg: str = "", error: str = "") -> Response:
     try:
         view = await container.claims.view(claim_id)
     except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    return page("claim.html", staff=staff, c=view, msg=msg, error=error)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, N_("No such payment claim.")) from exc
+    return page(request, "claim.html", staff=staff, c=view, msg=msg, error=error)
 
 
 @router.get("/{claim_id}/attachments/{attachment_id}")
@@ -72,11 +73,11 @@ async def confirm(claim_id: int, container: ContainerDep, staff: CsrfStaffDep,
     async def run() -> object:
         return await container.claims.confirm(staff, claim_id, amount=_amount(amount),
                                               debt=debt.strip() or None)
-    return await _act(claim_id, "Payment confirmed and recorded.", run)
+    return await _act(claim_id, N_("Payment confirmed and recorded."), run)
 
 
 @router.post("/{claim_id}/reject")
 async def reject(claim_id: int, container: ContainerDep, staff: CsrfStaffDep,
                  reason: Annotated[str, Form()] = "") -> Response:
-    return await _act(claim_id, "Claim rejected; the debtor was told.",
+    return await _act(claim_id, N_("Claim rejected; the debtor was told."),
                       lambda: container.claims.reject(staff, claim_id, reason))

@@ -5,29 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from bot.bootstrap import Container
-from bot.rendering.renderer import format_money
 from bot.services.audit_trail import AuditTrail
 from bot.services.staff_accounts import StaffIdentity
 from bot.staff.deps import page
+from bot.staff.i18n import StaffLocale, locale_of
+from bot.staff.i18n_markers import N_
 from bot.storage import models as db
 from bot.storage.repositories.errors import AmbiguousDebtor
 
-# Debt statuses on the audit page, and why a debt that is not collectable cannot be written off
-# (pt-BR first: the staff work in Portuguese; English after the slash).
-DEBT_STATUS: dict[str, str] = {
-    db.DebtStatus.OPEN: "aberta / open", db.DebtStatus.DISPUTED: "contestada / disputed",
-    db.DebtStatus.IN_AGREEMENT: "em acordo / in agreement", db.DebtStatus.PAID: "paga / paid",
-    db.DebtStatus.WRITTEN_OFF: "baixada como perda / written off",
-}
+# Why a debt that is not collectable cannot be written off (translated on the page).
 NOT_WRITABLE_OFF: dict[str, str] = {
-    db.DebtStatus.IN_AGREEMENT: "em acordo ativo: pode ser baixada se o acordo for quebrado / "
-                                "in an active agreement: it can be written off once it breaks",
-    db.DebtStatus.PAID: "paga: nada a baixar / paid: nothing to write off",
-    db.DebtStatus.WRITTEN_OFF: "já baixada como perda / written off already",
+    db.DebtStatus.IN_AGREEMENT: N_("in an active agreement: it can be written off once the "
+                                   "agreement breaks"),
+    db.DebtStatus.PAID: N_("paid: nothing to write off"),
+    db.DebtStatus.WRITTEN_OFF: N_("written off already"),
 }
 
 
@@ -51,19 +46,19 @@ def _blocked(debt: db.Debt) -> str:
     return NOT_WRITABLE_OFF.get(debt.status, "")
 
 
-def debt_rows(debtor: db.Debtor) -> list[DebtRow]:
-    return [DebtRow(d.external_id, d.description, d.due_date.strftime("%d/%m/%Y"),
-                    format_money(d.amount, d.currency, debtor.locale),
-                    format_money(d.unpaid_amount, d.currency, debtor.locale),
-                    DEBT_STATUS.get(d.status, d.status), _blocked(d))
+def debt_rows(debtor: db.Debtor, words: StaffLocale) -> list[DebtRow]:
+    return [DebtRow(d.external_id, d.description, words.day(d.due_date),
+                    words.money(d.amount, d.currency), words.money(d.unpaid_amount, d.currency),
+                    words.label(d.status, "status.debt"),
+                    words.gettext(blocked) if (blocked := _blocked(d)) else "")
             for d in sorted(debtor.debts, key=lambda d: (d.due_date, d.id))]
 
 
-def _ambiguous(staff: StaffIdentity, exc: AmbiguousDebtor) -> Response:
-    creditors = ", ".join(exc.creditor_ids)
-    return page("error.html", status.HTTP_409_CONFLICT, code=409, staff=staff, detail=(
-        f"O devedor {exc.external_id!r} existe em vários credores ({creditors}): acrescente "
-        f"?creditor=ID ao endereço. / Several creditors have this debtor: add ?creditor=ID."))
+def _ambiguous(request: Request, staff: StaffIdentity, exc: AmbiguousDebtor) -> Response:
+    detail = locale_of(request).gettext(
+        "Several creditors (%(creditors)s) have the debtor %(debtor)s: add ?creditor=ID to the "
+        "address.") % {"creditors": ", ".join(exc.creditor_ids), "debtor": repr(exc.external_id)}
+    return page(request, "error.html", status.HTTP_409_CONFLICT, code=409, staff=staff, detail=detail)
 
 
 def _audit_url(external_id: str, creditor: str, **flash: str) -> str:
@@ -76,14 +71,14 @@ def back_to_audit(debtor: db.Debtor, *, msg: str = "", error: str = "") -> Redir
                             status.HTTP_303_SEE_OTHER)
 
 
-async def find_debtor(container: Container, staff: StaffIdentity, external_id: str, creditor: str | None
-                  ) -> db.Debtor | Response:
+async def find_debtor(request: Request, container: Container, staff: StaffIdentity, external_id: str,
+                      creditor: str | None) -> db.Debtor | Response:
     """The debtor of an audit page (with its debts), or the 409 page naming the creditors when
     the id is ambiguous without ``?creditor=``; 404 when there is none."""
     try:
         debtor = await AuditTrail(container.uow).debtor(external_id, creditor)
     except AmbiguousDebtor as exc:
-        return _ambiguous(staff, exc)
+        return _ambiguous(request, staff, exc)
     if debtor is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no debtor {external_id!r}")
     return debtor

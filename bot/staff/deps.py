@@ -7,21 +7,20 @@ field, or the ``X-CSRF-Token`` header for fetch calls).
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
-from functools import cache
-from ipaddress import IPv4Network, IPv6Network
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader
 
+from bot.api.client_address import client_address as client_address
 from bot.api.deps import ContainerDep
 from bot.services.agent_desk.errors import DeskError, NotFound
 from bot.services.staff_accounts import StaffIdentity
+from bot.staff.i18n import DEFAULT_ZONE, render_page, request_locale
+from bot.staff.i18n_markers import N_
 
 SESSION_COOKIE = "acordo_session"
 LOGIN_CSRF_COOKIE = "acordo_login_csrf"
@@ -35,46 +34,21 @@ SECURITY_HEADERS = {
 }
 
 
-@cache
-def staff_pages() -> Environment:
-    """Jinja2 for the staff pages (bot/web/staff/), autoescaped (built on first use)."""
-    return Environment(loader=PackageLoader("bot", "web/staff"), autoescape=True,
-                       trim_blocks=True, lstrip_blocks=True)
-
-
-def page(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    html = staff_pages().get_template(name).render(**context)
+def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The staff page ``name`` in the request's language (``bot/staff/i18n.py``); ``zone`` in
+    ``context`` is the time zone its moments are shown in (default: the first creditor's)."""
+    locale = request_locale(request)
+    context.setdefault("zone", default_zone(request))
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    html = render_page(locale, name, {"here": here, **context})
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
 
-def client_address(request: Request) -> str:
-    """The address of whoever sent ``request``: the TCP peer, or, when the peer is one of
-    ``ACORDO_TRUSTED_PROXIES``, the nearest address in ``X-Forwarded-For`` that is not a
-    trusted proxy (read right to left: only the part our own proxies appended is believed)."""
-    peer = request.client.host if request.client else "unknown"
-    trusted = request.app.state.container.settings.trusted_networks
-    if not trusted or not _within(peer, trusted):
-        return peer
-    hops = [hop.strip() for header in request.headers.getlist("x-forwarded-for")
-            for hop in header.split(",")]
-    for hop in reversed(hops):
-        if not hop:
-            continue
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
-            return peer  # garbage in the chain: believe nothing past it
-        if not _within(hop, trusted):
-            return hop
-    return peer
-
-
-def _within(address: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
+def default_zone(request: Request, creditor: str | None = None) -> str:
+    """The time zone staff read times in: ``creditor``'s policy's, else the first creditor's."""
+    policies = request.app.state.container.policies
+    chosen = creditor if creditor in policies else next(iter(sorted(policies)), None)
+    return str(policies[chosen].creditor.timezone) if chosen else DEFAULT_ZONE
 
 
 def secure_cookies(request: Request) -> bool:
@@ -106,7 +80,7 @@ StaffDep = Annotated[StaffIdentity, Depends(require_staff)]
 
 async def require_admin_staff(staff: StaffDep) -> StaffIdentity:
     if not staff.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("admins only"))
     return staff
 
 
@@ -121,7 +95,7 @@ async def require_csrf(request: Request, staff: StaffDep) -> StaffIdentity:
         value = form.get("csrf_token", "")
         given = value if isinstance(value, str) else ""
     if not secrets.compare_digest(given.encode(), staff.csrf_token.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing CSRF token")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("invalid or missing CSRF token"))
     return staff
 
 
@@ -130,25 +104,27 @@ CsrfStaffDep = Annotated[StaffIdentity, Depends(require_csrf)]
 
 async def require_admin_csrf(staff: CsrfStaffDep) -> StaffIdentity:
     if not staff.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("admins only"))
     return staff
 
 
 AdminCsrfDep = Annotated[StaffIdentity, Depends(require_admin_csrf)]
 
 
-STAFF_PREFIXES = ("/agent", "/admin", "/login", "/logout")
+STAFF_PREFIXES = ("/agent", "/admin", "/login", "/logout", "/staff")
 
 
 async def staff_error_pages(request: Request, exc: Exception) -> Response:
-    """403/404 on the staff pages as a page (the redirect to /login passes through);
+    """403/404/422 on the staff pages as a page (the redirect to /login passes through);
     anything else is FastAPI's usual JSON error."""
     from fastapi.exception_handlers import http_exception_handler
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     assert isinstance(exc, StarletteHTTPException)
-    if request.url.path.startswith(STAFF_PREFIXES) and exc.status_code in (403, 404):
-        return page("error.html", exc.status_code, code=exc.status_code, detail=exc.detail, staff=None)
+    if request.url.path.startswith(STAFF_PREFIXES) and exc.status_code in (403, 404, 422):
+        staff = await current_staff(request, request.app.state.container)  # the header's links
+        return page(request, "error.html", exc.status_code, code=exc.status_code, detail=exc.detail,
+                    staff=staff)
     return await http_exception_handler(request, exc)
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from bot.api.deps import ContainerDep
 from bot.staff.deps import CsrfStaffDep, desk_action
+from bot.staff.i18n_markers import N_
 
 router = APIRouter(prefix="/agent", tags=["staff"], include_in_schema=False)
 
@@ -18,6 +19,6 @@ router = APIRouter(prefix="/agent", tags=["staff"], include_in_schema=False)
 @router.post("/c/{public_id}/portal-link")
 async def send_portal_link(public_id: str, container: ContainerDep, staff: CsrfStaffDep) -> Response:
     """Send the debtor a new link to their portal page."""
-    return await desk_action(f"/agent/c/{public_id}", "Portal link sent.",
+    return await desk_action(f"/agent/c/{public_id}", N_("Portal link sent."),
                              lambda: container.agent_desk.send_portal_link(
                                  staff, public_id, container.portal_links))

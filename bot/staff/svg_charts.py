@@ -18,8 +18,10 @@ PALETTE = ("#0f766e", "#2563eb", "#b45309", "#7c3aed", "#be123c", "#475569")
 def bar_chart(items: Sequence[tuple[str, Decimal | int, str]], title: str, width: int = 520) -> Markup:
     """Horizontal bars: ``(label, value, value as text)``; the longest bar fills the width."""
     row, pad = 26, 8
-    # Labels right-aligned before the bars: wide enough for the longest (~7 px a character at 13 px).
-    label_w = min(max(130, 7 * max((len(label) for label, _, _ in items), default=0) + pad), width // 2)
+    # Labels right-aligned before the bars: wide enough for the longest (~7.5 px a character at
+    # 13 px, accents and capitals included).
+    longest = max((len(label) for label, _, _ in items), default=0)
+    label_w = min(max(130, int(7.5 * longest) + 2 * pad), width // 2)
     top = max((float(v) for _, v, _ in items), default=0.0) or 1.0
     height = row * len(items) + 34
     bars = []
@@ -38,13 +40,13 @@ def bar_chart(items: Sequence[tuple[str, Decimal | int, str]], title: str, width
 
 
 def line_chart(points: Sequence[tuple[str, Decimal]], title: str, percent: bool = True,
-               width: int = 520, height: int = 200) -> Markup:
+               width: int = 520, height: int = 200, empty: str = "no payments in the period") -> Markup:
     """A line over time (``(day, value)``); values as percentages when ``percent``."""
     left, right, top, bottom = 46, 12, 28, 30
     if not points:
         return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 40" width="100%" '
                       f'style="max-width:{width}px;font:13px system-ui"><text x="0" y="16" font-weight="600">'
-                      f'{escape(title)}</text><text x="0" y="34">no payments in the period</text></svg>')
+                      f'{escape(title)}</text><text x="0" y="34">{escape(empty)}</text></svg>')
     values = [float(v) * (100 if percent else 1) for _, v in points]
     high = max(values) or 1.0
     plot_w, plot_h = width - left - right, height - top - bottom

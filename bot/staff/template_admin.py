@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, HTTPException, status
+from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -14,6 +14,7 @@ from bot.rendering.template_rules import CHANNELS, TemplateCheck
 from bot.services.staff_accounts import StaffIdentity
 from bot.services.template_admin import TemplateAdminError, TemplateKey
 from bot.staff.deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
+from bot.staff.i18n import locale_of
 
 router = APIRouter(prefix="/admin", tags=["staff"], include_in_schema=False)
 
@@ -31,9 +32,10 @@ def _edit_url(key: TemplateKey, **extra: str) -> str:
 
 
 @router.get("")
-async def template_list(container: ContainerDep, staff: AdminStaffDep, msg: str = "") -> Response:
+async def template_list(request: Request, container: ContainerDep, staff: AdminStaffDep,
+                        msg: str = "") -> Response:
     entries = await container.template_admin.overview()
-    return page("admin_list.html", staff=staff, entries=entries, channels=CHANNELS, msg=msg)
+    return page(request, "admin_list.html", staff=staff, entries=entries, channels=CHANNELS, msg=msg)
 
 
 @router.post("/templates/new")
@@ -46,11 +48,12 @@ async def new_template(staff: AdminCsrfDep, name: Annotated[str, Form()],
     return RedirectResponse(_edit_url(key), status.HTTP_303_SEE_OTHER)
 
 
-async def _edit_page(container: Any, staff: StaffIdentity, key: TemplateKey, *, source: str | None = None,
-                     content_sid: str | None = None, check: TemplateCheck | None = None,
+async def _edit_page(request: Request, container: Any, staff: StaffIdentity, key: TemplateKey, *,
+                     source: str | None = None, content_sid: str | None = None,
+                     check: TemplateCheck | None = None,
                      msg: str = "", code: int = 200) -> Response:
     current, current_sid, version = await container.template_admin.current(key)
-    return page("admin_edit.html", code, staff=staff, key=key,
+    return page(request, "admin_edit.html", code, staff=staff, key=key,
                 source=current if source is None else source,
                 content_sid=(current_sid if content_sid is None else content_sid) or "",
                 version=version, versions=await container.template_admin.versions(key),
@@ -59,27 +62,29 @@ async def _edit_page(container: Any, staff: StaffIdentity, key: TemplateKey, *, 
 
 
 @router.get("/templates/{locale}/{name}")
-async def edit_template(locale: str, name: str, container: ContainerDep, staff: AdminStaffDep,
-                        channel: str = "", msg: str = "") -> Response:
-    return await _edit_page(container, staff, _key(name, locale, channel), msg=msg)
+async def edit_template(request: Request, locale: str, name: str, container: ContainerDep,
+                        staff: AdminStaffDep, channel: str = "", msg: str = "") -> Response:
+    return await _edit_page(request, container, staff, _key(name, locale, channel), msg=msg)
 
 
 @router.post("/templates/{locale}/{name}")
-async def save_template(locale: str, name: str, container: ContainerDep, staff: AdminCsrfDep,
-                        source: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "",
+async def save_template(request: Request, locale: str, name: str, container: ContainerDep,
+                        staff: AdminCsrfDep, source: Annotated[str, Form()] = "",
+                        channel: Annotated[str, Form()] = "",
                         content_sid: Annotated[str, Form()] = "") -> Response:
     key = _key(name, locale, channel)
     check, version = await container.template_admin.save(staff, key, source, content_sid)
     if version is None:
-        return await _edit_page(container, staff, key, source=source, content_sid=content_sid,
+        return await _edit_page(request, container, staff, key, source=source, content_sid=content_sid,
                                 check=check, code=422)
-    return RedirectResponse(_edit_url(key, msg=f"Saved as version {version}."),
+    saved = locale_of(request).gettext("Saved as version %(version)s.") % {"version": version}
+    return RedirectResponse(_edit_url(key, msg=saved),
                             status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/templates/{locale}/{name}/rollback")
-async def rollback_template(locale: str, name: str, container: ContainerDep, staff: AdminCsrfDep,
-                            version_id: Annotated[int, Form()],
+async def rollback_template(request: Request, locale: str, name: str, container: ContainerDep,
+                            staff: AdminCsrfDep, version_id: Annotated[int, Form()],
                             channel: Annotated[str, Form()] = "") -> Response:
     key = _key(name, locale, channel)
     try:
@@ -87,8 +92,9 @@ async def rollback_template(locale: str, name: str, container: ContainerDep, sta
     except TemplateAdminError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     if version is None:
-        return await _edit_page(container, staff, key, check=check, code=422)
-    return RedirectResponse(_edit_url(key, msg=f"Restored as version {version}."),
+        return await _edit_page(request, container, staff, key, check=check, code=422)
+    restored = locale_of(request).gettext("Restored as version %(version)s.") % {"version": version}
+    return RedirectResponse(_edit_url(key, msg=restored),
                             status.HTTP_303_SEE_OTHER)
 
 
@@ -111,5 +117,5 @@ async def preview(body: PreviewIn, container: ContainerDep, staff: AdminCsrfDep)
 
 
 @router.get("/policies")
-async def policies(container: ContainerDep, staff: AdminStaffDep) -> Response:
-    return page("admin_policies.html", staff=staff, report=container.template_admin.policy_report())
+async def policies(request: Request, container: ContainerDep, staff: AdminStaffDep) -> Response:
+    return page(request, "admin_policies.html", staff=staff, report=container.template_admin.policy_report())

@@ -81,11 +81,13 @@ def test_results_page_reads_at_a_glance_in_chromium(served: str) -> None:
             page.click("button[type=submit]")
             page.wait_for_url("**/admin/results?**")
             kpis = page.locator(".kpi").all_inner_texts()
-            assert any("Recovery rate" in k and "36.6%" in k for k in kpis), kpis
-            assert any("Recovered" in k and "R$ 1,500.00" in k for k in kpis), kpis
+            # The staff pages' default language: pt-BR, Brazilian formats.
+            assert any("Taxa de recuperação" in k and "36,6%" in k for k in kpis), kpis
+            assert any("Recuperado" in k and "R$ 1.500,00" in k for k in kpis), kpis
             assert page.locator("svg[role=img]").count() == 5
             step_chart = page.locator("svg[role=img]").nth(4).inner_html()
-            assert "last step before payment" in step_chart and "gentle #2 (day +1)" in step_chart
+            assert "última etapa da régua antes do pagamento" in step_chart
+            assert "gentle nº 2 (dia +1)" in step_chart
             assert page.locator("#table-step tbody tr").count() == 2
             assert page.locator("#table-segment tbody tr").count() == 2
             page.screenshot(path=str(SHOTS / "results.png"), full_page=True)
@@ -93,9 +95,10 @@ def test_results_page_reads_at_a_glance_in_chromium(served: str) -> None:
                 page.click("#table-channel a.button")
             assert download.value.suggested_filename.startswith("acordo-demo-channel-")
             page.goto(f"{served}/admin/debtors/b/audit")
-            rows = page.locator("tbody tr").all_inner_texts()
-            kinds = [r.split("\t")[1] for r in rows]
+            kinds = [tag.get_attribute("data-kind") for tag in page.locator("#timeline [data-kind]").all()]
             assert kinds[:2] == ["promise", "message_out"] and "handoff" in kinds and "payment" in kinds
+            handoff = page.locator("#timeline [data-kind=handoff]").first
+            assert handoff.inner_text() == "Transferida para atendente"
             page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
             # Write debt B2 off from the page: the reason and "confirmo" are required.
             b2 = page.locator("tr", has_text="B2").last  # the debts table follows the timeline
@@ -104,7 +107,7 @@ def test_results_page_reads_at_a_glance_in_chromium(served: str) -> None:
             b2.locator("button[type=submit]").click()
             page.wait_for_url("**/audit?**msg=**")
             assert "B2" in page.content() and "baixada como perda" in page.content()
-            assert "debt_written_off" in page.locator("tbody").first.inner_text()
-            assert "baixada como perda / written off" in page.locator("tr", has_text="B2").last.inner_text()
+            assert page.locator("#timeline [data-kind=debt_written_off]").count() == 1
+            assert "Baixada como perda" in page.locator("tr", has_text="B2").last.inner_text()
         finally:
             browser.close()

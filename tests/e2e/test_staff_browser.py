@@ -54,6 +54,13 @@ def browser(stack: Stack) -> Iterator[object]:
             chromium.close()
 
 
+def in_english(context: object, stack: Stack) -> None:
+    """The cookie of the header's language switch: these flows assert the English wording
+    (tests/browser/test_staff_pages_browser.py drives the pages in pt-BR, the default)."""
+    context.add_cookies([{"name": "acordo_staff_lang", "value": "en",  # type: ignore[attr-defined]
+                          "url": stack.app_url}])
+
+
 def sign_in(page: object, stack: Stack, name: str) -> None:
     page.goto(f"{stack.app_url}/login")  # type: ignore[attr-defined]
     page.fill("input[name=name]", name)  # type: ignore[attr-defined]
@@ -66,6 +73,7 @@ def test_handoff_agent_console_and_hand_back(stack: Stack, browser: object) -> N
     me = stack.new_debtor(debts=(("9000.00", 10),))
     agent_ctx = browser.new_context(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
     debtor_ctx = browser.new_context(viewport={"width": 390, "height": 760})  # type: ignore[attr-defined]
+    in_english(agent_ctx, stack)
     agent, debtor = agent_ctx.new_page(), debtor_ctx.new_page()
     agent.goto(f"{stack.app_url}/agent")
     expect(agent).to_have_url(f"{stack.app_url}/login?next=/agent")
@@ -127,6 +135,7 @@ def test_handoff_agent_console_and_hand_back(stack: Stack, browser: object) -> N
 def test_admin_edits_previews_saves_and_the_bot_uses_it(stack: Stack, browser: object) -> None:
     expect = playwright_api.expect
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    in_english(ctx, stack)
     admin = ctx.new_page()
     sign_in(admin, stack, "carla")
     admin.goto(f"{stack.app_url}/admin")

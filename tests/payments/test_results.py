@@ -160,8 +160,9 @@ async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> 
     assert (await login(https, "carla", PASSWORD)).status_code == 303
     desk.http = https
     page = await desk.http.get("/admin/results?start=2026-11-01&end=2026-11-30")
-    assert page.status_code == 200 and "<svg" in page.text and "Recovery rate" in page.text
-    assert "R$ 100.00" in page.text
+    # The staff pages' default language: pt-BR, with Brazilian formats.
+    assert page.status_code == 200 and "<svg" in page.text and "Taxa de recuperação" in page.text
+    assert "R$ 100,00" in page.text
     for table in ("summary", "status", "over_time", "segment", "channel", "step", "template_version"):
         response = await desk.http.get(f"/admin/results.csv?table={table}&start=2026-11-01&end=2026-11-30")
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
@@ -170,7 +171,7 @@ async def test_results_page_csv_audit_and_metrics_through_the_app(desk: Any) -> 
             assert row["recovered"] == "100.00" and row["agreements_made"] == "1"
     assert (await desk.http.get("/admin/results.csv?table=nope")).status_code == 404
     audit = await desk.http.get("/admin/debtors/acme/audit")
-    assert audit.status_code == 200 and "agreement_created" in audit.text
+    assert audit.status_code == 200 and 'data-kind="agreement_created">Acordo fechado' in audit.text
     rows = read_csv((await desk.http.get("/admin/debtors/acme/audit?format=csv")).text)
     kinds = [r["kind"] for r in rows]
     assert {"offer", "agreement", "agreement_created", "payment", "payment_recorded"} <= set(kinds)

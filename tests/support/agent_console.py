@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from tests.web.conftest import csrf_of
+from tests.web.conftest import Site, csrf_of
 
 ADDRESS = "ana@padaria.example"
 
@@ -17,3 +18,20 @@ async def post(http: httpx.AsyncClient, public_id: str, action: str, **data: Any
                                data={"csrf_token": csrf_of(page.text), **data})
     assert response.status_code == 303, response.text
     return response
+
+
+async def open_claim(site: Site, amount: Decimal | None = Decimal("2500.00")) -> int:
+    """A pending claim of the waiting debtor, with one receipt (as the bot would open it)."""
+    public_id = await site.waiting_conversation()
+    async with site.container.uow() as uow:
+        conversation = await uow.conversations.by_public_id(public_id)
+        assert conversation is not None
+        claim = await uow.claims.open(debtor_id=conversation.contact.debtor_id,
+                                      conversation_id=conversation.id, text="já paguei, TED 4471",
+                                      at=site.container.clock.now())
+        await uow.claims.add_details(claim, text="", at=site.container.clock.now(), amount=amount,
+                                     reference="TED 4471", bank="Itaú")
+        await uow.claims.attach(claim, content_type="image/png", size=3, content=b"PNG",
+                                at=site.container.clock.now())
+        await uow.commit()
+        return claim.id

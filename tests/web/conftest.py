@@ -53,10 +53,12 @@ class Site:
         container: Container = self.app.state.container
         return container
 
-    def client(self, address: str = "127.0.0.1") -> httpx.AsyncClient:
-        """A client whose TCP peer address is ``address``."""
+    def client(self, address: str = "127.0.0.1", lang: str = "en") -> httpx.AsyncClient:
+        """A client whose TCP peer address is ``address``, reading the staff pages in ``lang``
+        (the cookie the header's language switch sets; these suites assert the English
+        wording, tests/web/test_staff_i18n.py the Portuguese)."""
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.asgi, client=(address, 123)),
-                                 base_url="http://test")
+                                 base_url="http://test", cookies={"acordo_staff_lang": lang})
 
     def debtor_client(self) -> httpx.AsyncClient:
         """A client speaking on the web channel as ``sender``: the trusted integration (the
@@ -65,8 +67,8 @@ class Site:
                                  headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
 
     @asynccontextmanager
-    async def signed_in(self, name: str) -> AsyncIterator[httpx.AsyncClient]:
-        async with self.client() as client:
+    async def signed_in(self, name: str, lang: str = "en") -> AsyncIterator[httpx.AsyncClient]:
+        async with self.client(lang=lang) as client:
             response = await login(client, name, PASSWORD)
             assert response.status_code == 303, response.text
             yield client

@@ -10,24 +10,8 @@ from sqlalchemy import select
 
 from bot.storage import models as db
 from bot.storage.claim_models import PaymentClaim
+from tests.support.agent_console import open_claim
 from tests.web.conftest import Site, csrf_of
-
-
-async def open_claim(site: Site, amount: Decimal | None = Decimal("2500.00")) -> int:
-    """A pending claim of the waiting debtor, with one receipt (as the bot would open it)."""
-    public_id = await site.waiting_conversation()
-    async with site.container.uow() as uow:
-        conversation = await uow.conversations.by_public_id(public_id)
-        assert conversation is not None
-        claim = await uow.claims.open(debtor_id=conversation.contact.debtor_id,
-                                      conversation_id=conversation.id, text="já paguei, TED 4471",
-                                      at=site.container.clock.now())
-        await uow.claims.add_details(claim, text="", at=site.container.clock.now(), amount=amount,
-                                     reference="TED 4471", bank="Itaú")
-        await uow.claims.attach(claim, content_type="image/png", size=3, content=b"PNG",
-                                at=site.container.clock.now())
-        await uow.commit()
-        return claim.id
 
 
 async def stored(site: Site, claim_id: int) -> PaymentClaim:
@@ -45,7 +29,7 @@ async def test_the_queue_and_the_claim_page_show_the_claim(site: Site) -> None:
         queue = await http.get("/agent")
         assert f'/agent/claims/{claim_id}"' in queue.text and "TED 4471" in queue.text
         page = await http.get(f"/agent/claims/{claim_id}")
-        assert "R$ 2,500.00" in page.text and "Itaú" in page.text and "já paguei, TED 4471" in page.text
+        assert "R$2,500.00" in page.text and "Itaú" in page.text and "já paguei, TED 4471" in page.text
         receipt = await http.get(f"/agent/claims/{claim_id}/attachments/1")
         assert (receipt.status_code, receipt.content, receipt.headers["content-type"]) == (
             200, b"PNG", "image/png")
@@ -90,7 +74,7 @@ async def test_reject_tells_the_debtor_and_needs_a_reason(site: Site) -> None:
                                      "reason": "não encontramos a TED no extrato"})
         assert "msg=" in done.headers["location"]
         shown = await http.get(f"/agent/claims/{claim_id}")
-        assert "rejected by agent:bruno" in shown.text and 'id="reject-form"' not in shown.text
+        assert "Rejected by agent:bruno" in shown.text and 'id="reject-form"' not in shown.text
     async with site.container.sessions() as session:
         told = await session.scalar(select(db.Message.text).where(
             db.Message.template == "payment_claim_rejected"))

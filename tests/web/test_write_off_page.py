@@ -1,6 +1,7 @@
 """Writing a debt off from the admin's audit page: the debts listed with their amounts, a form
-(reason + "confirmo") for each debt that can still be written off, CSRF, admins only, refusals
-that name the problem, and the write-off's audit event in the page's timeline."""
+(reason + "Confirmo") for each debt that can still be written off, CSRF, admins only, refusals
+that name the problem, and the write-off's audit event in the page's timeline. The admin reads
+the page in Portuguese (the staff pages' default)."""
 
 from __future__ import annotations
 
@@ -64,14 +65,14 @@ async def post_form(http: httpx.AsyncClient, debt: str, *, csrf: bool = True, **
 
 async def test_the_page_lists_the_debts_with_money_formatted_and_a_form_where_it_applies(
         padaria: Site) -> None:
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         page = await http.get(AUDIT)
     assert page.status_code == 200
     text = page.text
-    assert "Dívidas / Debts" in text and "NF 1 pães" in text and "06/11/2026" in text
+    assert "<h2 id=\"debts\">Dívidas</h2>" in text and "NF 1 pães" in text and "06/11/2026" in text
     assert "R$ 6.000,00" in text and "R$ 1.250,50" in text and "R$ 0,00" in text  # Babel, pt-BR
     # Open and disputed debts have a form; in agreement and paid say why not.
-    assert text.count('value="1" required> confirmo') == 2
+    assert text.count('value="1" required> Confirmo') == 2
     assert 'action="/admin/debtors/padaria/debts/NF-1/write-off?creditor=demo"' in text
     assert 'action="/admin/debtors/padaria/debts/NF-2/write-off?creditor=demo"' in text
     assert "/debts/NF-3/write-off" not in text and "/debts/NF-4/write-off" not in text
@@ -79,7 +80,7 @@ async def test_the_page_lists_the_debts_with_money_formatted_and_a_form_where_it
 
 
 async def test_an_admin_writes_off_an_open_debt(padaria: Site) -> None:
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         response = await post_form(http, "NF-1")
         assert response.status_code == 303
         location = response.headers["location"]
@@ -100,7 +101,7 @@ async def test_an_admin_writes_off_an_open_debt(padaria: Site) -> None:
 
 
 async def test_a_disputed_debt_can_be_written_off(padaria: Site) -> None:
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         assert (await post_form(http, "NF-2", reason="  contestação aceita  ")).status_code == 303
     assert (await statuses(padaria))["NF-2"] == "written_off"
 
@@ -125,7 +126,7 @@ async def test_anonymous_visitors_are_sent_to_sign_in(padaria: Site) -> None:
 
 
 async def test_a_missing_or_wrong_csrf_token_is_refused(padaria: Site) -> None:
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         assert (await post_form(http, "NF-1", csrf=False)).status_code == 403
         assert (await post_form(http, "NF-1", csrf=False, csrf_token="forged")).status_code == 403
     assert (await statuses(padaria))["NF-1"] == "open"
@@ -133,36 +134,35 @@ async def test_a_missing_or_wrong_csrf_token_is_refused(padaria: Site) -> None:
 
 @pytest.mark.parametrize(("data", "problem"), [
     ({"reason": ""}, "informe o motivo da baixa"),
-    ({"reason": "   "}, "give the reason for the write-off"),
-    ({"confirmo": ""}, "marque “confirmo”"),
+    ({"reason": "   "}, "informe o motivo da baixa"),
+    ({"confirmo": ""}, "marque “Confirmo”"),
 ])
 async def test_an_incomplete_form_names_the_problem(padaria: Site, data: dict[str, str],
                                                      problem: str) -> None:
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         response = await post_form(http, "NF-1", **data)
         assert response.status_code == 303 and "error=" in response.headers["location"]
         page = await http.get(response.headers["location"])
     assert 'class="flash error"' in page.text and problem in page.text
-    assert "Dívida NF-1 não foi baixada" in page.text
+    assert "A dívida NF-1 não foi baixada" in page.text
     assert (await statuses(padaria))["NF-1"] == "open"
 
 
 async def test_a_debt_in_an_agreement_or_paid_is_refused_with_the_reason(padaria: Site) -> None:
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         agreed = await post_form(http, "NF-3")
         agreed_page = await http.get(agreed.headers["location"])
         paid = await post_form(http, "NF-4")
         paid_page = await http.get(paid.headers["location"])
     assert 'class="flash error"' in agreed_page.text
-    assert "Dívida NF-3 não foi baixada / not written off: em acordo ativo" in agreed_page.text
-    assert "in an active agreement" in agreed_page.text
-    assert "Dívida NF-4 não foi baixada / not written off: paga" in paid_page.text
+    assert "A dívida NF-3 não foi baixada: em acordo ativo" in agreed_page.text
+    assert "A dívida NF-4 não foi baixada: paga" in paid_page.text
     assert await statuses(padaria) == {"NF-1": "open", "NF-2": "disputed", "NF-3": "in_agreement",
                                        "NF-4": "paid"}
 
 
 async def test_unknown_debts_and_debtors_are_404(padaria: Site) -> None:
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         unknown = await post_form(http, "NF-404")
         assert unknown.status_code == 404 and "NF-404" in unknown.text
         token = csrf_of((await http.get(AUDIT)).text)
@@ -179,7 +179,7 @@ async def test_a_debt_of_another_debtor_is_404(padaria: Site) -> None:
         other = await repo.upsert_debtor("demo", "outra", "Outra Ltda", None, "America/Sao_Paulo", "pt-BR")
         await repo.upsert_debt(other, "NF-outra", "100.00", "BRL", padaria.container.clock.now().date())
         await session.commit()
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         assert (await post_form(http, "NF-outra")).status_code == 404
     assert (await statuses(padaria))["NF-outra"] == "open"
 
@@ -191,7 +191,7 @@ async def test_an_ambiguous_debtor_asks_for_the_creditor(padaria: Site) -> None:
         await repo.upsert_debtor("outro", "padaria", "Padaria Sol (outro)", None, "America/Sao_Paulo",
                                  "pt-BR")
         await session.commit()
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         ambiguous = await http.get("/admin/debtors/padaria/audit")
         assert ambiguous.status_code == 409 and "?creditor=ID" in ambiguous.text
         assert "demo, outro" in ambiguous.text
@@ -210,7 +210,7 @@ async def test_a_debt_id_with_a_slash_is_written_off(padaria: Site) -> None:
         assert debtor is not None
         await repo.upsert_debt(debtor, "NF/2026/9", "42.00", "BRL", padaria.container.clock.now().date())
         await session.commit()
-    async with padaria.signed_in("carla") as http:
+    async with padaria.signed_in("carla", lang="pt-BR") as http:
         page = await http.get(AUDIT)
         assert 'action="/admin/debtors/padaria/debts/NF/2026/9/write-off?creditor=demo"' in page.text
         assert (await post_form(http, "NF/2026/9")).status_code == 303

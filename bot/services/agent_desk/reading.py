@@ -72,7 +72,7 @@ class DeskReader:
         return QueueItem(
             conversation.public_id, debtor.name, conversation.contact.name, conversation.channel,
             conversation.handoff_reason or "", waiting or conversation.updated_at,
-            await self._balance(uow, debtor), holder)
+            await self._balance(uow, debtor), holder, debtor.creditor_id)
 
     async def _balance(self, uow: UnitOfWork, debtor: db.Debtor) -> Decimal:
         return sum((line.balance for line in await self._debt_lines(uow, debtor)
@@ -129,6 +129,7 @@ class DeskReader:
                 whatsapp_window_open=window_open,
                 last_message_id=max((m.id for m in messages), default=0),
                 templates=templates,
+                creditor_id=debtor.creditor_id,
             )
 
     async def messages_after(self, public_id: str, after: int) -> list[HistoryItem]:

@@ -24,6 +24,7 @@ class QueueItem:
     waiting_since: datetime
     balance: Decimal
     taken_by: str | None
+    creditor_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,4 @@ class ConversationView:
     last_message_id: int
     # WhatsApp with the 24-hour window closed: the approved templates for the debtor's locale.
     templates: list[TemplateChoice] = field(default_factory=list)
+    creditor_id: str = ""  # the debtor's creditor: its time zone, its audit page
