@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None  # "Distribuidora Exemplo <cobranca@exemplo.com.br>"
     smtp_reply_domain: str | None = None  # replies go to <local>+<token>@<this>; default: from's
+    # DKIM: sign every e-mail with this selector and RSA private key (PEM) of the sender's domain.
+    dkim_selector: str | None = None
+    dkim_key_file: Path | None = None
     email_rate_per_second: float = Field(default=5, gt=0)  # the sending domain's cap
     email_domain_rate_per_second: float = Field(default=1, gt=0)  # per receiving domain
     email_chat_rate_per_second: float = Field(default=0.2, gt=0)  # per address
@@ -152,6 +155,14 @@ class Settings(BaseSettings):
         if value:
             sender_address(value)
         return value
+
+    @model_validator(mode="after")
+    def _dkim_pair(self) -> Settings:
+        if (self.dkim_selector is None) != (self.dkim_key_file is None):
+            raise ValueError("DKIM needs both ACORDO_DKIM_SELECTOR and ACORDO_DKIM_KEY_FILE")
+        if self.dkim_key_file is not None and not self.dkim_key_file.is_file():
+            raise ValueError(f"ACORDO_DKIM_KEY_FILE: {self.dkim_key_file} is not a readable file")
+        return self
 
     @field_validator("link_secret")
     @classmethod

@@ -283,7 +283,7 @@ def _add_email(adapters: _Adapters, settings: Settings, clock: Clock, uow: UnitO
     """E-mail over SMTP when ``ACORDO_SMTP_HOST`` and ``ACORDO_SMTP_FROM`` are set."""
     if not (settings.smtp_host and settings.smtp_from):
         return
-    from bot.channels.email import EmailChannel, SmtpServer
+    from bot.channels.email import DkimKey, EmailChannel, SmtpServer
     from bot.services.email_inbound import EmailInbound
     from bot.services.outbox.mail import MailIdentity
 
@@ -291,7 +291,11 @@ def _add_email(adapters: _Adapters, settings: Settings, clock: Clock, uow: UnitO
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     server = SmtpServer(settings.smtp_host, settings.smtp_port, settings.smtp_security,
                         settings.smtp_user, password, settings.channel_send_timeout_seconds)
-    channel = EmailChannel(server, sender, reply_domain=settings.smtp_reply_domain, now=clock.now)
+    dkim_key = None
+    if settings.dkim_selector and settings.dkim_key_file:
+        dkim_key = DkimKey(settings.dkim_selector, settings.dkim_key_file.read_bytes())
+    channel = EmailChannel(server, sender, reply_domain=settings.smtp_reply_domain, now=clock.now,
+                           dkim_key=dkim_key)
     adapters.channels["email"] = channel
     identity = MailIdentity(sender, channel.domain, settings.public_url, mail_tokens(settings))
     adapters.runtime_parts["mail"] = MailComposer(uow, policies or PolicyBook({}), renderer, identity)

@@ -4,6 +4,7 @@ read without their quoted history, automatic replies and bounces told apart."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -11,6 +12,7 @@ from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
+import dkim
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +25,7 @@ from bot.channels.base import (
     RetryLater,
     Undeliverable,
 )
-from bot.channels.email import EmailChannel, SmtpServer
+from bot.channels.email import DkimKey, EmailChannel, SmtpServer
 from bot.channels.email_inbound import delivery_report, inbound_message, kind_of, parse_mail
 from bot.channels.email_mime import header_text, message_id
 from bot.channels.email_tokens import MailTokens
@@ -257,3 +259,37 @@ def test_email_limits_pace_the_sending_domain_each_receiving_domain_and_the_addr
                                                "email:chat:Marta@Padaria.com.br"]
     # the address' interval keeps the per-chat slack of every channel (0.1 s)
     assert [round(limit.interval, 3) for limit in limits] == [0.2, 1.0, 5.1]
+
+
+@pytest.fixture(scope="module")
+def dkim_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
+    """An RSA key pair made for the test (openssl): the private PEM and the DNS TXT value."""
+    folder = tmp_path_factory.mktemp("dkim")
+    private = folder / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(private), "2048"], check=True,
+                   capture_output=True)
+    public = subprocess.run(["openssl", "rsa", "-in", str(private), "-pubout"], check=True,
+                            capture_output=True).stdout.decode()
+    body = "".join(line for line in public.splitlines() if "-----" not in line)
+    return private.read_bytes(), f"v=DKIM1; k=rsa; p={body}"
+
+
+async def test_a_signed_email_verifies_against_the_domains_key(sink: SmtpSink,
+                                                               dkim_keys: tuple[bytes, str]) -> None:
+    private, record = dkim_keys
+    signed = EmailChannel(SmtpServer("127.0.0.1", sink.port, "none", timeout=5), SENDER,
+                          now=lambda: NOW, dkim_key=DkimKey("acordo2026", private))
+    await signed.send(outbound(key="k-dkim"))
+    [got] = sink.received
+    assert got.message["DKIM-Signature"] is not None
+    signature = str(got.message["DKIM-Signature"])
+    assert "d=exemplo.com.br" in signature and "s=acordo2026" in signature
+    for header in ("from", "subject", "message-id", "list-unsubscribe"):
+        assert header in signature.lower()
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        return record.encode() if name == b"acordo2026._domainkey.exemplo.com.br." else b""
+
+    assert dkim.verify(got.raw, dnsfunc=dns)
+    tampered = got.raw.replace(b"Distribuidora Exemplo: fatura em aberto", b"Pague agora")
+    assert not dkim.verify(tampered, dnsfunc=dns)

@@ -8,6 +8,7 @@ RCPT; ``fail_next`` answers the next DATA with a temporary failure.
 from __future__ import annotations
 
 import socket
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,6 +23,7 @@ class Received:
     recipients: list[str]
     message: EmailMessage
     raw: bytes
+    at: float = field(default_factory=time.monotonic)  # when the server accepted it
 
 
 @dataclass
