@@ -20,13 +20,13 @@ other 5xx (the message refused, not the address) are :class:`Undeliverable` only
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
-from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from typing import Any, Literal
 
@@ -79,10 +79,55 @@ class SmtpServer:
     tls_context: ssl.SSLContext | None = None  # tests: trust a test CA
 
     def options(self) -> dict[str, Any]:
+        """``aiosmtplib.SMTP``'s arguments (it logs in on connect when a user is set)."""
         return {"hostname": self.host, "port": self.port, "username": self.user,
                 "password": self.password, "timeout": self.timeout,
                 "use_tls": self.security == "tls", "start_tls": self.security == "starttls",
                 "tls_context": self.tls_context}
+
+
+class SmtpConnections:
+    """Up to ``size`` open SMTP connections, each reused for the next e-mail: a new TCP (and
+    TLS) handshake per message is what slows a sender most. A connection that fails is closed
+    and never reused; a reused one the server had closed meanwhile is replaced once."""
+
+    def __init__(self, server: SmtpServer, size: int = 4) -> None:
+        self._server = server
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(size)
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(**self._server.options())
+        await client.connect()
+        return client
+
+    async def send(self, sender: str, recipient: str, payload: bytes
+                   ) -> tuple[dict[str, Any], str]:
+        async with self._slots:
+            reused = self._idle.pop() if self._idle else None
+            client = reused if reused is not None and reused.is_connected else await self._open()
+            try:
+                result = await client.sendmail(sender, [recipient], payload)
+            except aiosmtplib.SMTPServerDisconnected:
+                client.close()
+                if client is not reused:
+                    raise
+                client = await self._open()  # the server closed an idle connection: once more
+                result = await self._send_once(client, sender, recipient, payload)
+            except BaseException:
+                client.close()
+                raise
+            self._idle.append(client)
+            return result
+
+    @staticmethod
+    async def _send_once(client: aiosmtplib.SMTP, sender: str, recipient: str, payload: bytes
+                         ) -> tuple[dict[str, Any], str]:
+        try:
+            return await client.sendmail(sender, [recipient], payload)
+        except BaseException:
+            client.close()
+            raise
 
 
 class EmailChannel:
@@ -91,7 +136,7 @@ class EmailChannel:
 
     def __init__(self, server: SmtpServer, sender: Address, *, reply_domain: str | None = None,
                  now: Callable[[], datetime], dkim_key: DkimKey | None = None) -> None:
-        self._server = server
+        self._pool = SmtpConnections(server)
         self._dkim = dkim_key
         self._sender = sender
         self.domain = (reply_domain or sender.domain).lower()
@@ -121,13 +166,11 @@ class EmailChannel:
         mail = build_message(sender=self._sender, to=message.address, text=message.text,
                              parts=parts, key=key, domain=self.domain, now=self._now(),
                              picture=message.media)
-        payload: EmailMessage | bytes = mail
+        payload = mail.as_bytes(policy=SMTP_POLICY)
         if self._dkim is not None:
-            payload = self._dkim.sign(mail.as_bytes(policy=SMTP_POLICY), self._sender.domain)
+            payload = self._dkim.sign(payload, self._sender.domain)
         try:
-            refused, _ = await aiosmtplib.send(payload, sender=self._sender.addr_spec,
-                                               recipients=[message.address],
-                                               **self._server.options())
+            refused, _ = await self._pool.send(self._sender.addr_spec, message.address, payload)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise _refused(exc.recipients[0] if exc.recipients else None) from exc
         except aiosmtplib.SMTPResponseException as exc:

@@ -4,6 +4,7 @@ read without their quoted history, automatic replies and bounces told apart."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -293,3 +294,17 @@ async def test_a_signed_email_verifies_against_the_domains_key(sink: SmtpSink,
     assert dkim.verify(got.raw, dnsfunc=dns)
     tampered = got.raw.replace(b"Distribuidora Exemplo: fatura em aberto", b"Pague agora")
     assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+async def test_connections_are_reused_and_a_closed_one_is_replaced() -> None:
+    sink = SmtpSink(idle_timeout=0.3).start()
+    try:
+        email = channel(sink.port)
+        for n in range(12):
+            await email.send(outbound(key=f"k-reuse-{n}"))
+        assert len(sink.received) == 12 and len(sink.handler.connections) == 1
+        await asyncio.sleep(0.8)  # the server closes the idle connection
+        await email.send(outbound(key="k-after-idle"))
+        assert len(sink.received) == 13 and len(sink.handler.connections) == 2
+    finally:
+        sink.stop()

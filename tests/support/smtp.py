@@ -31,6 +31,7 @@ class _Handler:
     received: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     fail_next: list[str] = field(default_factory=list)
+    connections: set[Any] = field(default_factory=set)  # the client (address, port) of each
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -40,6 +41,7 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.connections.add(session.peer)
         if self.fail_next:
             return self.fail_next.pop(0)
         raw = bytes(envelope.original_content or envelope.content)
@@ -56,10 +58,12 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self) -> None:
+    def __init__(self, idle_timeout: float = 300) -> None:
+        """``idle_timeout``: the server closes a connection idle that long (seconds)."""
         self.handler = _Handler()
         self.port = free_port()
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                      timeout=idle_timeout)
 
     @property
     def received(self) -> list[Received]:
