@@ -19,6 +19,8 @@ from pathlib import Path
 
 import aioimaplib
 
+from tests.support.requirements import browser_env
+
 DOVECOT = "/usr/sbin/dovecot"
 USER = "cobranca@exemplo.com.br"
 PASSWORD = "imap-test-password"
@@ -90,7 +92,9 @@ class DovecotServer:
         (self.folder / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
         conf = self.folder / "dovecot.conf"
         conf.write_text(_config(self.folder, self.port, uid, gid))
-        self._process = subprocess.Popen([binary, "-F", "-c", str(conf)],
+        # The mail server stands for the creditor's provider, with a clock of its own: it runs
+        # without libfaketime (``make test-anytime``), like the browser.
+        self._process = subprocess.Popen([binary, "-F", "-c", str(conf)], env=browser_env(),
                                          stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
