@@ -7,26 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.bootstrap import Container
-from bot.clock import FixedClock
-from bot.conversation.outcome import Reply
-from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
-from bot.storage.channel_models import Initiator, OutboxMessage
-from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
-from tests.support.lifespan import lifespan
-from tests.support.smtp import SmtpSink
+from bot.storage.channel_models import OutboxMessage
+from tests.support.email_app import ADMIN, EmailApp, open_email_app
 
 pytestmark = pytest.mark.timeout(60)
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ADDRESS = "Marta.Souza@padaria.com.br"
 
 
@@ -38,55 +28,21 @@ def portfolio(address: str) -> dict[str, object]:
         "debts": [{"external_id": "NF-1", "amount": "1234.00", "due_date": "2026-11-06"}]}]}
 
 
-@dataclass
-class App:
-    http: httpx.AsyncClient
-    container: Container
-    sink: SmtpSink
-
-    async def contact(self, channel: str = "email") -> db.Contact:
-        async with self.container.sessions() as session:
-            found = await session.scalar(select(db.Contact).where(db.Contact.channel == channel))
-            assert found is not None
-            return found
-
-    async def send_one(self) -> str:
-        """Queue a message to the e-mail contact, dispatch it; the opt-out URL it carries."""
-        contact = await self.contact()
-        async with self.container.uow() as uow:
-            loaded = await uow.session.get(db.Contact, contact.id)
-            assert loaded is not None
-            await OutgoingMessages(self.container.renderer).queue(
-                uow, loaded, [Reply("raw_text", {"text": "Olá, Marta! A NF-1 está em aberto."})],
-                "test:{index}", Initiator.BOT)
-            await uow.commit()
-        await self.container.channels.new_dispatcher(late_tolerance=None).run_until_idle(max_wait=5)
-        mail = self.sink.received[-1].message
-        found = re.match(r"<(http://test/u/[^>]+)>", str(mail["List-Unsubscribe"]))
-        assert found is not None, mail["List-Unsubscribe"]
-        return found.group(1).removeprefix("http://test")
-
-
 @pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[App]:
-    sink = SmtpSink().start()
-    settings = make_settings(tmp_path, link_secret="email-test-secret-0123", public_url="http://test",
-                             smtp_host="127.0.0.1", smtp_port=sink.port, smtp_security="none",
-                             smtp_from="Distribuidora Exemplo <cobranca@exemplo.com.br>",
-                             outbox_in_app=False)
-    application = create_app(settings, clock=FixedClock(NOW), dialogue=ScriptedDialogue())
-    try:
-        async with lifespan(application) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                loaded = await http.post("/api/v1/portfolio", json=portfolio(ADDRESS), headers=ADMIN)
-                assert loaded.status_code == 200, loaded.text
-                yield App(http, application.state.container, sink)
-    finally:
-        sink.stop()
+async def app(tmp_path: Path) -> AsyncIterator[EmailApp]:
+    async for opened in open_email_app(tmp_path, portfolio(ADDRESS), "email-test-secret-0123"):
+        yield opened
 
 
-async def test_an_email_contact_is_validated_and_its_domain_lower_cased(app: App) -> None:
+async def opt_out_path(app: EmailApp) -> str:
+    """Send one e-mail; the path of the opt-out URL its ``List-Unsubscribe`` names."""
+    mail = await app.send_one()
+    found = re.match(r"<(http://test/u/[^>]+)>", str(mail["List-Unsubscribe"]))
+    assert found is not None, mail["List-Unsubscribe"]
+    return found.group(1).removeprefix("http://test")
+
+
+async def test_an_email_contact_is_validated_and_its_domain_lower_cased(app: EmailApp) -> None:
     assert (await app.contact()).address == "Marta.Souza@padaria.com.br"
     for bad in ("marta@", "marta@@padaria.com.br", "marta padaria.com.br", "marta@localhost"):
         refused = await app.http.post("/api/v1/portfolio", json=portfolio(bad), headers=ADMIN)
@@ -94,8 +50,8 @@ async def test_an_email_contact_is_validated_and_its_domain_lower_cased(app: App
         assert "not a valid e-mail address" in refused.text
 
 
-async def test_the_message_goes_by_email_and_one_click_opts_out(app: App) -> None:
-    path = await app.send_one()
+async def test_the_message_goes_by_email_and_one_click_opts_out(app: EmailApp) -> None:
+    path = await opt_out_path(app)
     [got] = app.sink.received
     assert got.message["Subject"] == "Distribuidora Exemplo Ltda: mensagem sobre suas faturas"
     assert got.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -125,8 +81,8 @@ async def test_the_message_goes_by_email_and_one_click_opts_out(app: App) -> Non
     assert count == 1
 
 
-async def test_a_forged_or_foreign_token_opens_nothing(app: App) -> None:
-    path = await app.send_one()
+async def test_a_forged_or_foreign_token_opens_nothing(app: EmailApp) -> None:
+    path = await opt_out_path(app)
     contact_id = int(path.removeprefix("/u/").split(".")[0])
     for forged in (f"/u/{contact_id + 1}.{path.split('.')[-1]}", "/u/1.aaaaaaaaaaaaaaaa", "/u/x",
                    "/u/" + "9" * 500):

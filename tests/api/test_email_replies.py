@@ -7,33 +7,24 @@ unreachable; a receipt attached to the reply kept on the payment claim."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.bootstrap import Container
 from bot.channels.email_tokens import MailTokens
-from bot.clock import FixedClock
-from bot.conversation.outcome import Reply
 from bot.inbound.imap import ImapMailbox, ImapPoller
-from bot.services.outgoing import OutgoingMessages
 from bot.storage import models as db
-from bot.storage.channel_models import InboundUpdate, Initiator, OutboxMessage
+from bot.storage.channel_models import InboundUpdate, OutboxMessage
 from bot.storage.claim_models import ClaimAttachment, PaymentClaim
-from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
+from tests.support.email_app import EmailApp, open_email_app
 from tests.support.imap import PASSWORD, USER, DovecotServer, wait_for
-from tests.support.lifespan import lifespan
 from tests.support.requirements import need
-from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.timeout(90)
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SECRET = "email-replies-secret-0123"
 TOKENS = MailTokens(SECRET)
 PORTFOLIO = {"creditor": "demo", "debtors": [{
@@ -44,26 +35,17 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture(scope="module")
-def dovecot() -> AsyncIterator[DovecotServer]:
+def dovecot() -> Iterator[DovecotServer]:
     need("dovecot")
     server = DovecotServer().start()
-    yield server  # type: ignore[misc]
+    yield server
     server.stop()
 
 
 @dataclass
-class App:
-    http: httpx.AsyncClient
-    container: Container
-    sink: SmtpSink
-    dovecot: DovecotServer
-    poller: ImapPoller
-
-    async def contact(self) -> db.Contact:
-        async with self.container.sessions() as session:
-            found = await session.scalar(select(db.Contact).where(db.Contact.channel == "email"))
-            assert found is not None
-            return found
+class App(EmailApp):
+    dovecot: DovecotServer = field(default=None)  # type: ignore[assignment]
+    poller: ImapPoller = field(default=None)  # type: ignore[assignment]
 
     async def fetch(self) -> int:
         new = await self.poller.fetch_once()
@@ -75,32 +57,14 @@ class App:
             return list(await session.scalars(select(db.Message).where(
                 db.Message.direction == "in").order_by(db.Message.id)))
 
-    async def rows(self, model: type) -> list:  # type: ignore[type-arg]
-        async with self.container.sessions() as session:
-            return list(await session.scalars(select(model).order_by(model.id)))  # type: ignore[attr-defined]
-
 
 @pytest.fixture
 async def app(tmp_path: Path, dovecot: DovecotServer) -> AsyncIterator[App]:
-    sink = SmtpSink().start()
-    settings = make_settings(tmp_path, link_secret=SECRET, public_url="http://test",
-                             smtp_host="127.0.0.1", smtp_port=sink.port, smtp_security="none",
-                             smtp_from="Distribuidora Exemplo <cobranca@exemplo.com.br>",
-                             outbox_in_app=False)
-    application = create_app(settings, clock=FixedClock(NOW), dialogue=ScriptedDialogue())
-    try:
-        async with lifespan(application) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                loaded = await http.post("/api/v1/portfolio", json=PORTFOLIO, headers=ADMIN)
-                assert loaded.status_code == 200, loaded.text
-                container = application.state.container
-                mailbox = ImapMailbox("127.0.0.1", dovecot.port, USER, PASSWORD, "none", timeout=10)
-                poller = ImapPoller(mailbox, container.channels.inbound, poll_seconds=1)
-                await poller.fetch_once()  # an earlier test's mail is seen and not ours
-                yield App(http, container, sink, dovecot, poller)
-    finally:
-        sink.stop()
+    async for opened in open_email_app(tmp_path, PORTFOLIO, SECRET):
+        mailbox = ImapMailbox("127.0.0.1", dovecot.port, USER, PASSWORD, "none", timeout=10)
+        poller = ImapPoller(mailbox, opened.container.channels.inbound, poll_seconds=1)
+        await poller.fetch_once()  # an earlier test's mail is seen and not ours
+        yield App(opened.http, opened.container, opened.sink, dovecot, poller)
 
 
 def reply(text: str, message_id: str, sender: str = "Marta <marta@padaria.com.br>",
@@ -140,15 +104,7 @@ async def test_a_reply_to_the_token_address_reaches_the_contact_once(app: App) -
 
 
 async def test_a_reply_is_matched_by_in_reply_to_then_by_the_sender(app: App) -> None:
-    contact = await app.contact()
-    async with app.container.uow() as uow:
-        loaded = await uow.session.get(db.Contact, contact.id)
-        assert loaded is not None
-        await OutgoingMessages(app.container.renderer).queue(
-            uow, loaded, [Reply("raw_text", {"text": "Olá, Marta!"})], "t:{index}", Initiator.BOT)
-        await uow.commit()
-    await app.container.channels.new_dispatcher(late_tolerance=None).run_until_idle(max_wait=5)
-    ours = app.sink.received[-1].message["Message-ID"]
+    ours = (await app.send_one("t:{index}"))["Message-ID"]
     await app.dovecot.append(reply("pode ser", "<t-2@outro.com.br>", sender="x@outro.com.br",
                                    In_Reply_To=ours).as_bytes())
     await app.dovecot.append(reply("e o boleto?", "<t-3@padaria.com.br>").as_bytes())
@@ -173,15 +129,7 @@ async def test_automatic_replies_and_no_reply_senders_are_kept_never_answered(ap
 
 
 async def test_a_hard_bounce_marks_the_address_unreachable(app: App) -> None:
-    contact = await app.contact()
-    async with app.container.uow() as uow:
-        loaded = await uow.session.get(db.Contact, contact.id)
-        assert loaded is not None
-        await OutgoingMessages(app.container.renderer).queue(
-            uow, loaded, [Reply("raw_text", {"text": "Olá, Marta!"})], "b:{index}", Initiator.BOT)
-        await uow.commit()
-    await app.container.channels.new_dispatcher(late_tolerance=None).run_until_idle(max_wait=5)
-    ours = app.sink.received[-1].message["Message-ID"]
+    ours = (await app.send_one("b:{index}"))["Message-ID"]
     bounce = (
         "From: Mail Delivery System <MAILER-DAEMON@mx.padaria.com.br>\nTo: cobranca@exemplo.com.br\n"
         "Subject: Undelivered Mail Returned to Sender\nMessage-ID: <dsn-1@mx.padaria.com.br>\n"
