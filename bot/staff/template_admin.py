@@ -10,11 +10,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from bot.api.deps import ContainerDep
+from bot.rendering.renderer import SUPPORTED_LOCALES
 from bot.rendering.template_rules import CHANNELS, TemplateCheck
 from bot.services.staff_accounts import StaffIdentity
 from bot.services.template_admin import TemplateAdminError, TemplateKey
 from bot.staff.deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
 from bot.staff.i18n import locale_of
+from bot.staff.labels.templates import SITUATIONS
+from bot.staff.template_list import ALL_CHANNEL_NAMES, BadFilter, TemplateFilters, template_rows
 
 router = APIRouter(prefix="/admin", tags=["staff"], include_in_schema=False)
 
@@ -33,9 +36,17 @@ def _edit_url(key: TemplateKey, **extra: str) -> str:
 
 @router.get("")
 async def template_list(request: Request, container: ContainerDep, staff: AdminStaffDep,
-                        msg: str = "") -> Response:
+                        msg: str = "", q: str = "", locale: str = "", channel: str = "",
+                        situation: str = "") -> Response:
+    try:
+        filters = TemplateFilters(q, locale, channel, situation).validate()
+    except BadFilter as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     entries = await container.template_admin.overview()
-    return page(request, "admin_list.html", staff=staff, entries=entries, channels=CHANNELS, msg=msg)
+    rows = template_rows(entries, filters, locale_of(request))
+    return page(request, "admin_list.html", staff=staff, rows=rows, filters=filters,
+                channels=CHANNELS, all_channels=ALL_CHANNEL_NAMES, situations=SITUATIONS,
+                locales=SUPPORTED_LOCALES, msg=msg)
 
 
 @router.post("/templates/new")
