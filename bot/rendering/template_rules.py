@@ -147,6 +147,8 @@ class OutputTooLarge(ValueError):
 class TemplateProblem:
     code: str
     message: str
+    line: int | None = None  # where in the source, when known (syntax errors)
+    detail: str = ""  # Jinja's own words for a syntax error, for the admin's translation
 
 
 @dataclass
@@ -163,8 +165,8 @@ class TemplateCheck:
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, code: str, message: str) -> None:
-        self.problems.append(TemplateProblem(code, message))
+    def add(self, code: str, message: str, line: int | None = None, detail: str = "") -> None:
+        self.problems.append(TemplateProblem(code, message, line, detail))
 
     def warn(self, code: str, message: str) -> None:
         self.warnings.append(TemplateProblem(code, message))
@@ -401,7 +403,8 @@ def check_template(
     try:
         tree = environment.parse(source)
     except TemplateSyntaxError as error:
-        check.add("syntax", f"does not compile: {error.message} (line {error.lineno})")
+        check.add("syntax", f"does not compile: {error.message} (line {error.lineno})",
+                  line=error.lineno, detail=error.message or "")
         return check
     except (TemplateError, RecursionError) as error:
         check.add("syntax", f"does not compile: {error}")
