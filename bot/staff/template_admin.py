@@ -20,6 +20,7 @@ from bot.staff.i18n import StaffLocale, locale_of
 from bot.staff.i18n_markers import N_
 from bot.staff.labels.template_problems import shown
 from bot.staff.labels.templates import SITUATIONS, about
+from bot.staff.policy_summary import summarize
 from bot.staff.template_diff import TextDiff, line_diff
 from bot.staff.template_list import ALL_CHANNEL_NAMES, BadFilter, TemplateFilters, template_rows
 
@@ -260,4 +261,7 @@ async def preview(request: Request, body: PreviewIn, container: ContainerDep,
 
 @router.get("/policies")
 async def policies(request: Request, container: ContainerDep, staff: AdminStaffDep) -> Response:
-    return page(request, "admin_policies.html", staff=staff, report=container.template_admin.policy_report())
+    words = locale_of(request)
+    summaries = [summarize(cid, policy, words) for cid, policy in sorted(container.policies.items())]
+    return page(request, "admin_policies.html", staff=staff, summaries=summaries,
+                report=container.template_admin.policy_report())
