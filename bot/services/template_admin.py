@@ -31,12 +31,14 @@ from bot.rendering.template_rules import (
 )
 from bot.services.audit_kinds import AuditKind
 from bot.services.staff_accounts import StaffIdentity
+from bot.storage.repositories.errors import VersionTaken
 from bot.storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 2.0
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+SAVE_ATTEMPTS = 10  # concurrent saves of one template each get the next number
 SHIPPED_VERSION = 0  # the text of templates/<locale>/<name>.j2, as "version 0"
 
 
@@ -199,13 +201,27 @@ class TemplateAdmin:
         source = source.replace("\r\n", "\n")
         content_sid = (content_sid or "").strip() or None
         result = self.check(key, source, content_sid)
-        async with self._uow() as uow:
-            if not result.ok:
+        if not result.ok:
+            async with self._uow() as uow:
                 await uow.audit.record(AuditKind.TEMPLATE_REFUSED, staff.actor, data={
                     "name": key.name, "locale": key.locale, "channel": key.channel,
                     "problems": [p.code for p in result.problems]})
                 await uow.commit()
-                return result, None
+            return result, None
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                version = await self._store(staff, key, source, content_sid, restored_from)
+                break
+            except VersionTaken:  # two admins saved at once: take the next number
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+        self._renderer.set_stored(key.name, key.locale, source, key.channel)
+        return result, version
+
+    async def _store(self, staff: StaffIdentity, key: TemplateKey, source: str,
+                     content_sid: str | None, restored_from: int | None) -> int:
+        """One transaction: the next version and its audit event."""
+        async with self._uow() as uow:
             row = await uow.template_versions.add(
                 key.name, key.locale, key.channel, source, content_sid=content_sid,
                 author=staff.name, restored_from=restored_from, at=self._clock.now())
@@ -215,8 +231,7 @@ class TemplateAdmin:
                 "name": key.name, "locale": key.locale, "channel": key.channel,
                 "version": row.version, "restored_from": restored_from})
             await uow.commit()
-        self._renderer.set_stored(key.name, key.locale, source, key.channel)
-        return result, row.version
+            return row.version
 
     async def rollback(self, staff: StaffIdentity, key: TemplateKey, version_id: int
                        ) -> tuple[TemplateCheck, int | None]:

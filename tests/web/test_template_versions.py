@@ -218,3 +218,21 @@ async def test_the_checkers_problems_read_in_portuguese(site: Site) -> None:
         saved = await http.post("/admin/templates/pt-BR/overdue_first", data={
             "csrf_token": csrf_of(page.text), "source": "Olá.", "channel": "sms"})
         assert saved.status_code == 422 and "precisa identificar o credor" in saved.text
+
+
+async def test_concurrent_saves_and_restores_each_get_their_own_version(site: Site) -> None:
+    import asyncio
+
+    from bot.services.staff_accounts import StaffIdentity
+
+    admin = site.container.template_admin
+    staff = StaffIdentity(user_id=1, name="carla", role="admin", csrf_token="t")
+    await admin.save(staff, KEY, "Primeira, {{ contact_name }}.")
+    saves = [admin.save(staff, KEY, f"Tchau {i}, {{{{ contact_name }}}}.") for i in range(5)]
+    results = await asyncio.gather(*saves, admin.restore_shipped(staff, KEY))
+    assert sorted(version for _, version in results) == [2, 3, 4, 5, 6, 7]
+    versions = await admin.versions(KEY)
+    assert [v.version for v in versions] == [7, 6, 5, 4, 3, 2, 1]
+    assert [v.restored_from for v in versions].count(0) == 1
+    assert (await kinds(site)).count("template_saved") == 6
+    assert (await kinds(site)).count("template_rolled_back") == 1
