@@ -18,7 +18,7 @@ from bot.services.template_admin import SHIPPED_VERSION, TemplateAdminError, Tem
 from bot.staff.deps import SECURITY_HEADERS, AdminCsrfDep, AdminStaffDep, page
 from bot.staff.i18n import StaffLocale, locale_of
 from bot.staff.i18n_markers import N_
-from bot.staff.labels.template_problems import shown
+from bot.staff.labels.template_problems import explain, shown
 from bot.staff.labels.templates import SITUATIONS, about
 from bot.staff.policy_summary import summarize
 from bot.staff.template_diff import TextDiff, line_diff
@@ -255,7 +255,8 @@ async def preview(request: Request, body: PreviewIn, container: ContainerDep,
     problems = [{"code": p.code, "message": p.message, **asdict(shown(p, body.source, gettext))}
                 for p in check.problems]
     return JSONResponse({"ok": check.ok, "preview": check.preview, "problems": problems,
-                         "warnings": [{"code": w.code, "message": w.message} for w in check.warnings]},
+                         "warnings": [{"code": w.code, "message": w.message, "text": explain(w, gettext)}
+                                      for w in check.warnings]},
                         headers=SECURITY_HEADERS)
 
 

@@ -236,3 +236,18 @@ async def test_concurrent_saves_and_restores_each_get_their_own_version(site: Si
     assert [v.restored_from for v in versions].count(0) == 1
     assert (await kinds(site)).count("template_saved") == 6
     assert (await kinds(site)).count("template_rolled_back") == 1
+
+
+async def test_the_previews_warnings_read_in_portuguese(site: Site) -> None:
+    crowded = "Até logo,{{ contact_name }}!Obrigado  pela conversa. " + "Seguimos à disposição. " * 20
+    async with site.signed_in("carla", lang="pt-BR") as http:
+        page = await http.get(URL)
+        body = (await http.post("/admin/templates/preview", headers={"X-CSRF-Token": csrf_of(page.text)},
+                                json={"name": "goodbye", "locale": "pt-BR",
+                                      "source": crowded + "{{ creditor_name }}"})).json()
+    texts = {w["code"]: w["text"] for w in body["warnings"]}
+    assert texts["no_space_after_punctuation"].startswith(
+        "falta um espaço ou uma quebra de linha depois da pontuação: “")
+    assert texts["double_space"].startswith("dois espaços seguidos: “")
+    segments = r"\d+ segmentos de SMS \(GSM-7\) com os dados de exemplo; o SMS envia 3 e corta o resto"
+    assert re.fullmatch(segments, texts["sms_segments"]), texts["sms_segments"]

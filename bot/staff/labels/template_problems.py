@@ -62,6 +62,17 @@ CHECKER: dict[str, tuple[str, str]] = {
                          N_("unknown variable(s) %(names)s; this template may use: %(allowed)s")),
     "too_long": (r"^the source has (?P<count>\d+) characters; at most (?P<limit>\d+)",
                  N_("the text has %(count)s characters; at most %(limit)s")),
+    # Warnings (the text is saved, but reads badly): bot/rendering/text_quality.py, the admin.
+    "no_space_after_punctuation": (
+        r"^a space or a line break is missing after punctuation: (?P<where>.*)$",
+        N_("a space or a line break is missing after punctuation: %(where)s")),
+    "double_space": (r"^two spaces in a row: (?P<where>.*)$", N_("two spaces in a row: %(where)s")),
+    "list_item_inline": (r"^a list item does not start its own line: (?P<where>.*)$",
+                         N_("a list item does not start its own line: %(where)s")),
+    "sms_segments": (r"^(?P<count>\d+) SMS segments \((?P<encoding>[^)]+)\) with sample data; "
+                     r"SMS sends (?P<most>\d+) and cuts the rest",
+                     N_("%(count)s SMS segments (%(encoding)s) with the sample data; SMS sends "
+                        "%(most)s and cuts the rest")),
 }
 CONTENT_SID_NEEDED = (r"^a WhatsApp template the bot sends first",
                       N_("a WhatsApp template the bot sends first needs the Content SID of its "
