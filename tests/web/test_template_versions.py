@@ -97,6 +97,10 @@ async def test_rollback_shows_what_will_change_and_asks_before_doing_it(site: Si
         assert "Restaurado como versão 3." in (await http.get(done.headers["location"])).text
         assert (await confirm(http, "rollback", version_id=99999, confirm="yes")).status_code == 404
         assert (await http.get(f"{URL}/rollback?version_id=99999")).status_code == 404
+    async with site.signed_in("carla", lang="en") as http:
+        page = await http.get(link)
+        assert "Roll back to version 1" in page.text and "Yes, roll back to version 1" in page.text
+        assert "From the version in use to version 1" in page.text
     versions = await site.container.template_admin.versions(KEY)
     assert versions[0].version == 3 and versions[0].restored_from == 1
     assert site.container.renderer.render("goodbye", "pt-BR", VARIABLES) == "Primeira, Ana."
