@@ -419,9 +419,10 @@ def check_template(
     unknown = sorted(meta.find_undeclared_variables(tree) - allowed - REFUSED_NAMES
                      - {n for n in meta.find_undeclared_variables(tree) if n.startswith("_")})
     if unknown:
+        first = min(n.lineno for n in tree.find_all(nodes.Name) if n.name in unknown)
         check.add("unknown_variable",
                   f"undocumented variable(s) {', '.join(unknown)}; {name!r} may use: "
-                  f"{', '.join(sorted(allowed)) or '(none)'}")
+                  f"{', '.join(sorted(allowed)) or '(none)'}", line=first)
     resolved = closest_locale(locale)
     if not check.problems:
         variables = _sample_for(today, creditor_names, allowed, channel)

@@ -219,6 +219,10 @@ async def test_the_checkers_problems_read_in_portuguese(site: Site) -> None:
             "variável(is) desconhecida(s) debtor_tax_id; este modelo")
         unsafe = await problems("{{ creditor_name|attr('x') }} Responda SAIR.")
         assert unsafe["unsafe"] == "não permitido num modelo de mensagem: filter 'attr'"
+        where = await save(http, "Olá, {{ contact_name }}.\nSeu CNPJ: {{ debtor_tax_id }}.")
+        assert where.status_code == 422
+        assert "<strong>Linha 2:</strong> variável(is) desconhecida(s) debtor_tax_id" in where.text
+        assert "<mark>Seu CNPJ: {{ debtor_tax_id }}.</mark>" in where.text
         saved = await http.post("/admin/templates/pt-BR/overdue_first", data={
             "csrf_token": csrf_of(page.text), "source": "Olá.", "channel": "sms"})
         assert saved.status_code == 422 and "precisa identificar o credor" in saved.text
