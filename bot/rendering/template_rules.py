@@ -376,6 +376,11 @@ def _loop_depth(node: nodes.Node) -> int:
     return inner + (1 if isinstance(node, nodes.For) else 0)
 
 
+def _first_use(tree: nodes.Template, names: Iterable[str]) -> int:
+    wanted = set(names)
+    return min(node.lineno for node in tree.find_all(nodes.Name) if node.name in wanted)
+
+
 def _requires(scope: str, name: str, cadence_templates: set[str]) -> bool:
     return scope == "all" or (scope == "cadence" and name in cadence_templates)
 
@@ -419,10 +424,9 @@ def check_template(
     unknown = sorted(meta.find_undeclared_variables(tree) - allowed - REFUSED_NAMES
                      - {n for n in meta.find_undeclared_variables(tree) if n.startswith("_")})
     if unknown:
-        first = min(n.lineno for n in tree.find_all(nodes.Name) if n.name in unknown)
         check.add("unknown_variable",
                   f"undocumented variable(s) {', '.join(unknown)}; {name!r} may use: "
-                  f"{', '.join(sorted(allowed)) or '(none)'}", line=first)
+                  f"{', '.join(sorted(allowed)) or '(none)'}", line=_first_use(tree, unknown))
     resolved = closest_locale(locale)
     if not check.problems:
         variables = _sample_for(today, creditor_names, allowed, channel)
