@@ -147,6 +147,8 @@ class OutputTooLarge(ValueError):
 class TemplateProblem:
     code: str
     message: str
+    line: int | None = None  # where in the source, when known (syntax errors)
+    detail: str = ""  # Jinja's own words for a syntax error, for the admin's translation
 
 
 @dataclass
@@ -163,8 +165,8 @@ class TemplateCheck:
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, code: str, message: str) -> None:
-        self.problems.append(TemplateProblem(code, message))
+    def add(self, code: str, message: str, line: int | None = None, detail: str = "") -> None:
+        self.problems.append(TemplateProblem(code, message, line, detail))
 
     def warn(self, code: str, message: str) -> None:
         self.warnings.append(TemplateProblem(code, message))
@@ -374,6 +376,11 @@ def _loop_depth(node: nodes.Node) -> int:
     return inner + (1 if isinstance(node, nodes.For) else 0)
 
 
+def _first_use(tree: nodes.Template, names: Iterable[str]) -> int:
+    wanted = set(names)
+    return min(node.lineno for node in tree.find_all(nodes.Name) if node.name in wanted)
+
+
 def _requires(scope: str, name: str, cadence_templates: set[str]) -> bool:
     return scope == "all" or (scope == "cadence" and name in cadence_templates)
 
@@ -401,7 +408,8 @@ def check_template(
     try:
         tree = environment.parse(source)
     except TemplateSyntaxError as error:
-        check.add("syntax", f"does not compile: {error.message} (line {error.lineno})")
+        check.add("syntax", f"does not compile: {error.message} (line {error.lineno})",
+                  line=error.lineno, detail=error.message or "")
         return check
     except (TemplateError, RecursionError) as error:
         check.add("syntax", f"does not compile: {error}")
@@ -418,7 +426,7 @@ def check_template(
     if unknown:
         check.add("unknown_variable",
                   f"undocumented variable(s) {', '.join(unknown)}; {name!r} may use: "
-                  f"{', '.join(sorted(allowed)) or '(none)'}")
+                  f"{', '.join(sorted(allowed)) or '(none)'}", line=_first_use(tree, unknown))
     resolved = closest_locale(locale)
     if not check.problems:
         variables = _sample_for(today, creditor_names, allowed, channel)

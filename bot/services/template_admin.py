@@ -3,7 +3,8 @@
 The newest stored version of a (name, locale, channel) is what the bot renders, at once in
 this process (``TemplateRenderer.set_stored``) and within ``REFRESH_SECONDS`` in the
 others (``refresh_loop``). Without a stored version the file under ``templates/`` is used.
-A rollback stores the chosen old version again as the newest one, so history only grows.
+A rollback stores the chosen old version again as the newest one, so history only grows;
+restoring the shipped text stores the file's text as a new version (``restored_from`` 0).
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from bot.rendering.template_rules import (
 )
 from bot.services.audit_kinds import AuditKind
 from bot.services.staff_accounts import StaffIdentity
+from bot.storage.repositories.errors import VersionTaken
 from bot.storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 2.0
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+SAVE_ATTEMPTS = 10  # concurrent saves of one template each get the next number
+SHIPPED_VERSION = 0  # the text of templates/<locale>/<name>.j2, as "version 0"
 
 
 class TemplateAdminError(ValueError):
@@ -146,6 +150,22 @@ class TemplateAdmin:
             return source, None, None
         return self._renderer.file_source(key.name, key.locale) or "", None, None
 
+    def shipped(self, key: TemplateKey) -> str | None:
+        """The text shipped in ``templates/<locale>/<name>.j2`` (version 0), if there is one."""
+        return self._renderer.file_source(key.name, key.locale)
+
+    async def source_at(self, key: TemplateKey, number: int) -> str:
+        """The source of version ``number`` (0: the shipped text)."""
+        if number == SHIPPED_VERSION:
+            shipped = self.shipped(key)
+            if shipped is None:
+                raise TemplateAdminError("this template has no shipped text")
+            return shipped
+        for version in await self.versions(key):
+            if version.version == number:
+                return version.source
+        raise TemplateAdminError(f"no version {number} of this template")
+
     def variables(self, key: TemplateKey) -> list[str]:
         return sorted(documented_variables(key.name))
 
@@ -181,23 +201,37 @@ class TemplateAdmin:
         source = source.replace("\r\n", "\n")
         content_sid = (content_sid or "").strip() or None
         result = self.check(key, source, content_sid)
-        async with self._uow() as uow:
-            if not result.ok:
+        if not result.ok:
+            async with self._uow() as uow:
                 await uow.audit.record(AuditKind.TEMPLATE_REFUSED, staff.actor, data={
                     "name": key.name, "locale": key.locale, "channel": key.channel,
                     "problems": [p.code for p in result.problems]})
                 await uow.commit()
-                return result, None
+            return result, None
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                version = await self._store(staff, key, source, content_sid, restored_from)
+                break
+            except VersionTaken:  # two admins saved at once: take the next number
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+        self._renderer.set_stored(key.name, key.locale, source, key.channel)
+        return result, version
+
+    async def _store(self, staff: StaffIdentity, key: TemplateKey, source: str,
+                     content_sid: str | None, restored_from: int | None) -> int:
+        """One transaction: the next version and its audit event."""
+        async with self._uow() as uow:
             row = await uow.template_versions.add(
                 key.name, key.locale, key.channel, source, content_sid=content_sid,
                 author=staff.name, restored_from=restored_from, at=self._clock.now())
-            kind = AuditKind.TEMPLATE_ROLLED_BACK if restored_from else AuditKind.TEMPLATE_SAVED
+            kind = (AuditKind.TEMPLATE_SAVED if restored_from is None
+                    else AuditKind.TEMPLATE_ROLLED_BACK)
             await uow.audit.record(kind, staff.actor, data={
                 "name": key.name, "locale": key.locale, "channel": key.channel,
                 "version": row.version, "restored_from": restored_from})
             await uow.commit()
-        self._renderer.set_stored(key.name, key.locale, source, key.channel)
-        return result, row.version
+            return row.version
 
     async def rollback(self, staff: StaffIdentity, key: TemplateKey, version_id: int
                        ) -> tuple[TemplateCheck, int | None]:
@@ -207,6 +241,19 @@ class TemplateAdmin:
         if row is None or (row.name, row.locale, row.channel) != (key.name, key.locale, key.channel):
             raise TemplateAdminError(f"no version #{version_id} of this template")
         return await self.save(staff, key, row.source, row.content_sid, restored_from=row.version)
+
+    async def restore_shipped(self, staff: StaffIdentity, key: TemplateKey
+                              ) -> tuple[TemplateCheck, int | None]:
+        """Store the shipped text again as the newest version (``restored_from`` 0), checked like
+        any save; a stored history is kept, never deleted."""
+        shipped = self.shipped(key)
+        if shipped is None:
+            raise TemplateAdminError("this template has no shipped text")
+        versions = await self.versions(key)
+        if not versions:
+            raise TemplateAdminError("the shipped text is already in use")
+        return await self.save(staff, key, shipped, versions[0].content_sid,
+                               restored_from=SHIPPED_VERSION)
 
     # -- policies (read-only) -------------------------------------------------------------------
 

@@ -174,8 +174,10 @@ async def test_save_versions_rollback_and_the_bot_uses_it_at_once(site: Site) ->
         assert [v.version for v in versions] == [2, 1] and versions[0].author == "carla"
         page = await http.get("/admin/templates/pt-BR/clarify")
         assert "Roll back to this" in page.text
-        response = await http.post("/admin/templates/pt-BR/clarify/rollback",
-                                   data={"csrf_token": csrf_of(page.text), "version_id": versions[1].id})
+        form = {"csrf_token": csrf_of(page.text), "version_id": versions[1].id}
+        unconfirmed = await http.post("/admin/templates/pt-BR/clarify/rollback", data=form)
+        assert unconfirmed.status_code == 200 and 'id="confirm"' in unconfirmed.text  # asks first
+        response = await http.post("/admin/templates/pt-BR/clarify/rollback", data={**form, "confirm": "yes"})
         assert response.status_code == 303
     assert renderer.render("clarify", "pt-BR", {"contact_name": "Bia", "creditor_name": "C",
                                                 "debtor_name": "D"}) == "Versão um, Bia."

@@ -54,6 +54,10 @@ class AmbiguousDebt(AmbiguousReference):
     """A debt external id used by more than one creditor."""
 
 
+class VersionTaken(StorageError):
+    """Another transaction stored this version number of the template first (try again)."""
+
+
 class DuplicateMessage(StorageError):
     """A message with this idempotency key was already stored (a provider retry)."""
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.repositories.errors import VersionTaken
 from bot.storage.staff_models import TemplateVersion
 
 
@@ -45,7 +47,8 @@ class TemplateVersionRepository:
     async def add(self, name: str, locale: str, channel: str, source: str, *,
                   content_sid: str | None, author: str, restored_from: int | None,
                   at: datetime) -> TemplateVersion:
-        """Store ``source`` as the next version of (name, locale, channel)."""
+        """Store ``source`` as the next version of (name, locale, channel); ``VersionTaken``
+        when a concurrent transaction stored that number first."""
         number = (await self.session.scalar(select(func.max(TemplateVersion.version)).where(
             TemplateVersion.name == name, TemplateVersion.locale == locale,
             TemplateVersion.channel == channel)) or 0) + 1
@@ -53,5 +56,8 @@ class TemplateVersionRepository:
                               source=source, content_sid=content_sid, author=author,
                               restored_from=restored_from, created_at=at)
         self.session.add(row)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # a concurrent save took the number: the caller retries
+            raise VersionTaken(f"{locale}/{name} [{channel}] version {number} is taken") from exc
         return row
