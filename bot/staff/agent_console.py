@@ -46,9 +46,11 @@ async def _act(public_id: str, done: str, action: Callable[[], Awaitable[object]
 
 @router.get("")
 async def queue_page(request: Request, container: ContainerDep, staff: StaffDep,
-                     sort: str = "waiting") -> Response:
-    items = await container.agent_desk.queue(sort)
-    return page(request, "queue.html", staff=staff, items=items, sort=sort,
+                     sort: str = "waiting", q: str = "", mine: str = "") -> Response:
+    """The queue; ``q`` searches (company, CNPJ, invoice), ``mine=1`` keeps the agent's own."""
+    sort = "amount" if sort == "amount" else "waiting"
+    items = await container.agent_desk.queue(sort, q, staff.name if mine else None)
+    return page(request, "queue.html", staff=staff, items=items, sort=sort, q=q, mine=bool(mine),
                 now=container.clock.now(), claims=await container.claims.pending())
 
 
