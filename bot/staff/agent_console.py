@@ -72,25 +72,18 @@ async def conversation_page(request: Request, public_id: str, container: Contain
                 zone=default_zone(request, view.creditor_id))
 
 
-def _to_reply(response: Response) -> Response:
-    """After a take or a reply the page opens at the reply box (which has the focus)."""
-    if "location" in response.headers:
-        response.headers["location"] += "#reply-card"
-    return response
-
-
 @router.post("/c/{public_id}/take")
 async def take(public_id: str, container: ContainerDep, staff: CsrfStaffDep) -> Response:
-    return _to_reply(await _act(public_id, N_("Taken."),
-                                lambda: container.agent_desk.take(staff, public_id)))
+    return await _act(public_id, N_("Taken."), lambda: container.agent_desk.take(staff, public_id))
 
 
 @router.post("/c/{public_id}/reply")
 async def reply(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
                 text: Annotated[str, Form()] = "", take: Annotated[str, Form()] = "") -> Response:
-    """Send a reply; with ``take`` (the form of a conversation nobody holds) take it first."""
-    return _to_reply(await _act(public_id, N_("Sent."), lambda: container.agent_desk.reply(
-        staff, public_id, text, take=bool(take))))
+    """Send a reply; with ``take`` (the form of a conversation nobody holds) take it first.
+    The page it goes back to focuses the reply box (``autofocus``)."""
+    return await _act(public_id, N_("Sent."), lambda: container.agent_desk.reply(
+        staff, public_id, text, take=bool(take)))
 
 
 @router.post("/c/{public_id}/template")

@@ -27,7 +27,7 @@ async def test_the_reply_box_of_a_free_conversation_takes_and_sends(site: Site) 
         assert 'id="reply"' in page.text and "autofocus" in page.text
         assert 'name="take" value="1"' in page.text and "Take and send" in page.text
         sent = await post(http, public_id, "reply", text="Olá, aqui é a Alice.", take="1")
-        assert sent.headers["location"].endswith("?msg=Sent.#reply-card")
+        assert sent.headers["location"].endswith("?msg=Sent.")
         after = await http.get(f"/agent/c/{public_id}")
         assert 'name="take"' not in after.text and "Send reply" in after.text
     assert await debtor_texts(site) == ["Olá, aqui é a Alice."]
@@ -38,11 +38,13 @@ async def test_the_reply_box_of_a_free_conversation_takes_and_sends(site: Site) 
     assert kinds[-2:] == ["conversation_taken", "agent_reply"]
 
 
-async def test_take_opens_the_page_at_the_reply_box(site: Site) -> None:
+async def test_take_opens_the_page_with_the_reply_box_focused(site: Site) -> None:
     public_id = await site.waiting_conversation()
     async with site.signed_in("alice") as http:
         taken = await post(http, public_id, "take")
-        assert taken.headers["location"].endswith("#reply-card")
+        page = await http.get(taken.headers["location"])
+    assert '<textarea id="reply" name="text" rows="3" required aria-describedby="reply-hint" autofocus>' \
+        in page.text
 
 
 async def test_two_agents_replying_at_once_one_wins(site: Site) -> None:
@@ -102,3 +104,12 @@ async def test_close_needs_the_confirmation_and_says_goodbye(site: Site) -> None
     assert view.state == "bot" and view.taken_by is None
     [closing] = await debtor_texts(site)
     assert "Encerramos este atendimento" in closing and "Distribuidora Exemplo Ltda" in closing
+
+
+async def test_the_refusal_names_the_holder_in_portuguese(site: Site) -> None:
+    public_id = await site.waiting_conversation()
+    async with site.signed_in("alice") as alice, site.signed_in("bruno", lang="pt-BR") as bruno:
+        await post(alice, public_id, "take")
+        refused = await post(bruno, public_id, "reply", text="oi", take="1")
+        page = await bruno.get(refused.headers["location"])
+    assert "já assumida por alice" in page.text
