@@ -226,7 +226,7 @@ def test_new_items_wait_behind_a_banner(served: Served, browser: object) -> None
     banner = page.locator("#new-items")
     expect(banner).to_be_visible(timeout=5_000)
     seconds = time.monotonic() - started
-    expect(banner).to_have_text("1 novas: mostrar")
+    expect(banner).to_have_text("1 nova: mostrar")
     after = page.locator("#queue tr[data-conversation]").evaluate_all(
         "rows => rows.map(r => r.dataset.conversation)")
     assert after == before  # nothing moved under the pointer
