@@ -46,7 +46,7 @@ LAPTOP, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
 # Each test has its own waiting debtors, so they run in any order.
 COMPANIES = {"padaria": "Padaria Sol Ltda", "ferro": "Ferragens Norte S.A.",
              "tinta": "Tintas Cor ME", "quieta": "Quieta Comércio Ltda", "eixo": "Eixo Peças Ltda",
-             "fone": "Fone Serviços Ltda"}
+             "fone": "Fone Serviços Ltda", "sai": "Saída Rápida Ltda"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,22 @@ async def hand_off(url: str, key: str, name: str, minutes: int) -> str:
 async def seed(url: str) -> dict[str, str]:
     await migrate(url)
     return {key: await hand_off(url, key, name, n) for n, (key, name) in enumerate(COMPANIES.items())}
+
+
+async def back_to_bot(url: str, public_id: str) -> None:
+    """The conversation leaves the queue (as a hand back by another agent would do it)."""
+    engine = create_engine(url, clock=FixedClock(NOW))
+    try:
+        async with session_factory(engine)() as session:
+            conversations = ConversationRepository(session)
+            conversation = await conversations.by_public_id(public_id)
+            assert conversation is not None
+            await conversations.set_state(conversation, "bot")
+            await conversations.add_message(conversation, direction="out", author="bot", text="…",
+                                            channel="web", status="queued", at=NOW)
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 async def state_of(url: str, public_id: str) -> str:
@@ -193,6 +209,8 @@ def test_take_and_reply_in_two_actions_with_ctrl_enter(served: Served, browser: 
     expect(page.locator("#history")).to_contain_text("Olá, aqui é a Alice da equipe.")
     expect(page.locator("#status")).to_contain_text("alice")
     expect(page.locator("#reply")).to_be_focused()  # ready for the next one
+    box = page.locator("#reply-card").bounding_box()  # and on the screen, with the flash above
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"], box
     page.keyboard.type("Posso propor um parcelamento.")
     page.keyboard.press("Meta+Enter")  # Cmd+Enter on a Mac
     expect(page.locator("#history")).to_contain_text("Posso propor um parcelamento.")
@@ -230,9 +248,16 @@ def test_new_items_wait_behind_a_banner(served: Served, browser: object) -> None
     after = page.locator("#queue tr[data-conversation]").evaluate_all(
         "rows => rows.map(r => r.dataset.conversation)")
     assert after == before  # nothing moved under the pointer
+    # A listed conversation that leaves the queue stays where it was, struck through.
+    in_thread(back_to_bot(served.db_url, served.ids["sai"]))
+    gone = page.locator(f"tr[data-conversation='{served.ids['sai']}']")
+    expect(gone).to_have_class("gone", timeout=5_000)
+    assert page.locator("#queue tr[data-conversation]").evaluate_all(
+        "rows => rows.map(r => r.dataset.conversation)") == before
     page.screenshot(path=str(SHOTS / "staff-console-new-items-1366.png"))
     banner.click()
     expect(page.locator(f"tr[data-conversation='{public_id}']")).to_be_visible()
+    expect(gone).to_have_count(0)
     expect(banner).to_be_hidden()
     print(f"banner shown {seconds:.2f} s after the handoff was stored")
     assert seconds < 2.0, seconds  # 0.4 s polling plus the page's refetch
