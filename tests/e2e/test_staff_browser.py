@@ -89,8 +89,8 @@ def test_handoff_agent_console_and_hand_back(stack: Stack, browser: object) -> N
     # Other tests hand conversations off too: pick this debtor's row by its own name.
     name = f"Empresa Teste {me.split('-')[0].removeprefix('test')} Ltda"
     row = agent.locator("#queue a", has_text=name)
-    banner = agent.locator("#new-items")  # rows already listed stay put: new ones wait behind it
-    expect(row.first.or_(banner)).to_be_visible(timeout=5_000)  # live, without reload
+    banner = agent.locator("#new-items:not([hidden])")  # listed rows stay put: new ones wait
+    expect(row.first.or_(banner).first).to_be_visible(timeout=5_000)  # live, without reload
     if banner.is_visible():
         banner.click()
     expect(row.first).to_be_visible()
