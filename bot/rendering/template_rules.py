@@ -85,6 +85,7 @@ CATALOG: dict[str, frozenset[str]] = {
     "installment_not_found": COMMON | {"number", "count"},
     "installment_already_paid": COMMON | {"number", "count"},
     "handback": COMMON | {"agreed", "offer_pending"},
+    "conversation_closed": COMMON,
     "payment_claim_received": COMMON | {"claim", "asks_details"},
     "payment_claim_details_recorded": COMMON | {"claim", "asks_details"},
     "payment_claim_status": COMMON | {"claim"},

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -45,10 +46,15 @@ async def _act(public_id: str, done: str, action: Callable[[], Awaitable[object]
 
 @router.get("")
 async def queue_page(request: Request, container: ContainerDep, staff: StaffDep,
-                     sort: str = "waiting") -> Response:
-    items = await container.agent_desk.queue(sort)
-    return page(request, "queue.html", staff=staff, items=items, sort=sort,
+                     sort: str = "waiting", q: str = "", mine: str = "") -> Response:
+    """The queue; ``q`` searches (company, CNPJ, invoice), ``mine=1`` keeps the agent's own."""
+    sort = "amount" if sort == "amount" else "waiting"
+    items = await container.agent_desk.queue(sort, q, staff.name if mine else None)
+    return page(request, "queue.html", staff=staff, items=items, sort=sort, q=q, mine=bool(mine),
                 now=container.clock.now(), claims=await container.claims.pending())
+
+
+OFFER_FIELDS = ("kind", "count", "discount_percent", "down_payment")
 
 
 @router.get("/c/{public_id}")
@@ -58,8 +64,12 @@ async def conversation_page(request: Request, public_id: str, container: Contain
         view = await container.agent_desk.view(public_id, container.settings.whatsapp_templates)
     except NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, N_("No such conversation.")) from exc
+    # A refused offer comes back with the agent's values (the query of the redirect).
+    offer_back = {name: request.query_params[name][:32] for name in OFFER_FIELDS
+                  if name in request.query_params}
     return page(request, "conversation.html", staff=staff, c=view, msg=msg, error=error,
-                now=container.clock.now(), zone=default_zone(request, view.creditor_id))
+                offer_back=offer_back, now=container.clock.now(),
+                zone=default_zone(request, view.creditor_id))
 
 
 @router.post("/c/{public_id}/take")
@@ -69,8 +79,11 @@ async def take(public_id: str, container: ContainerDep, staff: CsrfStaffDep) -> 
 
 @router.post("/c/{public_id}/reply")
 async def reply(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
-                text: Annotated[str, Form()] = "") -> Response:
-    return await _act(public_id, N_("Sent."), lambda: container.agent_desk.reply(staff, public_id, text))
+                text: Annotated[str, Form()] = "", take: Annotated[str, Form()] = "") -> Response:
+    """Send a reply; with ``take`` (the form of a conversation nobody holds) take it first.
+    The page it goes back to focuses the reply box (``autofocus``)."""
+    return await _act(public_id, N_("Sent."), lambda: container.agent_desk.reply(
+        staff, public_id, text, take=bool(take)))
 
 
 @router.post("/c/{public_id}/template")
@@ -98,7 +111,12 @@ async def offer(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
             staff, public_id, kind=kind, count=count,
             discount_percent=_decimal(discount_percent, "discount"),
             down_payment=_decimal(down_payment, "down payment") if down_payment.strip() else None)
-    return await _act(public_id, N_("Offer sent."), make)
+    response = await _act(public_id, N_("Offer sent."), make)
+    if "error=" in response.headers.get("location", ""):  # refused: the form keeps its values
+        values = {"kind": kind, "count": str(count), "discount_percent": discount_percent,
+                  "down_payment": down_payment}
+        response.headers["location"] += "&" + urlencode(values) + "#offer-form"
+    return response
 
 
 @router.post("/c/{public_id}/agreement")
@@ -142,7 +160,10 @@ async def hand_back(public_id: str, container: ContainerDep, staff: CsrfStaffDep
 
 @router.post("/c/{public_id}/close")
 async def close(public_id: str, container: ContainerDep, staff: CsrfStaffDep,
-                note: Annotated[str, Form()] = "") -> Response:
+                note: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "") -> Response:
+    """Closing asks for a confirmation (the form's "I confirm closing" box)."""
+    if confirm != "yes":
+        return _back(public_id, error=N_("Tick “I confirm closing” to close the conversation."))
     return await _act(public_id, N_("Closed."), lambda: container.agent_desk.close(staff, public_id, note))
 
 

@@ -37,6 +37,7 @@ from bot.rendering.renderer import (
 from bot.staff.day_input import DAY_PATTERN
 from bot.staff.labels import label_id
 from bot.staff.labels.offers import describe_offer
+from bot.staff.labels.refusals import NAMED_REFUSALS
 
 LANG_COOKIE = "acordo_staff_lang"
 STAFF_LOCALES = ("pt-BR", "en")
@@ -83,6 +84,18 @@ class StaffLocale:
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
 
+    def translate(self, message: str) -> str:
+        """A console message or refusal in this language; one naming a staff user ("already
+        taken by alice") through its pattern in ``NAMED_REFUSALS``."""
+        translated = self.gettext(message)
+        if translated != message:
+            return translated
+        for pattern, message_id in NAMED_REFUSALS:
+            found = pattern.fullmatch(message)
+            if found:
+                return self.gettext(message_id) % found.groupdict()
+        return message
+
     def label(self, code: object, kind: str) -> str:
         return "—" if code is None or code == "" else self.gettext(label_id(kind, str(code)))
 
@@ -124,7 +137,7 @@ def staff_pages(locale: str) -> Environment:
     words = StaffLocale(locale)
     env.filters.update(money=words.money, day=words.day, percent=words.percent, label=words.label,
                        moment=_moment, zone_name=_zone_name)
-    env.globals.update(locale=words, describe_offer=words.offer, lang=locale, translate=words.gettext,
+    env.globals.update(locale=words, describe_offer=words.offer, lang=locale, translate=words.translate,
                        day_pattern=DAY_PATTERN)
     return env
 

@@ -89,7 +89,11 @@ def test_handoff_agent_console_and_hand_back(stack: Stack, browser: object) -> N
     # Other tests hand conversations off too: pick this debtor's row by its own name.
     name = f"Empresa Teste {me.split('-')[0].removeprefix('test')} Ltda"
     row = agent.locator("#queue a", has_text=name)
-    expect(row.first).to_be_visible(timeout=5_000)  # live, without reload
+    banner = agent.locator("#new-items:not([hidden])")  # listed rows stay put: new ones wait
+    expect(row.first.or_(banner).first).to_be_visible(timeout=5_000)  # live, without reload
+    if banner.is_visible():
+        banner.click()
+    expect(row.first).to_be_visible()
     live_seconds = time.monotonic() - arrived
     assert live_seconds < 3.0, f"the queue took {live_seconds:.1f}s to show the chat"
     agent.screenshot(path=str(SHOTS / "agent-queue.png"), full_page=True)
@@ -97,6 +101,7 @@ def test_handoff_agent_console_and_hand_back(stack: Stack, browser: object) -> N
     row.last.click()
     agent.click("#take")
     expect(agent.locator(".flash.ok")).to_have_text("Taken.")
+    expect(agent.locator("#reply")).to_be_focused()  # reply first
     debtor.fill("#text", "oi? alguem ai?")
     debtor.click("form#send button")
     expect(agent.locator("#history")).to_contain_text("oi? alguem ai?", timeout=5_000)

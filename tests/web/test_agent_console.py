@@ -143,7 +143,7 @@ async def test_dispute_promise_and_close(site: Site) -> None:
         await post(http, public_id, "take")
         await post(http, public_id, "promise", when="2026-12-01")
         await post(http, public_id, "dispute", reason="valor errado")
-        await post(http, public_id, "close")
+        await post(http, public_id, "close", confirm="yes")
     view = await site.container.agent_desk.view(public_id)
     assert view.state == "bot" and view.taken_by is None
     assert {d.status for d in view.debts} == {"disputed"}

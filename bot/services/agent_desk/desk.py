@@ -58,29 +58,40 @@ class AgentDesk(DeskReader):
 
     async def take(self, staff: StaffIdentity, public_id: str) -> None:
         async with self._uow() as uow:
-            file = await self._file(uow, public_id)
-            if file.conversation.state != db.ConversationState.HUMAN:
-                raise DeskError("this conversation is with the bot; nothing to take")
-            holder = await self._holder(uow, file.conversation.id)
-            if holder is not None:
-                if holder == staff.name:
-                    return
-                raise TakeConflict(f"already taken by {holder}")
-            try:
-                await uow.desk.assign(file.conversation.id, staff.user_id, self._clock.now())
-            except IntegrityError as exc:  # another agent won the race
-                await uow.rollback()
-                raise TakeConflict("already taken by another agent") from exc
-            await self._audit(uow, file, staff, AuditKind.CONVERSATION_TAKEN)
+            await self._take_in(uow, staff, await self._file(uow, public_id))
             await uow.commit()
+
+    async def _take_in(self, uow: UnitOfWork, staff: StaffIdentity, file: DebtorFile) -> None:
+        """Assign the conversation to ``staff`` inside ``uow`` (the caller commits); nothing to
+        do when it holds it already, ``TakeConflict`` when another agent does."""
+        if file.conversation.state != db.ConversationState.HUMAN:
+            raise DeskError("this conversation is with the bot; nothing to take")
+        holder = await self._holder(uow, file.conversation.id)
+        if holder is not None:
+            if holder == staff.name:
+                return
+            raise TakeConflict(f"already taken by {holder}")
+        try:
+            await uow.desk.assign(file.conversation.id, staff.user_id, self._clock.now())
+        except IntegrityError as exc:  # another agent won the race
+            await uow.rollback()
+            raise TakeConflict("already taken by another agent") from exc
+        await self._audit(uow, file, staff, AuditKind.CONVERSATION_TAKEN)
 
     # -- actions of the agent who holds the conversation --------------------------------------
 
-    async def reply(self, staff: StaffIdentity, public_id: str, text: str) -> None:
+    async def reply(self, staff: StaffIdentity, public_id: str, text: str, *,
+                    take: bool = False) -> None:
+        """Send ``text`` to the debtor. With ``take``, a conversation waiting in the queue that
+        nobody holds is taken first, in the same transaction ("take on reply"): of two agents
+        replying at once, the ``conversation_assignments`` key lets one win; the other gets
+        "already taken by …" and nothing is sent."""
         text = clean_text(text).strip()[:MAX_REPLY_CHARS]
         if not text:
             raise DeskError("empty reply")
         async with self._uow() as uow:
+            if take:
+                await self._take_in(uow, staff, await self._file(uow, public_id))
             file = await self._held(uow, staff, public_id)
             self._require_window(file.conversation)
             message = await self._send(uow, file, Rendered(text))
@@ -240,7 +251,8 @@ class AgentDesk(DeskReader):
         await self._release(staff, public_id, note, greet=True)
 
     async def close(self, staff: StaffIdentity, public_id: str, note: str = "") -> None:
-        """Done with the conversation: back to the bot for later messages, nothing sent now."""
+        """Done with the conversation: back to the bot for later messages; the debtor gets the
+        ``conversation_closed`` message (unless WhatsApp's 24-hour window is closed)."""
         await self._release(staff, public_id, note, greet=False)
 
     async def _release(self, staff: StaffIdentity, public_id: str, note: str, *, greet: bool) -> None:
@@ -269,6 +281,9 @@ class AgentDesk(DeskReader):
                 await self._send_template(uow, file, "handback", variables,
                                           offer_buttons(state.current_offer)
                                           if pending and state.current_offer else (), author="bot")
+            elif self._window_open(file.conversation):
+                await self._send_template(uow, file, "conversation_closed", file.common,
+                                          author="agent")
             await uow.commit()
 
     # -- helpers ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.contact_rules.whatsapp import whatsapp_window_open
@@ -48,15 +47,14 @@ class DeskReader:
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def queue(self, sort: str = "waiting") -> list[QueueItem]:
+    async def queue(self, sort: str = "waiting", search: str = "",
+                    held_by: str | None = None) -> list[QueueItem]:
         """Conversations with a human: longest waiting first (then largest balance), or by
-        balance with ``sort="amount"``."""
+        balance with ``sort="amount"``; ``search`` (company or contact name, CNPJ with or
+        without punctuation, invoice id) and ``held_by`` (a staff name: "mine") narrow it."""
         async with self._uow() as uow:
-            rows = await uow.session.scalars(
-                select(db.Conversation)
-                .options(joinedload(db.Conversation.contact).joinedload(db.Contact.debtor))
-                .where(db.Conversation.state == db.ConversationState.HUMAN.value))
-            items = [await self._queue_item(uow, c) for c in rows.unique()]
+            rows = await uow.desk.waiting(search[:100], held_by)
+            items = [await self._queue_item(uow, c) for c in rows]
         if sort == "amount":
             return sorted(items, key=lambda i: (-i.balance, i.waiting_since))
         return sorted(items, key=lambda i: (i.waiting_since, -i.balance))

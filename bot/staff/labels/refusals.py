@@ -4,6 +4,8 @@ carries values (a name, an amount) is shown as the service words it."""
 
 from __future__ import annotations
 
+import re
+
 from bot.staff.i18n_markers import N_
 
 DESK_REFUSALS = (
@@ -21,4 +23,10 @@ DESK_REFUSALS = (
        "debtor writes again"),
     N_("give the reason for the rejection (the debtor reads it)"),
     N_("the claim states no amount: type the amount paid"),
+)
+
+# Refusals that carry who holds the conversation: their pattern and the message id that says it.
+NAMED_REFUSALS = (
+    (re.compile(r"already taken by (?P<name>[\w.@-]+)"), N_("already taken by %(name)s")),
+    (re.compile(r"taken by (?P<name>[\w.@-]+)"), N_("taken by %(name)s")),
 )
