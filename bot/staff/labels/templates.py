@@ -107,6 +107,8 @@ _DESCRIBED: dict[str, dict[str, str]] = {
     "agent": {
         "handoff": N_("Tells the debtor a person will take over, and the team's hours."),
         "handback": N_("An agent hands the conversation back to the bot."),
+        "conversation_closed": N_(
+            "An agent closes the conversation: thanks the debtor and says how to come back."),
     },
     # E-mail parts.
     "email": {
