@@ -14,11 +14,11 @@ import pytest
 from bot.app import create_app
 from bot.bootstrap import Container
 from bot.clock import FixedClock
-from bot.devtools.emulators.certificates import PKIFiles, make_test_pki
-from bot.devtools.emulators.pix import PixEmulator
-from bot.payments.pix_api import PixApiProvider
 from bot.conversation import commands as cmd
 from bot.conversation.outcome import Outcome
+from bot.devtools.emulators.certificates import PKIFiles, make_test_pki
+from bot.devtools.emulators.pix import PixEmulator, WebhookFaults
+from bot.payments.pix_api import PixApiProvider
 from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
@@ -124,6 +124,8 @@ async def pix_desk(tmp_path: Path, pki: PKIFiles, request: pytest.FixtureRequest
     marker = request.node.get_closest_marker("psp")
     options = dict(marker.kwargs) if marker else {}
     extra = options.pop("settings", {})
+    if "webhook_faults" in options:
+        options["webhook_faults"] = WebhookFaults(**options["webhook_faults"])
     clock = FixedClock(NOW)
     sender = AppSender()
     psp = PixEmulator(pki, clock=clock, sender=sender, **options)

@@ -80,8 +80,8 @@ async def test_the_emulator_refuses_a_bad_txid_and_a_bad_body(pix_desk: PixDesk)
     body["valor"]["original"] = "1.000,00"
     response = await pix_desk.provider.call("PUT", f"/{kind}/{TXID}", json_body=body)
     assert response.status_code == 400
-    assert response.json()["violacoes"] == [{"propriedade": "valor.original",
-                                             "razao": "formato 0.00 (ponto decimal, sem separador de milhar)"}]
+    [violation] = response.json()["violacoes"]
+    assert violation["propriedade"] == "valor.original" and "0.00" in violation["razao"]
 
 
 async def test_giving_up_after_every_attempt_times_out(pix_desk: PixDesk) -> None:
