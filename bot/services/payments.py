@@ -46,6 +46,20 @@ def new_txid(prefix: str = "AC") -> str:
     return prefix + secrets.token_hex(10).upper()
 
 
+async def withdraw(provider: PaymentProvider, charge: PaymentCharge) -> None:
+    """Ask a PSP that can (``remove_charge``) to withdraw a superseded charge; a refusal is
+    logged (a payment to it would still settle by its txid)."""
+    remove = getattr(provider, "remove_charge", None)
+    if remove is None or charge.provider != provider.name:
+        return
+    kind = (charge.provider_ref or "cob:").split(":")[0]
+    try:
+        await remove(charge.txid, kind)
+    except PaymentProviderError as exc:
+        logger.warning("payment provider %s did not withdraw charge %s: %s", provider.name,
+                       charge.txid, exc)
+
+
 def charge_txid(key: str, length: int) -> str:
     """``AC`` + hex digits of SHA-256 of ``key``: ``length`` letters and digits (26 to 35)."""
     if not 26 <= length <= 35:
@@ -113,6 +127,7 @@ class PaymentDesk:
             charge = await charges.open_for_installment(item.id)
             if charge is not None and charge.amount != owed:
                 charge.status = ChargeStatus.CANCELLED.value
+                await withdraw(provider, charge)
                 charge = None
             if charge is None:
                 charge = await self._issue(session, provider, policy, debtor, owed, item.due_date,

@@ -179,3 +179,32 @@ async def test_acordo_payments_reconcile_settles_what_no_webhook_reported(
     bad = await asyncio.to_thread(partial(CliRunner().invoke, app,
                                           ["payments", "reconcile", "--since", "2026-11-26"], env=env))
     assert bad.exit_code == 2 and "time zone offset" in bad.output
+
+
+async def test_a_partial_payment_withdraws_the_charge_it_supersedes(pix_desk: PixDesk) -> None:
+    conversation = await pix_desk.debtor()
+    outcome = await pix_desk.agree(conversation)
+    [charge] = outcome.replies[1].variables["charges"]
+    old = charge["txid"]
+    pix_desk.psp.pay(old, Decimal("100.00"))  # less than the installment
+    await pix_desk.psp.settled()
+    asked = await pix_desk.say(conversation, cmd.ExplainPaymentMethod(text="manda o pix"))
+    [fresh] = asked.replies[0].variables["charges"]
+    first = (await plan(pix_desk))[0]
+    assert fresh["txid"] != old and fresh["amount"] == first.amount - Decimal("100.00")
+    assert pix_desk.psp.charges[fresh["txid"]]["valor"]["original"] == f"{fresh['amount']:.2f}"
+    assert pix_desk.psp.charges[old]["status"] == "CONCLUIDA"  # paid: nothing to withdraw
+
+
+async def test_a_charge_superseded_before_any_pix_is_withdrawn_at_the_psp(pix_desk: PixDesk) -> None:
+    conversation = await pix_desk.debtor()
+    outcome = await pix_desk.agree(conversation)
+    [charge] = outcome.replies[1].variables["charges"]
+    response = await pix_desk.pay(txid=charge["txid"], amount="100.00", paid_at=NOW.isoformat(),
+                                  reference="TED-1")  # paid some other way, in part
+    assert response.status_code == 200, response.text
+    asked = await pix_desk.say(conversation, cmd.ExplainPaymentMethod(text="manda o pix"))
+    [fresh] = asked.replies[0].variables["charges"]
+    assert fresh["txid"] != charge["txid"]
+    assert pix_desk.psp.charges[charge["txid"]]["status"] == "REMOVIDA_PELO_USUARIO_RECEBEDOR"
+    assert pix_desk.psp.charges[fresh["txid"]]["status"] == "ATIVA"
