@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from bot import schemas
 from bot.api.deps import ContainerDep
+from bot.payments.pix_api import PixApiProvider
 from bot.payments.provider import InvalidWebhook
 from bot.services.pix_reconciliation import payment_for, record_payments
 from bot.services.portfolio import UnknownDebt
@@ -20,7 +21,7 @@ async def payment_webhook(provider: str, request: Request, container: ContainerD
     """A payment provider reports payments; each is matched to our charge by txid and settles it."""
     adapters = {p.name: p for p in container.payments.providers()}
     adapter = adapters.get(provider)
-    if adapter is None:
+    if adapter is None or isinstance(adapter, PixApiProvider):  # the API Pix has its own route
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no payment provider {provider!r}")
     try:
         notices = adapter.parse_webhook(dict(request.headers), await request.body())

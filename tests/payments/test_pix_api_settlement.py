@@ -136,6 +136,8 @@ async def test_the_webhook_needs_its_secret_and_a_valid_body(pix_desk: PixDesk) 
                                 "valor": "10.00", "horario": "2026-11-26T13:00:00Z"}]}).encode()
     wrong = await pix_desk.http.post("/payments/pix/not-the-secret/pix", content=body)
     assert wrong.status_code == 404 and await payments(pix_desk) == []
+    generic = await pix_desk.http.post("/payments/webhook/pix_api", content=body)  # no secret there
+    assert generic.status_code == 404 and await payments(pix_desk) == []
     bad = await pix_desk.http.post(f"/payments/pix/{WEBHOOK_SECRET}/pix", content=b'{"pix": [{"txid": "X"}]}')
     assert bad.status_code == 401
     far = body.replace(b"2026-11-26", b"1999-11-26")
