@@ -21,7 +21,7 @@ from bot.cli.app import app
 from bot.conversation import commands as cmd
 from bot.devtools.emulators.certificates import PKIFiles
 from bot.devtools.emulators.observed import Faults
-from bot.services.pix_reconciliation import sweep
+from bot.services.pix_reconciliation import sweep, sweep_every
 from bot.storage import models as db
 from bot.storage.payment_models import PaymentCharge
 from tests.conftest import NOW
@@ -210,3 +210,22 @@ async def test_a_charge_superseded_before_any_pix_is_withdrawn_at_the_psp(pix_de
     assert fresh["txid"] != charge["txid"]
     assert pix_desk.psp.charges[charge["txid"]]["status"] == "REMOVIDA_PELO_USUARIO_RECEBEDOR"
     assert pix_desk.psp.charges[fresh["txid"]]["status"] == "ATIVA"
+
+
+@pytest.mark.psp(webhook_faults={"rate_lost": 1.0})
+async def test_the_workers_periodic_sweep_settles_a_lost_webhook(pix_desk: PixDesk) -> None:
+    txid = await agreed(pix_desk)
+    pix_desk.psp.pay(txid)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(sweep_every(pix_desk.container.portfolio, pix_desk.provider,
+                                           pix_desk.clock, timedelta(seconds=0.05),
+                                           timedelta(hours=1), stop))
+    for _ in range(100):
+        if await payments(pix_desk):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(loop, 5)
+    assert len(await payments(pix_desk)) == 1
+    sweeps = [r for r in pix_desk.psp.requests if r.key == "/pix"]
+    assert sweeps  # it asked GET /pix, and stopped when told
