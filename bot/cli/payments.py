@@ -91,3 +91,29 @@ def _instant(text: str, option: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{option} needs a time zone offset (e.g. -03:00 or Z)")
     return moment
+
+
+@payments_app.command("pix-webhook")
+def register_pix_webhook() -> None:
+    """Register this server's PIX webhook (ACORDO_PUBLIC_URL + the secret path) at the PSP."""
+
+    async def work(container: Container) -> str:
+        from bot.payments.provider import PaymentProviderError
+
+        provider = container.payments.pix_api()
+        public_url = container.settings.public_url
+        if provider is None or not public_url:
+            raise ValueError("set ACORDO_PIX_API_URL and ACORDO_PUBLIC_URL first")
+        url = public_url.rstrip("/") + (provider.webhook_path() or "")
+        try:
+            await provider.register_webhook(url)
+        except PaymentProviderError as exc:
+            raise ValueError(str(exc)) from exc
+        return url
+
+    try:
+        url = run_with_container(work)
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    out.print(f"PIX webhook registered: {url.rsplit('/', 1)[0]}/… (the PSP appends /pix)", markup=False)

@@ -229,3 +229,16 @@ async def test_the_workers_periodic_sweep_settles_a_lost_webhook(pix_desk: PixDe
     assert len(await payments(pix_desk)) == 1
     sweeps = [r for r in pix_desk.psp.requests if r.key == "/pix"]
     assert sweeps  # it asked GET /pix, and stopped when told
+
+
+async def test_acordo_payments_pix_webhook_registers_our_url(pix_desk: PixDesk, tmp_path: Path,
+                                                            pki: PKIFiles) -> None:
+    pix_desk.psp.webhooks.clear()
+    env = {"ACORDO_DATABASE_URL": f"sqlite:///{tmp_path / 'acordo.db'}",
+           "ACORDO_POLICIES_DIR": str(ROOT / "policies"), "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"),
+           "ACORDO_PUBLIC_URL": "https://acordo.example/",
+           **{f"ACORDO_{k.upper()}": str(v) for k, v in pix_settings(pki, pix_desk.psp).items()}}
+    result = await asyncio.to_thread(partial(CliRunner().invoke, app, ["payments", "pix-webhook"], env=env))
+    assert result.exit_code == 0, result.output
+    assert pix_desk.psp.webhooks == {pix_desk.psp.chave: f"https://acordo.example/payments/pix/{WEBHOOK_SECRET}"}
+    assert WEBHOOK_SECRET not in result.output  # the secret is not printed
