@@ -108,6 +108,7 @@ bench: model
 	$(PY) -m bench.fuzz
 	$(PY) -m bench.portal
 	$(PY) -m bench.email
+	$(PY) -m bench.pix
 
 # The staff pages' gettext catalogs (docs/staff-ui.md): extract the English source strings of
 # bot/web/staff/*.html and bot/staff/*.py into the .pot, then merge them into each .po (new or

@@ -125,6 +125,24 @@ class Settings(BaseSettings):
     # "fake" = the fake provider (demos, tests). The webhook secret signs provider callbacks.
     payment_provider: Literal["pix", "fake"] = "pix"
     payment_webhook_secret: SecretStr | None = None
+    # A PSP over the Banco Central's API Pix (docs/payments.md): when ACORDO_PIX_API_URL is set
+    # it issues every creditor's charges (cob / cobv) instead of the static BR Code. Mutual TLS
+    # with PIX_CERT + PIX_KEY (PEM; PIX_CA to trust a private CA), OAuth2 client credentials,
+    # PIX_CHAVE the receiving key. Webhook at /payments/pix/<PIX_WEBHOOK_SECRET>, optionally
+    # HMAC-signed; the worker sweeps GET /pix every PIX_RECONCILE_MINUTES (0: never).
+    pix_api_url: str | None = None
+    pix_profile: Literal["bcb", "efi"] = "bcb"
+    pix_client_id: str | None = None
+    pix_client_secret: SecretStr | None = None
+    pix_cert: Path | None = None
+    pix_key: Path | None = None
+    pix_ca: Path | None = None
+    pix_chave: str | None = None
+    pix_timeout_seconds: float = Field(default=10, gt=0)
+    pix_webhook_secret: SecretStr | None = None
+    pix_webhook_hmac_secret: SecretStr | None = None
+    pix_reconcile_minutes: float = Field(default=30, ge=0)
+    pix_reconcile_hours: float = Field(default=24, gt=0, le=24 * 5)  # the sweep's look-back
     # Results dashboard (docs/dashboard.md): what one message sent costs per channel, in BRL,
     # and what an agent's time costs (agent messages x minutes per message x hourly cost).
     message_costs: dict[str, Decimal] = Field(default_factory=lambda: {
@@ -170,6 +188,16 @@ class Settings(BaseSettings):
         if value is not None and 0 < len(value.get_secret_value()) < 16:
             raise ValueError("ACORDO_LINK_SECRET needs at least 16 characters")
         return value
+
+    @model_validator(mode="after")
+    def _pix_api_complete(self) -> Settings:
+        if self.pix_api_url:
+            missing = [f"ACORDO_PIX_{name.upper()}" for name in
+                       ("client_id", "client_secret", "cert", "key", "chave", "webhook_secret")
+                       if not getattr(self, f"pix_{name}")]
+            if missing:
+                raise ValueError(f"ACORDO_PIX_API_URL is set: also set {', '.join(missing)}")
+        return self
 
     def channel_status(self) -> dict[str, str]:
         """One line per optional channel: on, or off and why."""

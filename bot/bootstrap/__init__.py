@@ -102,7 +102,9 @@ async def _assemble(settings: Settings, policies: PolicyBook, engine: AsyncEngin
     """Every service, in dependency order; the channel runtime enters ``channel_stack``."""
     uow = unit_of_work(sessions)
     metrics = OperationsMetrics(uow, clock)
-    payments = build_payment_desk(settings, policies)
+    payments = build_payment_desk(settings, policies, clock)
+    if (pix_api := payments.pix_api()) is not None:
+        channel_stack.push_async_callback(pix_api.aclose)  # its HTTPS client, at shutdown
     negotiation = NegotiationService(uow, policies, clock, payments)
     executor = ActionExecutor()
     for action in build_actions(negotiation):

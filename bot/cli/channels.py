@@ -77,6 +77,7 @@ def worker(
                           f" (limits {'in Redis' if settings.redis_url else 'in process'})", markup=False)
             else:
                 out.print(f"{name}: no outbound channel is on (web only)", markup=False)
+            sweeps = _pix_sweeps(container, settings, stop)
             async with container.cadence.running():  # the régua: schedule, queue, follow up
                 while not stop.is_set():
                     await runtime.inbound.resume()  # updates whose processing died with a process
@@ -84,8 +85,28 @@ def worker(
                         await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
             if task is not None:
                 await task
+            if sweeps is not None:
+                await sweeps
 
     run_with_container(work, settings)
+
+
+def _pix_sweeps(container: Container, settings: Settings, stop: asyncio.Event
+                ) -> asyncio.Task[None] | None:
+    """The API Pix reconciliation sweep every ``ACORDO_PIX_RECONCILE_MINUTES`` (0: off)."""
+    from datetime import timedelta
+
+    from bot.services.pix_reconciliation import sweep_every
+
+    provider = container.payments.pix_api()
+    if provider is None or not settings.pix_reconcile_minutes:
+        return None
+    out.print(f"PIX reconciliation: every {settings.pix_reconcile_minutes:g} min, "
+              f"looking back {settings.pix_reconcile_hours:g} h", markup=False)
+    return asyncio.create_task(sweep_every(
+        container.portfolio, provider, container.clock,
+        timedelta(minutes=settings.pix_reconcile_minutes),
+        timedelta(hours=settings.pix_reconcile_hours), stop))
 
 
 @telegram_app.command("poll")

@@ -23,7 +23,12 @@ from bot.payments import brcode
 
 @dataclass(frozen=True)
 class ChargeRequest:
-    """What to charge: ``txid`` is ours (letters and digits, at most 25), unique per charge."""
+    """What to charge: ``txid`` is ours (letters and digits; at most 25 for a static BR Code,
+    :attr:`PaymentProvider.txid_length` for a PSP), unique per charge.
+
+    ``installment``: one installment of a plan of several (a PSP charges it with a due date,
+    ``late_fee_percent`` and ``monthly_interest_percent`` after it); otherwise a single payment.
+    """
 
     txid: str
     amount: Decimal
@@ -32,6 +37,9 @@ class ChargeRequest:
     debtor_name: str
     debtor_tax_id: str | None = None
     description: str = ""
+    installment: bool = False
+    late_fee_percent: Decimal | None = None
+    monthly_interest_percent: Decimal | None = None
 
 
 @dataclass(frozen=True)

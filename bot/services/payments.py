@@ -12,6 +12,7 @@ Both run inside the caller's session and transaction.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.clock import Clock, SystemClock
 from bot.negotiation.followup import InstallmentFacts, allocate
+from bot.payments.pix_api import PixApiConfig, PixApiProvider
 from bot.payments.provider import ChargeRequest, PaymentProvider, PaymentProviderError, PixProvider
 from bot.policies import PolicyBook
 from bot.policies.models import Policy
@@ -41,6 +44,27 @@ ZERO = Decimal("0.00")
 def new_txid(prefix: str = "AC") -> str:
     """A fresh txid: ``AC`` + 20 hex digits (22 letters and digits; the BR Code allows 25)."""
     return prefix + secrets.token_hex(10).upper()
+
+
+async def withdraw(provider: PaymentProvider, charge: PaymentCharge) -> None:
+    """Ask a PSP that can (``remove_charge``) to withdraw a superseded charge; a refusal is
+    logged (a payment to it would still settle by its txid)."""
+    remove = getattr(provider, "remove_charge", None)
+    if remove is None or charge.provider != provider.name:
+        return
+    kind = (charge.provider_ref or "cob:").split(":")[0]
+    try:
+        await remove(charge.txid, kind)
+    except PaymentProviderError as exc:
+        logger.warning("payment provider %s did not withdraw charge %s: %s", provider.name,
+                       charge.txid, exc)
+
+
+def charge_txid(key: str, length: int) -> str:
+    """``AC`` + hex digits of SHA-256 of ``key``: ``length`` letters and digits (26 to 35)."""
+    if not 26 <= length <= 35:
+        raise ValueError("a PSP txid has 26 to 35 characters")
+    return "AC" + hashlib.sha256(key.encode()).hexdigest()[:length - 2].upper()
 
 
 def providers_for(policies: PolicyBook, override: PaymentProvider | None = None
@@ -78,6 +102,10 @@ class PaymentDesk:
         unique: dict[int, PaymentProvider] = {id(p): p for p in self._providers.values()}
         return list(unique.values())
 
+    def pix_api(self) -> PixApiProvider | None:
+        """The API Pix provider in use, if any (its webhook and reconciliation)."""
+        return next((p for p in self.providers() if isinstance(p, PixApiProvider)), None)
+
     def qr_url(self, txid: str) -> str | None:
         return f"{self._public_url}/pay/{txid}.png" if self._public_url else None
 
@@ -91,6 +119,7 @@ class PaymentDesk:
             return []
         result = []
         charges = ChargeRepository(session)
+        sizes = await plan_sizes(session, {i.agreement_id for i in installments})
         for item in sorted(installments, key=lambda i: (i.due_date, i.number)):
             owed = max(item.amount - item.paid_amount, ZERO)
             if owed <= 0:
@@ -98,10 +127,12 @@ class PaymentDesk:
             charge = await charges.open_for_installment(item.id)
             if charge is not None and charge.amount != owed:
                 charge.status = ChargeStatus.CANCELLED.value
+                await withdraw(provider, charge)
                 charge = None
             if charge is None:
                 charge = await self._issue(session, provider, policy, debtor, owed, item.due_date,
-                                           f"Parcela {item.number}", installment_id=item.id)
+                                           f"Parcela {item.number}", installment_id=item.id,
+                                           of_plan=sizes.get(item.agreement_id, 1) > 1)
             if charge is not None:
                 result.append({"number": item.number, **self._variables(charge)})
         return result
@@ -120,12 +151,16 @@ class PaymentDesk:
 
     async def _issue(self, session: AsyncSession, provider: PaymentProvider, policy: Policy,
                      debtor: db.Debtor, amount: Decimal, due: Any, description: str, *,
-                     installment_id: int | None = None, promise_id: int | None = None
-                     ) -> PaymentCharge | None:
-        txid = new_txid()
+                     installment_id: int | None = None, promise_id: int | None = None,
+                     of_plan: bool = False) -> PaymentCharge | None:
+        charges = ChargeRepository(session)
+        txid = await self._txid(charges, provider, debtor, amount, due, installment_id, promise_id)
+        late = policy.charges
         request = ChargeRequest(txid=txid, amount=amount, due_date=due,
                                 creditor_name=policy.creditor.name, debtor_name=debtor.name,
-                                debtor_tax_id=debtor.tax_id, description=description)
+                                debtor_tax_id=debtor.tax_id, description=description,
+                                installment=of_plan, late_fee_percent=late.late_fee_percent,
+                                monthly_interest_percent=late.monthly_interest_percent)
         try:
             issued = await provider.create_charge(request)
         except PaymentProviderError as exc:
@@ -134,10 +169,23 @@ class PaymentDesk:
                                            debtor_id=debtor.id,
                                            data={"provider": provider.name, "error": str(exc)[:300]})
             return None
-        return await ChargeRepository(session).add(PaymentCharge(
+        return await charges.add_once(PaymentCharge(
             txid=txid, debtor_id=debtor.id, installment_id=installment_id, promise_id=promise_id,
             method=issued.method, provider=provider.name, amount=amount, due_date=due,
             payload=issued.payload, provider_ref=issued.provider_ref, status=ChargeStatus.OPEN.value))
+
+    @staticmethod
+    async def _txid(charges: ChargeRepository, provider: PaymentProvider, debtor: db.Debtor,
+                    amount: Decimal, due: Any, installment_id: int | None,
+                    promise_id: int | None) -> str:
+        """A PSP (``txid_length``) gets a txid derived from the charge: a retry after a timeout
+        asks for the same charge again, never a second one. The static BR Code keeps a random one."""
+        length = getattr(provider, "txid_length", None)
+        if not length:
+            return new_txid()
+        before = await charges.count_for(installment_id=installment_id, promise_id=promise_id)
+        return charge_txid(f"{debtor.creditor_id}|{debtor.id}|{installment_id}|{promise_id}|"
+                           f"{before}|{amount}|{due}", length)
 
     def _variables(self, charge: PaymentCharge) -> dict[str, Any]:
         return {"amount": charge.amount, "due_date": charge.due_date, "method": charge.method,
@@ -240,6 +288,16 @@ async def debt_for_txid(session: AsyncSession, txid: str) -> db.Debt | None:
     return candidates[0] if candidates else None
 
 
+async def plan_sizes(session: AsyncSession, agreement_ids: set[int]) -> dict[int, int]:
+    """How many installments each agreement has (one: a single payment)."""
+    if not agreement_ids:
+        return {}
+    rows = await session.execute(select(db.Installment.agreement_id, func.count(db.Installment.id))
+                                 .where(db.Installment.agreement_id.in_(agreement_ids))
+                                 .group_by(db.Installment.agreement_id))
+    return {row[0]: int(row[1]) for row in rows}
+
+
 async def installment_numbers(session: AsyncSession, ids: Mapping[int, Decimal]) -> dict[int, int]:
     if not ids:
         return {}
@@ -248,12 +306,26 @@ async def installment_numbers(session: AsyncSession, ids: Mapping[int, Decimal])
     return {row[0]: row[1] for row in rows}
 
 
-def build_payment_desk(settings: Any, policies: PolicyBook) -> PaymentDesk:
-    """The desk for ``settings.payment_provider``: the built-in PIX, or the fake provider."""
+def build_payment_desk(settings: Any, policies: PolicyBook, clock: Clock | None = None) -> PaymentDesk:
+    """The desk for the settings: a PSP over the API Pix when ``ACORDO_PIX_API_URL`` is set,
+    the fake provider for ``payment_provider = "fake"``, else the built-in static PIX."""
     override: PaymentProvider | None = None
     if settings.payment_provider == "fake":
         from bot.payments.provider import FakePaymentProvider
 
         secret = settings.payment_webhook_secret
         override = FakePaymentProvider(secret=secret.get_secret_value() if secret else "fake-secret")
+    elif settings.pix_api_url:
+        override = pix_api_provider(settings, clock or SystemClock())
     return PaymentDesk(providers_for(policies, override), settings.public_url)
+
+
+def pix_api_provider(settings: Any, clock: Clock) -> PixApiProvider:
+    hmac_secret, url_secret = settings.pix_webhook_hmac_secret, settings.pix_webhook_secret
+    return PixApiProvider(PixApiConfig(
+        base_url=settings.pix_api_url, client_id=settings.pix_client_id,
+        client_secret=settings.pix_client_secret.get_secret_value(), cert=settings.pix_cert,
+        key=settings.pix_key, ca=settings.pix_ca, chave=settings.pix_chave,
+        profile=settings.pix_profile, timeout_seconds=settings.pix_timeout_seconds,
+        webhook_secret=url_secret.get_secret_value() if url_secret else None,
+        webhook_hmac_secret=hmac_secret.get_secret_value() if hmac_secret else None), clock)

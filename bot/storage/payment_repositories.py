@@ -92,6 +92,29 @@ class ChargeRepository:
         await self.session.flush()
         return charge
 
+    async def add_once(self, charge: PaymentCharge) -> PaymentCharge:
+        """Add ``charge``, or answer the one stored with its txid (two requests racing to
+        issue the same deterministic txid store it once)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(charge)
+                await self.session.flush()
+        except IntegrityError:
+            stored = await self.by_txid(charge.txid)
+            if stored is None:
+                raise
+            return stored
+        return charge
+
+    async def count_for(self, *, installment_id: int | None, promise_id: int | None) -> int:
+        """How many charges (any status) were issued for this installment or promise."""
+        query = select(func.count(PaymentCharge.id))
+        if installment_id is not None:
+            query = query.where(PaymentCharge.installment_id == installment_id)
+        else:
+            query = query.where(PaymentCharge.promise_id == promise_id)
+        return int(await self.session.scalar(query) or 0)
+
     async def mark_paid(self, installment_ids: Sequence[int], at: datetime) -> None:
         if installment_ids:
             await self.session.execute(

@@ -16,10 +16,14 @@ from bot.bootstrap import Container
 from bot.clock import FixedClock
 from bot.conversation import commands as cmd
 from bot.conversation.outcome import Outcome
+from bot.devtools.emulators.certificates import PKIFiles, make_test_pki
+from bot.devtools.emulators.pix import PixEmulator, WebhookFaults
+from bot.payments.pix_api import PixApiProvider
 from bot.storage.repositories.conversations import ConversationRepository
 from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import ADMIN_TOKEN, NOW, ScriptedDialogue, make_settings
 from tests.support.lifespan import lifespan
+from tests.support.pix_psp import PUBLIC_URL, AppSender, pix_settings, pki_dir, webhook_url
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -94,3 +98,49 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
 async def fake_desk(tmp_path: Path) -> AsyncIterator[Desk]:
     async for value in _desk(tmp_path, payment_provider="fake", payment_webhook_secret="whsec"):
         yield value
+
+
+@dataclass
+class PixDesk(Desk):
+    psp: PixEmulator
+    sender: AppSender
+
+    @property
+    def provider(self) -> PixApiProvider:
+        provider = self.container.payments.pix_api()
+        assert provider is not None
+        return provider
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PKIFiles:
+    return make_test_pki(pki_dir(tmp_path_factory))
+
+
+@pytest.fixture
+async def pix_desk(tmp_path: Path, pki: PKIFiles, request: pytest.FixtureRequest) -> AsyncIterator[PixDesk]:
+    """An app whose charges go to the API Pix emulator (``@pytest.mark.psp(...)``: emulator
+    keyword arguments; ``settings``: extra settings)."""
+    marker = request.node.get_closest_marker("psp")
+    options = dict(marker.kwargs) if marker else {}
+    extra = options.pop("settings", {})
+    if "webhook_faults" in options:
+        options["webhook_faults"] = WebhookFaults(**options["webhook_faults"])
+    clock = FixedClock(NOW)
+    sender = AppSender()
+    psp = PixEmulator(pki, clock=clock, sender=sender, **options)
+    await psp.start()
+    try:
+        app = create_app(make_settings(tmp_path, public_url=PUBLIC_URL,
+                                       **pix_settings(pki, psp, **extra)),
+                         clock=clock, dialogue=ScriptedDialogue())
+        async with lifespan(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                sender.http = http
+                desk = PixDesk(app.state.container, http, clock, psp, sender)
+                await desk.provider.register_webhook(webhook_url())
+                yield desk
+                await psp.settled()
+    finally:
+        await psp.stop()
