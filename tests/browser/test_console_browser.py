@@ -7,10 +7,6 @@ Screenshots (staff-console-*.png) go to docs/screenshots/."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Coroutine, Iterator
@@ -24,7 +20,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.devtools.stack import Child, start_app
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.repositories.conversations import ConversationRepository
@@ -32,6 +27,7 @@ from bot.storage.repositories.portfolio import PortfolioRepository
 from tests.conftest import NOW, ROOT
 from tests.support.axe import serious_violations
 from tests.support.requirements import browser_env, chromium_path, need
+from tests.support.staff_browser import served_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -133,12 +129,6 @@ class TrackerStub(BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     need("chromium")
@@ -148,21 +138,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     ids = asyncio.run(seed(url))
     rasa = ThreadingHTTPServer(("127.0.0.1", 0), TrackerStub)
     threading.Thread(target=rasa.serve_forever, daemon=True).start()
-    env = {"ACORDO_DATABASE_URL": url, "ACORDO_POLICIES_DIR": str(ROOT / "policies"),
-           "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"), "ACORDO_ADMIN_TOKEN": "browser-admin",
-           "ACORDO_RASA_URL": f"http://127.0.0.1:{rasa.server_address[1]}",
-           "ACORDO_OUTBOX_IN_APP": "false"}
-    for name in ("alice", "bruno"):
-        added = subprocess.run([sys.executable, "-m", "bot", "users", "add", name, "--role", "agent"],
-                               cwd=ROOT, env={**os.environ, **env, "ACORDO_NEW_PASSWORD": PASSWORD},
-                               capture_output=True, text=True, timeout=60)
-        assert added.returncode == 0, added.stdout + added.stderr
-    port = free_port()
-    app: Child = start_app(ROOT, port=port, env=env, log=folder / "app.log")
-    try:
-        yield Served(f"http://127.0.0.1:{port}", url, ids)
-    finally:
-        app.stop()
+    with served_app(folder, url, {"alice": "agent", "bruno": "agent"}, PASSWORD,
+                    rasa_url=f"http://127.0.0.1:{rasa.server_address[1]}") as base:
+        yield Served(base, url, ids)
         rasa.shutdown()
 
 

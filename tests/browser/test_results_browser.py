@@ -5,20 +5,17 @@ tests/support/known_results.py. Screenshots go to docs/screenshots/."""
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from bot.clock import FixedClock
-from bot.devtools.stack import Child, start_app
 from bot.storage import create_engine, migrate, session_factory
 from tests.conftest import NOW, ROOT
 from tests.support.known_results import build_portfolio
 from tests.support.requirements import browser_env, chromium_path, need
+from tests.support.staff_browser import served_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -53,19 +50,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("results")
     url = f"sqlite:///{folder / 'acordo.db'}"
     asyncio.run(seed(url))
-    env = {"ACORDO_DATABASE_URL": url, "ACORDO_POLICIES_DIR": str(ROOT / "policies"),
-           "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"), "ACORDO_ADMIN_TOKEN": "browser-admin",
-           "ACORDO_RASA_URL": "http://127.0.0.1:9", "ACORDO_OUTBOX_IN_APP": "false"}
-    added = subprocess.run([sys.executable, "-m", "bot", "users", "add", "carla", "--role", "admin"],
-                           cwd=ROOT, env={**os.environ, **env, "ACORDO_NEW_PASSWORD": PASSWORD},
-                           capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stdout + added.stderr
-    port = free_port()
-    app: Child = start_app(ROOT, port=port, env=env, log=folder / "app.log")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        app.stop()
+    with served_app(folder, url, {"carla": "admin"}, PASSWORD) as base:
+        yield base
 
 
 def test_results_page_reads_at_a_glance_in_chromium(served: str) -> None:

@@ -6,10 +6,6 @@ Screenshots (staff-<page>-<locale>-<width>.png) go to docs/screenshots/."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.devtools.stack import Child, start_app
 from bot.storage import create_engine, migrate, session_factory
 from bot.storage import models as db
 from bot.storage.repositories.claims import ClaimRepository
@@ -27,6 +22,7 @@ from tests.conftest import NOW, ROOT
 from tests.support.axe import serious_violations
 from tests.support.known_results import build_portfolio
 from tests.support.requirements import browser_env, chromium_path, need
+from tests.support.staff_browser import ARGS, served_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -35,8 +31,6 @@ pytestmark = pytest.mark.timeout(420)
 CHROMIUM = chromium_path()
 SHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "staff-pages-password-123"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 SIZES = ((390, 844), (1366, 768))
 SHOT_PAGES = {"queue", "conversation", "templates", "results"}  # screenshots: these, 4 each
 
@@ -73,19 +67,6 @@ async def seed(url: str) -> tuple[str, int]:
         await engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def add_user(env: dict[str, str], name: str, role: str) -> None:
-    added = subprocess.run([sys.executable, "-m", "bot", "users", "add", name, "--role", role],
-                           cwd=ROOT, env={**os.environ, **env, "ACORDO_NEW_PASSWORD": PASSWORD},
-                           capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stdout + added.stderr
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     need("chromium")
@@ -93,17 +74,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("staff-pages")
     url = f"sqlite:///{folder / 'acordo.db'}"
     conversation, claim = asyncio.run(seed(url))
-    env = {"ACORDO_DATABASE_URL": url, "ACORDO_POLICIES_DIR": str(ROOT / "policies"),
-           "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"), "ACORDO_ADMIN_TOKEN": "browser-admin",
-           "ACORDO_RASA_URL": "http://127.0.0.1:9", "ACORDO_OUTBOX_IN_APP": "false"}
-    add_user(env, "alice", "agent")
-    add_user(env, "carla", "admin")
-    port = free_port()
-    app: Child = start_app(ROOT, port=port, env=env, log=folder / "app.log")
-    try:
-        yield Served(f"http://127.0.0.1:{port}", conversation, claim)
-    finally:
-        app.stop()
+    with served_app(folder, url, {"alice": "agent", "carla": "admin"}, PASSWORD) as base:
+        yield Served(base, conversation, claim)
 
 
 def pages(served: Served, admin: bool) -> dict[str, str]:

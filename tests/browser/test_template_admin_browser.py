@@ -7,20 +7,16 @@ Screenshots (staff-templates-<page>-<locale>-<width>.png) go to docs/screenshots
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from bot.devtools.stack import Child, start_app
 from bot.storage import migrate
 from tests.conftest import ROOT
 from tests.support.axe import serious_violations
 from tests.support.requirements import browser_env, chromium_path, need
+from tests.support.staff_browser import served_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -40,12 +36,6 @@ class Served:
     url: str
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     need("chromium")
@@ -53,19 +43,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("template-admin")
     url = f"sqlite:///{folder / 'acordo.db'}"
     asyncio.run(migrate(url))
-    env = {"ACORDO_DATABASE_URL": url, "ACORDO_POLICIES_DIR": str(ROOT / "policies"),
-           "ACORDO_TEMPLATES_DIR": str(ROOT / "templates"), "ACORDO_ADMIN_TOKEN": "browser-admin",
-           "ACORDO_RASA_URL": "http://127.0.0.1:9", "ACORDO_OUTBOX_IN_APP": "false"}
-    added = subprocess.run([sys.executable, "-m", "bot", "users", "add", "carla", "--role", "admin"],
-                           cwd=ROOT, env={**os.environ, **env, "ACORDO_NEW_PASSWORD": PASSWORD},
-                           capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stdout + added.stderr
-    port = free_port()
-    app: Child = start_app(ROOT, port=port, env=env, log=folder / "app.log")
-    try:
-        yield Served(f"http://127.0.0.1:{port}")
-    finally:
-        app.stop()
+    with served_app(folder, url, {"carla": "admin"}, PASSWORD) as base:
+        yield Served(base)
 
 
 class Walk:
